@@ -1,0 +1,67 @@
+# Two commands on a fresh Debian machine with only python3:
+#   make demo   set up, count the source document's network, render its reports into reports/
+#   make test   set up (test extras and the system tools the tests drive) and run every test
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT    := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
+export PIP_DISABLE_PIP_VERSION_CHECK = 1
+
+.PHONY: demo test venv deps test-deps system-deps test-system-deps bench clean help
+
+help:
+	@echo "make demo   - set up .venv and render the worked example into reports/"
+	@echo "make test   - set up .venv with test extras and run the test suite"
+	@echo "make bench  - run the benchmarks under bench/"
+
+# Debian ships venv separately (python3-venv); install it when venv cannot run.
+$(PY):
+	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { rm -rf $(VENV); \
+	  $(APT) update -qq && $(APT) install -y -qq --no-install-recommends python3-venv python3-pip \
+	  && $(PYTHON) -m venv $(VENV); }
+	@$(PY) -m pip install -q --upgrade pip
+
+venv: $(PY)
+
+$(VENV)/.deps: pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e .
+	@touch $@
+
+$(VENV)/.test-deps: pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e '.[test]'
+	@touch $@ $(VENV)/.deps
+
+deps: $(VENV)/.deps
+test-deps: $(VENV)/.test-deps
+
+# WeasyPrint needs Pango and a font; missing ones come from Debian.
+system-deps:
+	@missing=""; \
+	ldconfig -p 2>/dev/null | grep -q 'libpango-1.0.so' || missing="$$missing libpango-1.0-0 libpangoft2-1.0-0"; \
+	fc-list 2>/dev/null | grep -qi dejavu || missing="$$missing fonts-dejavu-core fontconfig"; \
+	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
+	  $(APT) update -qq && $(APT) install -y -qq --no-install-recommends $$missing; fi
+
+# The tests compile LaTeX, drive Chromium and rasterise PDFs.
+test-system-deps: system-deps
+	@missing=""; \
+	command -v pdflatex >/dev/null || missing="$$missing texlive-latex-base texlive-latex-recommended texlive-fonts-recommended"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v pdftoppm >/dev/null || missing="$$missing poppler-utils"; \
+	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
+	  $(APT) update -qq && $(APT) install -y -qq --no-install-recommends $$missing; fi
+
+demo: deps system-deps
+	$(PY) -m symparams count lenet
+	$(PY) -m symparams count lenet --json -o reports/lenet.json
+	@echo "wrote reports/lenet.json"
+
+test: test-deps test-system-deps
+	$(PY) -m pytest -q
+
+bench: deps
+	$(PY) bench/bench_count.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .hypothesis

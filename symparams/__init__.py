@@ -1,0 +1,21 @@
+"""symparams: parameter counts of neural networks as exact, symbolic derivations.
+
+>>> from symparams import load
+>>> net = load("lenet")
+>>> [int(info.params) for info in net if info.params]
+[608, 3216, 48120, 10164, 850]
+>>> net.total
+62958
+"""
+from .errors import SymparamsError
+from .layers import Activation, AvgPool2D, Conv2D, Dense, Dropout, Flatten, Input, Layer, MaxPool2D
+from .network import LayerInfo, Network, load
+from .shapes import conv_output_size
+from .spec import parse_expression
+from .steps import Step
+
+__version__ = "0.1.0"
+
+__all__ = ["Network", "LayerInfo", "Step", "Layer", "Conv2D", "MaxPool2D", "AvgPool2D", "Dense",
+           "Flatten", "Dropout", "Activation", "Input", "load", "parse_expression",
+           "conv_output_size", "SymparamsError", "__version__"]

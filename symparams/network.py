@@ -1,0 +1,404 @@
+"""A network: letters, shape flow, totals and substitution.
+
+Each layer family with parameters numbers its letters in order of appearance
+(the first convolution has m_1, n_1, d_1, k_1, the second m_2 …, the first
+dense layer c_1, p_1 …).  The network walks the input shape through the
+layers, which settles the letters that follow from the layer before (d from
+the channels coming in, p from the number of values coming in), and sums the
+counts.  Totals stay symbolic where sizes are symbols.
+"""
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any, Iterable, Mapping
+
+from sympy import Add, Expr, Integer, Symbol, evaluate
+
+from .errors import SymparamsError
+from .layers import Input, Layer, generic_formula, layer_class
+from .printing import Inserted, ascii_plain, ascii_written, unicode_plain
+from .shapes import Shape
+from .spec import Spec, load_spec, size_symbol, size_value
+from .steps import Step
+
+
+class LayerInfo:
+    """Everything known about one layer inside a network (torchinfo-style).
+
+    ``formula`` is the count in this layer's letters, ``params`` the count with
+    the network's sizes put in (an Integer when every size is known).
+    """
+
+    def __init__(self, index: int, name: str, layer: Layer, input_shape: Shape,
+                 output_shape: Shape, letters: dict[str, Symbol], values: dict[Symbol, Expr],
+                 formula: Expr, params: Expr):
+        self.index = index
+        self.name = name
+        self.layer = layer
+        self.kind = layer.kind
+        self.input_shape = input_shape
+        self.output_shape = output_shape
+        self.letters = letters
+        self.values = values
+        self.formula = formula
+        self.params = params
+
+    @cached_property
+    def written(self) -> Expr | None:
+        """The formula in this layer's letters, unevaluated, in the document's order."""
+        if not self.layer.has_params:
+            return None
+        written = generic_formula(type(self.layer), self.layer.bias)[0]
+        generic = {size_symbol(l): s for l, s in self.letters.items()}
+        with evaluate(False):
+            return written.xreplace(generic)
+
+    @cached_property
+    def substituted(self) -> Expr | None:
+        """The written formula with every known size put in, still unevaluated."""
+        if self.written is None:
+            return None
+        mapping = {s: v if v.is_Atom else Inserted(v) for s, v in self.values.items()}
+        with evaluate(False):
+            return self.written.xreplace(mapping)
+
+    @cached_property
+    def step(self) -> Step:
+        layer = self.layer
+        description = layer.describe()
+        title = f"{self.name} ({layer.title}{', ' + description if description else ''})"
+        return Step(title=title, name=self.name, kind=self.kind, index=self.index,
+                    description=description, reason=layer.reason,
+                    notes=tuple(layer.notes(self.input_shape)) if self.index else (),
+                    formula=self.written, substituted=self.substituted, result=self.params,
+                    input_shape=self.input_shape, output_shape=self.output_shape,
+                    letters={s: layer.letters[l] for l, s in self.letters.items()})
+
+    def __repr__(self) -> str:
+        return f"<LayerInfo {self.index} {self.name} ({self.kind}): {ascii_plain(self.params)}>"
+
+    def __str__(self) -> str:
+        return str(self.step)
+
+    def _latex(self, printer=None) -> str:
+        return self.step._latex()
+
+    def _repr_latex_(self) -> str:
+        return self.step._repr_latex_()
+
+
+def _as_expr(value: Any, what: str) -> Expr:
+    try:
+        return size_value(value)
+    except SymparamsError as exc:
+        raise exc.located(field=what) from None
+
+
+class Network:
+    """A sequence of layers on an input shape, with symbolic and exact counts.
+
+    >>> from symparams import Network, Conv2D, MaxPool2D, Dense
+    >>> net = Network([Conv2D(kernel=5, filters=8, name="CONV1"), MaxPool2D(2),
+    ...                Dense(units=10)], input=(32, 32, 3))
+    >>> net.total
+    19618
+    >>> net.total_symbolic
+    c_1*p_1 + c_1 + k_1*(d_1*m_1*n_1 + 1)
+    >>> net.subs(k_1=16).total
+    39234
+    """
+
+    def __init__(self, layers: Iterable[Layer], input: Iterable[Any], name: str = "network",
+                 title: str | None = None, source: str | None = None,
+                 description: str | None = None):
+        self.name = str(name)
+        self.title = title
+        self.description = description
+        self.source = source
+        shape = tuple(_as_expr(v, f"input[{i}]") for i, v in enumerate(input))
+        if len(shape) not in (1, 3):
+            raise SymparamsError(f"expected [height, width, channels] or [features], found "
+                                 f"{len(shape)} entries", file=source, field="input")
+        for i, v in enumerate(shape):
+            if (v.is_number and not (v.is_Integer and v >= 1)) or v.is_positive is False:
+                raise SymparamsError(f"expected a positive whole number, found {v}",
+                                     file=source, field=f"input[{i}]")
+        self.input_shape: Shape = shape
+        self._layers: tuple[Layer, ...] = tuple(layers)
+        self._names = self._assign_names()
+        self.layers: tuple[LayerInfo, ...] = self._walk()
+
+    # ----------------------------------------------------------------- building
+
+    @classmethod
+    def from_spec(cls, spec: Spec) -> "Network":
+        layers = []
+        for entry in spec.layers:
+            where = (entry.index, entry.name or "")
+            try:
+                layers.append(layer_class(entry.type).from_fields(entry.fields, name=entry.name))
+            except SymparamsError as exc:
+                raise exc.located(file=spec.source, layer=where) from None
+            except TypeError as exc:  # a field given as the wrong kind of YAML value
+                raise SymparamsError(str(exc), file=spec.source, layer=where) from None
+        return cls(layers, spec.input, name=spec.name, title=spec.title, source=spec.source,
+                   description=spec.description)
+
+    def _assign_names(self) -> list[str]:
+        used = {layer.name for layer in self._layers if layer.name}
+        seen: set[str] = set()
+        counters: dict[str, int] = {}
+        names = []
+        for index, layer in enumerate(self._layers, start=1):
+            if layer.name:
+                if layer.name in seen:
+                    raise SymparamsError("the same name is used by an earlier layer; names must "
+                                         "be unique", file=self.source, layer=(index, layer.name),
+                                         field="name")
+                name = layer.name
+            else:
+                while True:
+                    counters[layer.name_prefix] = counters.get(layer.name_prefix, 0) + 1
+                    name = f"{layer.name_prefix}{counters[layer.name_prefix]}"
+                    if name not in used and name not in seen:
+                        break
+            seen.add(name)
+            names.append(name)
+        return names
+
+    def _walk(self) -> tuple[LayerInfo, ...]:
+        shape = self.input_shape
+        infos = [LayerInfo(0, "INPUT", Input(shape), (), shape, {}, {}, Integer(0), Integer(0))]
+        family_counts: dict[str, int] = {}
+        letter_names: set[str] = set()
+        for index, (layer, name) in enumerate(zip(self._layers, self._names), start=1):
+            try:
+                layer.check_input(shape)
+                letters: dict[str, Symbol] = {}
+                if layer.family and layer.letters:
+                    number = family_counts[layer.family] = family_counts.get(layer.family, 0) + 1
+                    letters = {l: size_symbol(f"{l}_{number}") for l in layer.letters}
+                    letter_names.update(s.name for s in letters.values())
+                values: dict[Symbol, Expr] = {}
+                for letter, value in {**layer.given(), **layer.derived(shape)}.items():
+                    values[letters[letter]] = value
+                out_shape = layer.output_shape(shape)
+            except SymparamsError as exc:
+                raise exc.located(file=self.source, layer=(index, name)) from None
+            formula = generic_formula(type(layer), layer.bias)[1]
+            if letters:
+                formula = formula.xreplace({size_symbol(l): s for l, s in letters.items()})
+            params = formula.xreplace(values)
+            infos.append(LayerInfo(index, name, layer, shape, out_shape, letters, values,
+                                   formula, params))
+            shape = out_shape
+        self._check_symbols(infos, letter_names)
+        return tuple(infos)
+
+    def _check_symbols(self, infos, letter_names: set[str]) -> None:
+        """A size may use its own letter (stay symbolic) or free names, not another layer's letter."""
+        for info in infos[1:]:
+            own = {s.name for s in info.letters.values()}
+            for size in info.layer.sizes():
+                for sym in size.free_symbols:
+                    if sym.name in letter_names and sym.name not in own:
+                        raise SymparamsError(
+                            f"{sym.name} is a letter of another layer; a size may use its "
+                            f"own letter or free names such as H", file=self.source,
+                            layer=(info.index, info.name))
+
+    # ------------------------------------------------------------------ access
+
+    def __getitem__(self, key: int | str) -> LayerInfo:
+        if isinstance(key, int):
+            return self.layers[key]
+        for info in self.layers:
+            if info.name == key:
+                return info
+        raise KeyError(f"no layer named {key!r} (layers: {', '.join(i.name for i in self.layers)})")
+
+    def __len__(self) -> int:
+        return len(self.layers)
+
+    def __iter__(self):
+        return iter(self.layers)
+
+    @cached_property
+    def total(self) -> Expr:
+        """The number of learnable parameters with the network's sizes put in."""
+        return Add(*(info.params for info in self.layers))
+
+    @cached_property
+    def total_symbolic(self) -> Expr:
+        """The total in the layers' letters."""
+        return Add(*(info.formula for info in self.layers))
+
+    @property
+    def is_exact(self) -> bool:
+        return bool(self.total.is_Integer)
+
+    @cached_property
+    def letters(self) -> dict[str, Symbol]:
+        return {s.name: s for info in self.layers for s in info.letters.values()}
+
+    @cached_property
+    def free_symbols(self) -> dict[str, Symbol]:
+        """Sizes left as names (like H), apart from the layers' own letters."""
+        found: dict[str, Symbol] = {}
+        for v in self.input_shape:
+            found.update((s.name, s) for s in v.free_symbols)
+        for layer in self._layers:
+            for size in layer.sizes():
+                found.update((s.name, s) for s in size.free_symbols)
+        return {k: found[k] for k in sorted(found) if k not in self.letters}
+
+    @property
+    def symbols(self) -> dict[str, Symbol]:
+        """Every name the network knows: layer letters and free sizes."""
+        return {**self.letters, **self.free_symbols}
+
+    def letter_for(self, address: str) -> str:
+        """``CONV1.filters`` → ``k_1``: the letter behind a layer field."""
+        layer_name, _, field = address.partition(".")
+        info = self[layer_name] if layer_name in self._names or layer_name == "INPUT" else None
+        if info is None or not field:
+            raise SymparamsError(f"expected LAYER.FIELD such as CONV1.filters, found {address!r}")
+        matches = [l for l, f in info.layer.given_letters.items() if f == field]
+        if len(matches) != 1:
+            fields = sorted(set(info.layer.given_letters.values()))
+            raise SymparamsError(f"{info.name} has no single size called {field!r} "
+                                 f"(sizes with a letter: {', '.join(fields) or 'none'})")
+        return info.letters[matches[0]].name
+
+    # ------------------------------------------------------------- substitution
+
+    def subs(self, values: Mapping[str, Any] | None = None, **more: Any) -> "Network":
+        """A new network with some sizes set: layer letters (``k_1``), free names
+        (``H``) or addresses (``CONV1.filters``). Values may be numbers or expressions.
+        """
+        values = {**(values or {}), **more}
+        layers = list(self._layers)
+        shape = self.input_shape
+        free: dict[Symbol, Expr] = {}
+        for key, raw in values.items():
+            value = _as_expr(raw, key)
+            name = self.letter_for(key) if "." in key else key
+            if name in self.letters:
+                index, letter = self._locate_letter(name)
+                if letter not in layers[index - 1].given_letters:
+                    raise SymparamsError(f"{name} follows from the layer before and cannot be "
+                                         f"set; set the size it comes from instead", field=key)
+                try:
+                    layers[index - 1] = layers[index - 1].with_given(letter, value)
+                except SymparamsError as exc:
+                    raise exc.located(layer=(index, self._names[index - 1])) from None
+            elif name in self.free_symbols:
+                free[self.free_symbols[name]] = value
+            else:
+                known = ", ".join(self.symbols) or "none"
+                raise SymparamsError(f"unknown symbol {name!r} (known: {known})", field=key)
+        if free:
+            shape = tuple(v.xreplace(free) for v in shape)
+            layers = [layer.xreplace(free) for layer in layers]
+        return self._rebuild(layers, shape)
+
+    def _locate_letter(self, name: str) -> tuple[int, str]:
+        for info in self.layers:
+            for letter, sym in info.letters.items():
+                if sym.name == name:
+                    return info.index, letter
+        raise KeyError(name)
+
+    def _rebuild(self, layers, shape) -> "Network":
+        named = [layer._replace(name=name) for layer, name in zip(layers, self._names)]
+        return Network(named, shape, name=self.name, title=self.title, source=self.source,
+                       description=self.description)
+
+    def symbolic(self) -> "Network":
+        """A copy whose every given size is its own letter (k_1 = k_1 …)."""
+        layers = list(self._layers)
+        for info in self.layers[1:]:
+            for letter in info.layer.given_letters:
+                layers[info.index - 1] = layers[info.index - 1].with_given(
+                    letter, info.letters[letter])
+        return self._rebuild(layers, self.input_shape)
+
+    # ----------------------------------------------------------------- outputs
+
+    @cached_property
+    def steps(self) -> list[Step]:
+        """The worked solution: one step per layer, then the total."""
+        return [info.step for info in self.layers] + [self.total_step]
+
+    @cached_property
+    def total_step(self) -> Step:
+        counted = [info for info in self.layers if info.written is not None]
+        with evaluate(False):
+            formula = Add(*(info.written for info in counted))
+            substituted = Add(*(info.params if info.params.is_Atom else Inserted(info.params)
+                                for info in counted))
+        return Step(title="Total", name="TOTAL", kind="total", formula=formula,
+                    substituted=substituted, result=self.total,
+                    reason="The network's count is the sum of the counts of its layers.")
+
+    def share(self, info: LayerInfo) -> Expr | None:
+        """The layer's share of the total as an exact fraction, when both are numbers."""
+        if info.params.is_Integer and self.total.is_Integer and self.total:
+            return info.params / self.total
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The data of ``symparams count --json``."""
+        def number(value: Expr):
+            return int(value) if value.is_Integer else ascii_plain(value)
+
+        return {
+            "name": self.name,
+            "input_shape": [number(v) for v in self.input_shape],
+            "layers": [{
+                "index": info.index, "name": info.name, "kind": info.kind,
+                "output_shape": [number(v) for v in info.output_shape],
+                "formula": ascii_written(info.written) if info.written is not None else "0",
+                "substituted": (ascii_written(info.substituted) if info.substituted is not None
+                                else "0"),
+                "params": number(info.params),
+            } for info in self.layers],
+            "total": number(self.total),
+            "total_symbolic": ascii_plain(self.total_symbolic),
+        }
+
+    def to_spec(self) -> dict[str, Any]:
+        """The network as spec data (what a spec file holds)."""
+        data: dict[str, Any] = {"name": self.name}
+        if self.title:
+            data["title"] = self.title
+        data["input"] = [int(v) if v.is_Integer else ascii_plain(v) for v in self.input_shape]
+        data["layers"] = [{"name": name, **layer.to_fields()}
+                          for layer, name in zip(self._layers, self._names)]
+        return data
+
+    def __str__(self) -> str:
+        lines = [f"{self.name}: input {' × '.join(unicode_plain(v) for v in self.input_shape)}"]
+        lines += [f"  {step}" for step in self.steps[1:-1]]
+        lines.append(f"  total = {unicode_plain(self.total)}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return (f"<Network {self.name!r}: {len(self._layers)} layers, "
+                f"total {ascii_plain(self.total)}>")
+
+    def _latex(self, printer=None) -> str:
+        return self.total_step._latex()
+
+    def _repr_latex_(self) -> str:
+        return self.total_step._repr_latex_()
+
+
+def load(target: str, values: Mapping[str, Any] | None = None) -> Network:
+    """Load a spec file or preset as a Network, optionally with sizes set.
+
+    >>> load("lenet").total
+    62958
+    """
+    net = Network.from_spec(load_spec(target))
+    return net.subs(values) if values else net

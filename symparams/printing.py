@@ -1,0 +1,200 @@
+"""Printers that show a formula the way the textbook writes it.
+
+SymPy's own printers sort the terms and factors of a product into canonical
+order (``k(dmn + 1)``) and drop parentheses that are redundant for the value but
+carry the teaching: the document writes ``((m × n × d) + 1) × k``.  The
+*written* printers here print unevaluated ``Add``/``Mul`` nodes in the order
+their arguments were given, print :class:`Grouped` sub-expressions in
+parentheses, and hand values that were put into a formula (:class:`Inserted`)
+to the ordinary printer of the same format.
+
+Evaluated expressions (results, shapes, totals) go through the *plain*
+printers, which differ from SymPy's only in cosmetic settings.
+"""
+from __future__ import annotations
+
+import re
+
+from sympy import Add, Basic, Mul, UnevaluatedExpr
+from sympy.printing.latex import LatexPrinter
+from sympy.printing.str import StrPrinter
+
+
+class Grouped(UnevaluatedExpr):
+    """A sub-expression the textbook puts in parentheses, e.g. ``(m × n × d)``.
+
+    ``doit()`` unwraps it, so the value is unaffected.
+    """
+
+
+class Inserted(UnevaluatedExpr):
+    """A value put in place of a letter; printed in the format's plain style."""
+
+
+_SUBSCRIPT_DIGITS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+_INDEXED = re.compile(r"^([A-Za-z]+)_(\d+)$")
+
+
+def unicode_name(name: str) -> str:
+    """``k_12`` → ``k₁₂``; other names unchanged."""
+    match = _INDEXED.match(name)
+    if match:
+        return match.group(1) + match.group(2).translate(_SUBSCRIPT_DIGITS)
+    return name
+
+
+# ---------------------------------------------------------------- plain printers
+
+class PlainLatexPrinter(LatexPrinter):
+    """SymPy's LaTeX printer with ``\\times`` between numbers."""
+
+    def __init__(self, settings=None):
+        super().__init__({"mul_symbol": "times", **(settings or {})})
+
+
+class AsciiPrinter(StrPrinter):
+    """SymPy's str printer, spelled in the whitelist language of spec files.
+
+    Output can be parsed back by :func:`symparams.spec.parse_expression`.
+    """
+
+    def _print_ceiling(self, expr):
+        return "ceil(%s)" % self._print(expr.args[0])
+
+    def _print_Max(self, expr):
+        return "max(%s)" % ", ".join(self._print(a) for a in expr.args)
+
+    def _print_Min(self, expr):
+        return "min(%s)" % ", ".join(self._print(a) for a in expr.args)
+
+    def _print_Pow(self, expr, rational=False):
+        return super()._print_Pow(expr, rational).replace("**", "^")
+
+
+class UnicodePrinter(AsciiPrinter):
+    """For terminals: subscripted letters, ⌊floor⌋, ⌈ceil⌉ and · for products."""
+
+    def _print_Symbol(self, expr):
+        return unicode_name(expr.name)
+
+    def _print_floor(self, expr):
+        return "⌊%s⌋" % self._print(expr.args[0])
+
+    def _print_ceiling(self, expr):
+        return "⌈%s⌉" % self._print(expr.args[0])
+
+    def _print_Mul(self, expr):
+        # StrPrinter joins factors with '*', and nothing else in its output
+        # for a product of this vocabulary contains '*' (powers print as '^').
+        return super()._print_Mul(expr).replace("*", "·")
+
+
+# -------------------------------------------------------------- written printers
+
+class _WrittenMixin:
+    """Print unevaluated Add/Mul in argument order, Grouped in parentheses."""
+
+    plain_class: type
+    times: str
+    open_paren: str
+    close_paren: str
+    # Inserted values may hold fractions and floors, so LaTeX sizes those parentheses.
+    open_tall: str = "("
+    close_tall: str = ")"
+
+    def _plain(self):
+        return self.plain_class()
+
+    def _paren(self, text: str) -> str:
+        return f"{self.open_paren}{text}{self.close_paren}"
+
+    def _print_Add(self, expr, order=None):
+        pieces = []
+        for i, term in enumerate(expr.args):
+            negative = (isinstance(term, Mul) and term.args and term.args[0].is_Number
+                        and term.args[0].is_negative) or (term.is_Number and term.is_negative)
+            if negative:
+                term = -term if term.is_Number else Mul(-term.args[0], *term.args[1:], evaluate=False)
+            text = self._print(term)
+            if isinstance(term, Add):
+                text = self._paren(text)
+            if i == 0:
+                pieces.append(f"-{text}" if negative else text)
+            else:
+                pieces.append(f" - {text}" if negative else f" + {text}")
+        return "".join(pieces)
+
+    def _print_Mul(self, expr):
+        factors = []
+        for factor in expr.args:
+            text = self._print(factor)
+            if isinstance(factor, Add):
+                text = self._paren(text)
+            factors.append(text)
+        return self.times.join(factors)
+
+    def _print_Grouped(self, expr):
+        return self._paren(self._print(expr.args[0]))
+
+    def _print_Inserted(self, expr):
+        value = expr.args[0]
+        text = self._plain()._print(value)
+        if isinstance(value, (Add, Mul)) or (value.is_Rational and not value.is_Integer):
+            text = f"{self.open_tall}{text}{self.close_tall}"
+        return text
+
+
+class WrittenLatexPrinter(_WrittenMixin, PlainLatexPrinter):
+    plain_class = PlainLatexPrinter
+    times = r" \times "
+    open_paren, close_paren = "(", ")"
+    open_tall, close_tall = r"\left(", r"\right)"
+
+
+class WrittenAsciiPrinter(_WrittenMixin, AsciiPrinter):
+    plain_class = AsciiPrinter
+    times = "*"
+    open_paren, close_paren = "(", ")"
+
+
+class WrittenUnicodePrinter(_WrittenMixin, UnicodePrinter):
+    plain_class = UnicodePrinter
+    times = " × "
+    open_paren, close_paren = "(", ")"
+
+
+# ------------------------------------------------------------------ entry points
+
+def latex_plain(expr: Basic) -> str:
+    return PlainLatexPrinter().doprint(expr)
+
+
+def latex_written(expr: Basic) -> str:
+    """LaTeX in the textbook's order.
+
+    >>> from sympy import symbols, Integer, Mul, Add, evaluate
+    >>> m, n, d, k = symbols("m n d k")
+    >>> with evaluate(False):
+    ...     e = Mul(Add(Grouped(Mul(m, n, d)), Integer(1)), k)
+    >>> latex_written(e)
+    '((m \\\\times n \\\\times d) + 1) \\\\times k'
+    """
+    return WrittenLatexPrinter().doprint(expr)
+
+
+def ascii_plain(expr: Basic) -> str:
+    return AsciiPrinter().doprint(expr)
+
+
+def ascii_written(expr: Basic) -> str:
+    """ASCII in the textbook's order, parseable by the spec expression parser."""
+    return WrittenAsciiPrinter().doprint(expr)
+
+
+def unicode_plain(expr: Basic) -> str:
+    return UnicodePrinter().doprint(expr)
+
+
+def unicode_written(expr: Basic) -> str:
+    """Terminal text in the textbook's order: ``((m₁ × n₁ × d₁) + 1) × k₁``."""
+    return WrittenUnicodePrinter().doprint(expr)

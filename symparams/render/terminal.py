@@ -1,0 +1,59 @@
+"""The terminal view of ``symparams count``: a rich table and the totals."""
+from __future__ import annotations
+
+import shutil
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from ..network import Network
+from ..printing import unicode_plain
+from .common import percent, thousands
+
+
+def count_table(net: Network) -> Table:
+    """Layer, kind, output shape, formula, substituted form, params and share."""
+    table = Table(title=Text(f"{net.name}: input {' × '.join(map(unicode_plain, net.input_shape))}"),
+                  title_justify="left", show_lines=False)
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("layer", no_wrap=True)
+    table.add_column("kind", no_wrap=True)
+    table.add_column("output shape", no_wrap=True)
+    table.add_column("formula")
+    table.add_column("substituted")
+    table.add_column("params", justify="right")
+    table.add_column("share", justify="right", no_wrap=True)
+    for info in net.layers:
+        step = info.step
+        faces = step.text
+        table.add_row(str(info.index), Text(info.name), info.kind, step.shape_text(),
+                      Text(faces.formula if step.has_formula else "0"),
+                      Text(faces.substituted if step.has_formula else "0"),
+                      Text(faces.result), percent(net.share(info)))
+    table.add_section()
+    table.add_row("", "total", "", "", "", "", Text(unicode_plain(net.total)),
+                  "100.0 %" if net.is_exact and net.total else "")
+    return table
+
+
+def print_count(net: Network, console: Console | None = None) -> None:
+    console = console or make_console()
+    console.print(count_table(net))
+    if net.is_exact:
+        console.print(Text(f"Total: {thousands(net.total)} learnable parameters"))
+    else:
+        console.print(Text(f"Total: {unicode_plain(net.total)}"))
+    console.print(Text(f"Symbolic total: {unicode_plain(net.total_symbolic)}"))
+    if net.free_symbols:
+        console.print(Text(f"Free sizes: {', '.join(net.free_symbols)} "
+                           f"(set them with --set NAME=VALUE)"))
+
+
+def make_console() -> Console:
+    """A console that does not squeeze formulas when output goes to a file or pipe."""
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        console = Console(highlight=False, width=max(shutil.get_terminal_size((200, 24)).columns,
+                                                     200))
+    return console

@@ -1,0 +1,354 @@
+"""Reading network specs: files, presets and the whitelist expression parser.
+
+Nothing from a file or the command line is ever handed to ``eval``, ``exec``,
+``sympify`` or ``parse_expr``.  Sizes are parsed by :func:`parse_expression`,
+which knows numbers, names, ``+ - * / ^``, parentheses and the functions
+``floor``, ``ceil``, ``min`` and ``max`` and nothing else.
+
+This module knows the layout of a spec file but not the layer families: it
+hands each layer's fields on as a plain dict, and ``layers/`` checks them.
+"""
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sympy import Expr, Integer, Max, Min, Symbol, ceiling, floor
+
+from .errors import SymparamsError
+
+# ------------------------------------------------------------ expression parser
+
+_FUNCTIONS = {"floor": floor, "ceil": ceiling, "ceiling": ceiling,
+              "min": Min, "max": Max, "Min": Min, "Max": Max}
+_TOKEN = re.compile(r"""
+      (?P<space>\s+)
+    | (?P<number>\d+(?:_\d+)*)
+    | (?P<name>[A-Za-z][A-Za-z0-9_]*)
+    | (?P<op>\*\*|[-+*/^(),×·−])
+""", re.VERBOSE)
+_OP_ALIASES = {"×": "*", "·": "*", "−": "-", "**": "^"}
+
+
+def size_symbol(name: str) -> Symbol:
+    """The Symbol for a size named in a spec: a positive integer.
+
+    All letters and free sizes share these assumptions, so the same name is
+    always the same SymPy object.
+    """
+    return Symbol(name, positive=True, integer=True)
+
+
+def _tokenize(text: str) -> list[tuple[str, str, int]]:
+    tokens, pos = [], 0
+    while pos < len(text):
+        match = _TOKEN.match(text, pos)
+        if not match:
+            found = text[pos]
+            if found == ".":
+                raise SymparamsError(f"only whole numbers and plain names are allowed, found '.' "
+                                     f"at position {pos + 1} of {text!r}")
+            raise SymparamsError(f"unexpected character {found!r} at position {pos + 1} of {text!r} "
+                                 f"(allowed: whole numbers, names, + - * / ^, parentheses, "
+                                 f"floor/ceil/min/max)")
+        kind = match.lastgroup
+        if kind != "space":
+            value = match.group()
+            if kind == "op":
+                value = _OP_ALIASES.get(value, value)
+            tokens.append((kind, value, pos))
+        pos = match.end()
+    tokens.append(("end", "", len(text)))
+    return tokens
+
+
+class _Parser:
+    """Recursive descent over: sum := product (('+'|'-') product)*;
+    product := unary (('*'|'/') unary)*; unary := ('-'|'+') unary | power;
+    power := atom ('^' unary)?; atom := number | name | name '(' args ')' | '(' sum ')'."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.tokens = _tokenize(text)
+        self.i = 0
+
+    def peek(self):
+        return self.tokens[self.i]
+
+    def take(self):
+        token = self.tokens[self.i]
+        self.i += 1
+        return token
+
+    def fail(self, expected: str):
+        kind, value, pos = self.peek()
+        found = "the end" if kind == "end" else repr(value)
+        raise SymparamsError(f"expected {expected} at position {pos + 1} of {self.text!r}, "
+                             f"found {found}")
+
+    def expect(self, op: str):
+        if self.peek()[:2] != ("op", op):
+            self.fail(repr(op))
+        self.take()
+
+    def parse(self) -> Expr:
+        if self.peek()[0] == "end":
+            raise SymparamsError("expected an expression, found nothing")
+        expr = self.sum()
+        if self.peek()[0] != "end":
+            self.fail("an operator or the end")
+        return expr
+
+    def sum(self):
+        expr = self.product()
+        while self.peek()[:2] in (("op", "+"), ("op", "-")):
+            op = self.take()[1]
+            rhs = self.product()
+            expr = expr + rhs if op == "+" else expr - rhs
+        return expr
+
+    def product(self):
+        expr = self.unary()
+        while self.peek()[:2] in (("op", "*"), ("op", "/")):
+            op = self.take()[1]
+            rhs = self.unary()
+            if op == "/" and rhs == 0:
+                raise SymparamsError(f"division by zero in {self.text!r}")
+            expr = expr * rhs if op == "*" else expr / rhs
+        return expr
+
+    def unary(self):
+        if self.peek()[:2] == ("op", "-"):
+            self.take()
+            return -self.unary()
+        if self.peek()[:2] == ("op", "+"):
+            self.take()
+            return self.unary()
+        return self.power()
+
+    def power(self):
+        base = self.atom()
+        if self.peek()[:2] == ("op", "^"):
+            self.take()
+            exponent = self.unary()
+            if not (exponent.is_Integer and 0 <= exponent <= 64):
+                raise SymparamsError(f"exponents must be whole numbers from 0 to 64, "
+                                     f"found {exponent} in {self.text!r}")
+            return base ** exponent
+        return base
+
+    def atom(self):
+        kind, value, pos = self.peek()
+        if kind == "number":
+            self.take()
+            return Integer(int(value.replace("_", "")))
+        if kind == "name":
+            self.take()
+            if self.peek()[:2] == ("op", "("):
+                if value not in _FUNCTIONS:
+                    raise SymparamsError(f"call to {value!r} is not allowed at position {pos + 1} "
+                                         f"of {self.text!r}; only floor, ceil, min and max")
+                self.take()
+                args = [self.sum()]
+                while self.peek()[:2] == ("op", ","):
+                    self.take()
+                    args.append(self.sum())
+                self.expect(")")
+                func = _FUNCTIONS[value]
+                if func in (floor, ceiling) and len(args) != 1:
+                    raise SymparamsError(f"{value} takes one argument, found {len(args)} "
+                                         f"in {self.text!r}")
+                return func(*args)
+            if value in _FUNCTIONS:
+                self.fail(f"'(' after {value}")
+            return size_symbol(value)
+        if (kind, value) == ("op", "("):
+            self.take()
+            expr = self.sum()
+            self.expect(")")
+            return expr
+        self.fail("a number, a name or '('")
+
+
+def parse_expression(text: str) -> Expr:
+    """Parse a size expression from a spec or the command line.
+
+    >>> parse_expression("2*k + 1")
+    2*k + 1
+    >>> parse_expression("floor(H / 2) ^ 2")
+    floor(H/2)**2
+    >>> parse_expression("__import__('os')")
+    Traceback (most recent call last):
+    ...
+    symparams.errors.SymparamsError: unexpected character "'" at position 12 of "__import__('os')" (allowed: whole numbers, names, + - * / ^, parentheses, floor/ceil/min/max)
+    """
+    if len(text) > 1000:
+        raise SymparamsError(f"expression too long ({len(text)} characters, at most 1000)")
+    return _Parser(text).parse()
+
+
+def size_value(raw: Any) -> Expr:
+    """Turn one size from a spec (int or expression text) into a SymPy expression.
+
+    Floats and booleans are refused: counts are exact.
+    """
+    if isinstance(raw, bool):
+        raise SymparamsError(f"expected a whole number or an expression, found {str(raw).lower()}")
+    if isinstance(raw, int):
+        return Integer(raw)
+    if isinstance(raw, Expr):
+        return raw
+    if isinstance(raw, float):
+        shown = int(raw) if raw.is_integer() else raw
+        raise SymparamsError(f"expected a whole number, found {raw!r} (write {shown} "
+                             f"without a decimal point)" if raw.is_integer()
+                             else f"expected a whole number, found {raw!r}")
+    if isinstance(raw, str):
+        return parse_expression(raw)
+    raise SymparamsError(f"expected a whole number or an expression, found {_describe(raw)}")
+
+
+def _describe(raw: Any) -> str:
+    if raw is None:
+        return "nothing"
+    if isinstance(raw, list):
+        return f"a list {raw!r}"
+    if isinstance(raw, dict):
+        return f"a mapping {raw!r}"
+    return repr(raw)
+
+
+# ---------------------------------------------------------------- spec files
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """One entry of ``layers:``: its 1-based position, type, name and raw fields."""
+    index: int
+    type: str
+    name: str | None
+    fields: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A parsed spec file: sizes still raw except the input shape."""
+    name: str
+    input: tuple[Expr, ...]
+    layers: tuple[LayerSpec, ...]
+    source: str | None = None
+    title: str | None = None
+    description: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+_TOP_FIELDS = {"name", "title", "description", "input", "layers"}
+_PRESET_DIR = "presets"
+
+
+def preset_names() -> list[str]:
+    folder = resources.files("symparams") / _PRESET_DIR
+    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml"))
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise SymparamsError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", file=str(path))
+    except OSError as exc:
+        raise SymparamsError(f"cannot read: {exc.strerror}", file=str(path))
+
+
+def _parse_document(text: str, suffix: str, source: str) -> Any:
+    try:
+        if suffix == ".json":
+            return json.loads(text)
+        if suffix == ".toml":
+            return tomllib.loads(text)
+        return yaml.safe_load(text)
+    except json.JSONDecodeError as exc:
+        raise SymparamsError(f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
+                             file=source)
+    except tomllib.TOMLDecodeError as exc:
+        raise SymparamsError(f"malformed TOML: {exc}", file=source)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "cannot parse"
+        raise SymparamsError(f"malformed YAML{where}: {problem}", file=source)
+
+
+def load_spec(target: str | Path) -> Spec:
+    """Read a spec from a file (YAML, JSON or TOML) or a preset name such as ``lenet``."""
+    path = Path(target)
+    if path.is_file():
+        source = str(target)
+        data = _parse_document(_read_text(path), path.suffix.lower(), source)
+    elif isinstance(target, str) and re.fullmatch(r"[A-Za-z0-9_-]+", target) \
+            and target in preset_names():
+        source = target
+        text = (resources.files("symparams") / _PRESET_DIR / f"{target}.yaml").read_text("utf-8")
+        data = _parse_document(text, ".yaml", source)
+    else:
+        presets = ", ".join(preset_names())
+        raise SymparamsError(f"no such file or preset (presets: {presets})", file=str(target))
+    return spec_from_data(data, source=source)
+
+
+def spec_from_data(data: Any, source: str | None = None) -> Spec:
+    """Check the top-level layout of a spec given as plain data."""
+    if not isinstance(data, dict):
+        raise SymparamsError(f"expected a mapping with name, input and layers, "
+                             f"found {_describe(data)}", file=source)
+    unknown = sorted(set(map(str, data)) - _TOP_FIELDS)
+    if unknown:
+        raise SymparamsError(f"unknown top-level field (expected one of "
+                             f"{', '.join(sorted(_TOP_FIELDS))})", file=source, field=unknown[0])
+    net_name = data.get("name", Path(source).stem if source else "network")
+    for key in ("name", "title", "description"):
+        if key in data and not isinstance(data[key], str):
+            raise SymparamsError(f"expected text, found {_describe(data[key])}",
+                                 file=source, field=key)
+    if "input" not in data:
+        raise SymparamsError("missing; give the input shape as [height, width, channels]",
+                             file=source, field="input")
+    raw_input = data["input"]
+    if not isinstance(raw_input, list) or len(raw_input) not in (1, 3):
+        raise SymparamsError(f"expected [height, width, channels] or [features], "
+                             f"found {_describe(raw_input)}", file=source, field="input")
+    shape = []
+    for i, raw in enumerate(raw_input):
+        try:
+            shape.append(size_value(raw))
+        except SymparamsError as exc:
+            raise exc.located(file=source, field=f"input[{i}]") from None
+    raw_layers = data.get("layers")
+    if not isinstance(raw_layers, list) or not raw_layers:
+        raise SymparamsError(f"expected a non-empty list of layers, found {_describe(raw_layers)}",
+                             file=source, field="layers")
+    layers = []
+    for index, entry in enumerate(raw_layers, start=1):
+        if not isinstance(entry, dict):
+            raise SymparamsError(f"expected a mapping with a type, found {_describe(entry)}",
+                                 file=source, layer=(index, ""))
+        fields = {str(k): v for k, v in entry.items()}
+        name = fields.pop("name", None)
+        if name is not None and (not isinstance(name, (str, int)) or isinstance(name, bool)):
+            raise SymparamsError(f"expected text, found {_describe(name)}",
+                                 file=source, layer=(index, ""), field="name")
+        name = None if name is None else str(name)
+        if "type" not in fields:
+            raise SymparamsError("missing", file=source, layer=(index, name or ""), field="type")
+        layer_type = fields.pop("type")
+        if not isinstance(layer_type, str):
+            raise SymparamsError(f"expected text, found {_describe(layer_type)}",
+                                 file=source, layer=(index, name or ""), field="type")
+        layers.append(LayerSpec(index, layer_type, name, fields))
+    return Spec(name=net_name, input=tuple(shape), layers=tuple(layers), source=source,
+                title=data.get("title"), description=data.get("description"))

@@ -1,0 +1,119 @@
+"""Worked steps: one calculation with three faces, printed by SymPy.
+
+Like a handcalcs cell, a :class:`Step` holds the general formula in the
+document's letters, the same formula with the numbers put in (unevaluated, in
+the document's order) and the result.  Renderers only choose a format; every
+string comes from a SymPy printer in :mod:`symparams.printing`.
+"""
+from __future__ import annotations
+
+from functools import cached_property
+from typing import NamedTuple
+
+from sympy import Basic, Expr
+
+from . import printing
+
+
+class Faces(NamedTuple):
+    """The three faces of a step in one output format."""
+    formula: str
+    substituted: str
+    result: str
+
+    def chain(self) -> list[str]:
+        """The faces to show joined by ``=``, without repeating an identical one."""
+        shown: list[str] = []
+        for face in self:
+            if not shown or face != shown[-1]:
+                shown.append(face)
+        return shown
+
+    def equation(self) -> str:
+        return " = ".join(self.chain())
+
+
+_FORMATS = {
+    "latex": (printing.latex_written, printing.latex_plain),
+    "text": (printing.unicode_written, printing.unicode_plain),
+    "ascii": (printing.ascii_written, printing.ascii_plain),
+}
+
+
+class Step:
+    """One worked step of a derivation.
+
+    ``formula`` and ``substituted`` are unevaluated SymPy expressions (or
+    ``None`` for a layer without parameters); ``result`` is the evaluated count.
+    """
+
+    def __init__(self, *, title: str, result: Expr, formula: Basic | None = None,
+                 substituted: Basic | None = None, name: str = "", kind: str = "",
+                 index: int | None = None, description: str = "", reason: str = "",
+                 notes: tuple[str, ...] = (), input_shape: tuple = (), output_shape: tuple = (),
+                 letters: dict | None = None):
+        self.title = title
+        self.name = name
+        self.kind = kind
+        self.index = index
+        self.description = description
+        self.reason = reason
+        self.notes = tuple(notes)
+        self.formula = formula
+        self.substituted = substituted
+        self.result = result
+        self.input_shape = tuple(input_shape)
+        self.output_shape = tuple(output_shape)
+        self.letters = dict(letters or {})
+
+    @property
+    def has_formula(self) -> bool:
+        return self.formula is not None
+
+    @property
+    def is_exact(self) -> bool:
+        """True when the result is a plain integer."""
+        return bool(getattr(self.result, "is_Integer", False))
+
+    def faces(self, fmt: str) -> Faces:
+        """Formula, substituted form and result printed in ``fmt`` (latex, text, ascii, mathml)."""
+        if fmt == "mathml":
+            written, plain = printing.mathml_written, printing.mathml_plain
+        else:
+            written, plain = _FORMATS[fmt]
+        result = plain(self.result)
+        if self.formula is None:
+            return Faces(result, result, result)
+        return Faces(written(self.formula), written(self.substituted), result)
+
+    @cached_property
+    def latex(self) -> Faces:
+        return self.faces("latex")
+
+    @cached_property
+    def text(self) -> Faces:
+        return self.faces("text")
+
+    @cached_property
+    def ascii(self) -> Faces:
+        return self.faces("ascii")
+
+    @cached_property
+    def mathml(self) -> Faces:
+        return self.faces("mathml")
+
+    def shape_text(self) -> str:
+        return " × ".join(printing.unicode_plain(v) for v in self.output_shape)
+
+    # Printing hooks: SymPy (latex(step)), Jupyter and plain str.
+    def _latex(self, printer=None) -> str:
+        return self.latex.equation()
+
+    def _repr_latex_(self) -> str:
+        return f"$\\displaystyle {self.latex.equation()}$"
+
+    def __str__(self) -> str:
+        return f"{self.title}: {self.text.equation()}"
+
+    def __repr__(self) -> str:
+        return f"<Step {self.title}: {self.ascii.equation()}>"
