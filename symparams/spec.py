@@ -183,10 +183,10 @@ def parse_expression(text: str) -> Expr:
     2*k + 1
     >>> parse_expression("floor(H / 2) ^ 2")
     floor(H/2)**2
-    >>> parse_expression("__import__('os')")
+    >>> parse_expression("open('x')")
     Traceback (most recent call last):
     ...
-    symparams.errors.SymparamsError: unexpected character "'" at position 12 of "__import__('os')" (allowed: whole numbers, names, + - * / ^, parentheses, floor/ceil/min/max)
+    symparams.errors.SymparamsError: unexpected character "'" at position 6 of "open('x')" (allowed: whole numbers, names, + - * / ^, parentheses, floor/ceil/min/max)
     """
     if len(text) > 1000:
         raise SymparamsError(f"expression too long ({len(text)} characters, at most 1000)")

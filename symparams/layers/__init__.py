@@ -36,7 +36,7 @@ def layer_class(type_name: str) -> type[Layer]:
         raise SymparamsError("the input is given by the top-level 'input:' field, "
                              "not as a layer", field="type")
     close = difflib.get_close_matches(key, REGISTRY, n=1)
-    hint = f"; did you mean '{close[0]}'?" if close else ""
+    hint = f"; did you mean '{REGISTRY[close[0]].kind}'?" if close else ""
     kinds = ", ".join(cls.kind for cls in FAMILIES)
     raise SymparamsError(f"unknown layer type {type_name!r} (known: {kinds}){hint}",
                          field="type")
