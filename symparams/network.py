@@ -31,7 +31,7 @@ class LayerInfo:
 
     def __init__(self, index: int, name: str, layer: Layer, input_shape: Shape,
                  output_shape: Shape, letters: dict[str, Symbol], values: dict[Symbol, Expr],
-                 formula: Expr, params: Expr):
+                 params: Expr):
         self.index = index
         self.name = name
         self.layer = layer
@@ -40,8 +40,13 @@ class LayerInfo:
         self.output_shape = output_shape
         self.letters = letters
         self.values = values
-        self.formula = formula
         self.params = params
+
+    @cached_property
+    def formula(self) -> Expr:
+        """The count in this layer's letters, e.g. ``k_1*(d_1*m_1*n_1 + 1)``."""
+        formula = generic_formula(type(self.layer), self.layer.bias)[1]
+        return formula.xreplace({size_symbol(l): s for l, s in self.letters.items()})
 
     @cached_property
     def written(self) -> Expr | None:
@@ -168,7 +173,7 @@ class Network:
 
     def _walk(self) -> tuple[LayerInfo, ...]:
         shape = self.input_shape
-        infos = [LayerInfo(0, "INPUT", Input(shape), (), shape, {}, {}, Integer(0), Integer(0))]
+        infos = [LayerInfo(0, "INPUT", Input(shape), (), shape, {}, {}, Integer(0))]
         family_counts: dict[str, int] = {}
         letter_names: set[str] = set()
         for index, (layer, name) in enumerate(zip(self._layers, self._names), start=1):
@@ -179,18 +184,15 @@ class Network:
                     number = family_counts[layer.family] = family_counts.get(layer.family, 0) + 1
                     letters = {l: size_symbol(f"{l}_{number}") for l in layer.letters}
                     letter_names.update(s.name for s in letters.values())
-                values: dict[Symbol, Expr] = {}
-                for letter, value in {**layer.given(), **layer.derived(shape)}.items():
-                    values[letters[letter]] = value
+                by_letter = {**layer.given(), **layer.derived(shape)} if letters else {}
                 out_shape = layer.output_shape(shape)
             except SymparamsError as exc:
                 raise exc.located(file=self.source, layer=(index, name)) from None
-            formula = generic_formula(type(layer), layer.bias)[1]
-            if letters:
-                formula = formula.xreplace({size_symbol(l): s for l, s in letters.items()})
-            params = formula.xreplace(values)
-            infos.append(LayerInfo(index, name, layer, shape, out_shape, letters, values,
-                                   formula, params))
+            # One xreplace from the family's cached formula straight to the values.
+            params = generic_formula(type(layer), layer.bias)[1].xreplace(
+                {size_symbol(l): v for l, v in by_letter.items()})
+            values = {letters[l]: v for l, v in by_letter.items()}
+            infos.append(LayerInfo(index, name, layer, shape, out_shape, letters, values, params))
             shape = out_shape
         self._check_symbols(infos, letter_names)
         return tuple(infos)
@@ -302,12 +304,14 @@ class Network:
             layers = [layer.xreplace(free) for layer in layers]
         return self._rebuild(layers, shape)
 
+    @cached_property
+    def _letter_owner(self) -> dict[str, tuple[int, str]]:
+        """Letter name → (layer index, plain letter); a dict so subs stays linear."""
+        return {sym.name: (info.index, letter)
+                for info in self.layers for letter, sym in info.letters.items()}
+
     def _locate_letter(self, name: str) -> tuple[int, str]:
-        for info in self.layers:
-            for letter, sym in info.letters.items():
-                if sym.name == name:
-                    return info.index, letter
-        raise KeyError(name)
+        return self._letter_owner[name]
 
     def _rebuild(self, layers, shape) -> "Network":
         named = [layer._replace(name=name) for layer, name in zip(layers, self._names)]

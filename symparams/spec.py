@@ -14,6 +14,7 @@ import json
 import re
 import tomllib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ _TOKEN = re.compile(r"""
 _OP_ALIASES = {"×": "*", "·": "*", "−": "-", "**": "^"}
 
 
+@lru_cache(maxsize=65536)
 def size_symbol(name: str) -> Symbol:
     """The Symbol for a size named in a spec: a positive integer.
 
