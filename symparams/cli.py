@@ -55,6 +55,27 @@ def cmd_count(args) -> int:
     return 0
 
 
+def parse_formats(text: str) -> list[str]:
+    from .render.report import FORMATS
+    names = [f.strip().lower() for f in text.split(",") if f.strip()]
+    if "all" in names:
+        return list(FORMATS)
+    unknown = [f for f in names if f not in FORMATS]
+    if unknown or not names:
+        raise SymparamsError(f"expected md, html, tex, pdf or all (comma-separated), "
+                             f"found {text!r}", field="--format")
+    return list(dict.fromkeys(names))
+
+
+def cmd_report(args) -> int:
+    from .render.report import write_reports
+    formats = parse_formats(args.format)
+    net = build_network(args)
+    for path in write_reports(net, formats, args.output, templates=args.templates):
+        print(f"wrote {path}")
+    return 0
+
+
 def cmd_presets(args) -> int:
     for name in preset_names():
         net = load(name)
@@ -99,6 +120,27 @@ def make_parser() -> argparse.ArgumentParser:
     count.add_argument("-o", "--output", metavar="FILE",
                        help="with --json: write the JSON to FILE (atomically) instead of stdout")
     count.set_defaults(run=cmd_count)
+
+    report = commands.add_parser(
+        "report", help="render the worked solution as Markdown, HTML, LaTeX or PDF",
+        description="Render the network's worked solution (for each layer: why it has or "
+                    "has no parameters, the formula in its letters, the formula with the "
+                    "numbers, the result; then a summary table and the total) into files "
+                    "named after the network.",
+        epilog="examples:\n  symparams report lenet --format all\n"
+               "  symparams report examples/lenet.yaml --format pdf -o out/\n"
+               "  symparams report lenet --format html --templates my-templates/",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    _add_network_options(report)
+    report.add_argument("--format", default="all", metavar="FMT",
+                        help="md, html, tex, pdf or all; several separated by commas "
+                             "(default: all)")
+    report.add_argument("-o", "--output", default="reports", metavar="DIR",
+                        help="output folder (default: reports/)")
+    report.add_argument("--templates", metavar="DIR",
+                        help="a folder of templates that replace the shipped ones by file "
+                             "name (see templates/ for the names)")
+    report.set_defaults(run=cmd_report)
 
     presets = commands.add_parser("presets", help="list the networks shipped as presets",
                                   description="List the preset networks with their totals.")

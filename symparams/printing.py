@@ -198,3 +198,114 @@ def unicode_plain(expr: Basic) -> str:
 def unicode_written(expr: Basic) -> str:
     """Terminal text in the textbook's order: ``((m₁ × n₁ × d₁) + 1) × k₁``."""
     return WrittenUnicodePrinter().doprint(expr)
+
+
+# ------------------------------------------------------------------ MathML
+
+from sympy.printing.mathml import MathMLPresentationPrinter  # noqa: E402
+
+_MATHML_NS = "http://www.w3.org/1998/Math/MathML"
+
+
+class PlainMathMLPrinter(MathMLPresentationPrinter):
+    """SymPy's presentation MathML with × between numbers."""
+
+    def __init__(self, settings=None):
+        super().__init__({"mul_symbol": "times", **(settings or {})})
+        self._plain_depth = 0
+
+    def _mo(self, text: str):
+        node = self.dom.createElement("mo")
+        node.appendChild(self.dom.createTextNode(text))
+        return node
+
+    def math_element(self, nodes, display: str = "inline"):
+        """Wrap printed nodes in a <math> element of this printer's document."""
+        math = self.dom.createElement("math")
+        math.setAttribute("xmlns", _MATHML_NS)
+        math.setAttribute("display", display)
+        row = self.dom.createElement("mrow")
+        for node in nodes:
+            row.appendChild(node)
+        math.appendChild(row)
+        return math
+
+
+class WrittenMathMLPrinter(PlainMathMLPrinter):
+    """Presentation MathML in the textbook's order (SymPy's reorders products)."""
+
+    def _row(self, nodes):
+        row = self.dom.createElement("mrow")
+        for node in nodes:
+            row.appendChild(node)
+        return row
+
+    def _paren_row(self, node):
+        return self._row([self._l_paren(), node, self._r_paren()])
+
+    def _print_Add(self, expr, order=None):
+        if self._plain_depth:
+            return super()._print_Add(expr, order)
+        nodes = []
+        for i, term in enumerate(expr.args):
+            negative = (isinstance(term, Mul) and term.args and term.args[0].is_Number
+                        and term.args[0].is_negative) or (term.is_Number and term.is_negative)
+            if negative:
+                term = -term if term.is_Number else Mul(-term.args[0], *term.args[1:],
+                                                        evaluate=False)
+                nodes.append(self._mo("−"))
+            elif i:
+                nodes.append(self._mo("+"))
+            printed = self._print(term)
+            nodes.append(self._paren_row(printed) if isinstance(term, Add) else printed)
+        return self._row(nodes)
+
+    def _print_Mul(self, expr):
+        if self._plain_depth:
+            return super()._print_Mul(expr)
+        nodes = []
+        for i, factor in enumerate(expr.args):
+            if i:
+                nodes.append(self._mo("×"))
+            printed = self._print(factor)
+            nodes.append(self._paren_row(printed) if isinstance(factor, Add) else printed)
+        return self._row(nodes)
+
+    def _print_Grouped(self, expr):
+        return self._paren_row(self._print(expr.args[0]))
+
+    def _print_Inserted(self, expr):
+        value = expr.args[0]
+        self._plain_depth += 1
+        try:
+            printed = self._print(value)
+        finally:
+            self._plain_depth -= 1
+        if isinstance(value, (Add, Mul)) or (value.is_Rational and not value.is_Integer):
+            return self._paren_row(printed)
+        return printed
+
+
+def _mathml(printer: PlainMathMLPrinter, expr: Basic) -> str:
+    return printer.math_element([printer._print(expr)]).toxml()
+
+
+def mathml_plain(expr: Basic) -> str:
+    """A <math> element for an evaluated expression."""
+    return _mathml(PlainMathMLPrinter(), expr)
+
+
+def mathml_written(expr: Basic) -> str:
+    """A <math> element in the textbook's order: ((m × n × d) + 1) × k."""
+    return _mathml(WrittenMathMLPrinter(), expr)
+
+
+def mathml_chain(written: list[Basic], result: Basic, display: str = "inline") -> str:
+    """One <math> element ``written₁ = written₂ = … = result``."""
+    printer = WrittenMathMLPrinter()
+    nodes = []
+    for expr in written:
+        nodes += [printer._print(expr), printer._mo("=")]
+    printer._plain_depth += 1
+    nodes.append(printer._print(result))
+    return printer.math_element(nodes, display).toxml()

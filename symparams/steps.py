@@ -86,6 +86,23 @@ class Step:
             return Faces(result, result, result)
         return Faces(written(self.formula), written(self.substituted), result)
 
+    def shown(self) -> list[Basic]:
+        """The faces worth showing, as expressions: repeated ones are left out."""
+        if self.formula is None:
+            return [self.result]
+        text = self.text
+        exprs = [self.formula]
+        if text.substituted != text.formula:
+            exprs.append(self.substituted)
+        if text.result != text.substituted:
+            exprs.append(self.result)
+        return exprs
+
+    def mathml_equation(self, display: str = "inline") -> str:
+        """The whole step as one MathML <math> element: formula = substituted = result."""
+        exprs = self.shown()
+        return printing.mathml_chain(exprs[:-1], exprs[-1], display)
+
     @cached_property
     def latex(self) -> Faces:
         return self.faces("latex")

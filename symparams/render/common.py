@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -55,3 +56,51 @@ def atomic_write(path: str | Path, data: str | bytes) -> Path:
             pass
         raise
     return path
+
+
+class Raw(str):
+    """Markup a renderer produced (math, figures); templates must not escape it again."""
+
+
+# Characters that start Markdown syntax anywhere in a line (emphasis, links,
+# code, math, tables); '<' and '&' become entities so no HTML gets through.
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]|~^$])")
+
+
+def md_escape(value) -> str:
+    """Escape text from a spec for Markdown: it shows literally and does nothing.
+
+    >>> md_escape("50% & $x_1$ <b>")
+    '50% &amp; \\\\$x\\\\_1\\\\$ &lt;b&gt;'
+    """
+    if isinstance(value, Raw):
+        return value
+    text = " ".join(str(value).split())
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+_TEX_REPLACEMENTS = {
+    "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "%": r"\%",
+    "#": r"\#", "_": r"\_", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+    "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}", '"': r"\textquotedbl{}",
+    "×": r"$\times$", "−": "-", "⌊": r"$\lfloor$", "⌋": r"$\rfloor$", "⌈": r"$\lceil$",
+    "⌉": r"$\rceil$", "·": r"$\cdot$",
+}
+_TEX_SPECIAL = re.compile("|".join(re.escape(k) for k in _TEX_REPLACEMENTS))
+_SUBSCRIPTS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
+
+
+def tex_escape(value) -> str:
+    """Escape text from a spec for LaTeX: every special character prints literally.
+
+    >>> tex_escape(r"\\input{x} 50% #_")
+    '\\\\textbackslash{}input\\\\{x\\\\} 50\\\\% \\\\#\\\\_'
+    """
+    if isinstance(value, Raw):
+        return value
+    text = " ".join(str(value).split())
+    text = _TEX_SPECIAL.sub(lambda m: _TEX_REPLACEMENTS[m.group()], text)
+    # Unicode subscript digits (m₁) have no glyph in the default fonts.
+    return re.sub(r"([₀-₉]+)", lambda m: r"\textsubscript{%s}" % m.group(1).translate(_SUBSCRIPTS),
+                  text)
