@@ -92,6 +92,31 @@ class LayerInfo:
         return self.step._repr_latex_()
 
 
+def layer_names(entries: list[tuple[str, str | None]], source: str | None = None) -> list[str]:
+    """Names for (prefix, given name) pairs: given names kept (unique), others
+    numbered per prefix (CONV1, POOL1 …) skipping names already taken."""
+    used = {name for _, name in entries if name}
+    seen: set[str] = set()
+    counters: dict[str, int] = {}
+    names = []
+    for index, (prefix, given) in enumerate(entries, start=1):
+        if given:
+            if given in seen:
+                raise SymparamsError("the same name is used by an earlier layer; names must "
+                                     "be unique", file=source, layer=(index, given),
+                                     field="name")
+            name = given
+        else:
+            while True:
+                counters[prefix] = counters.get(prefix, 0) + 1
+                name = f"{prefix}{counters[prefix]}"
+                if name not in used and name not in seen:
+                    break
+        seen.add(name)
+        names.append(name)
+    return names
+
+
 def _as_expr(value: Any, what: str) -> Expr:
     try:
         return size_value(value)
@@ -137,11 +162,20 @@ class Network:
 
     @classmethod
     def from_spec(cls, spec: Spec) -> "Network":
-        layers = []
+        classes = []
         for entry in spec.layers:
-            where = (entry.index, entry.name or "")
             try:
-                layers.append(layer_class(entry.type).from_fields(entry.fields, name=entry.name))
+                classes.append(layer_class(entry.type))
+            except SymparamsError as exc:
+                raise exc.located(file=spec.source,
+                                  layer=(entry.index, entry.name or "")) from None
+        names = layer_names([(c.name_prefix, e.name) for c, e in zip(classes, spec.layers)],
+                            source=spec.source)
+        layers = []
+        for entry, layer_cls, name in zip(spec.layers, classes, names):
+            where = (entry.index, name)
+            try:
+                layers.append(layer_cls.from_fields(entry.fields, name=entry.name))
             except SymparamsError as exc:
                 raise exc.located(file=spec.source, layer=where) from None
             except TypeError as exc:  # a field given as the wrong kind of YAML value
@@ -150,26 +184,8 @@ class Network:
                    description=spec.description)
 
     def _assign_names(self) -> list[str]:
-        used = {layer.name for layer in self._layers if layer.name}
-        seen: set[str] = set()
-        counters: dict[str, int] = {}
-        names = []
-        for index, layer in enumerate(self._layers, start=1):
-            if layer.name:
-                if layer.name in seen:
-                    raise SymparamsError("the same name is used by an earlier layer; names must "
-                                         "be unique", file=self.source, layer=(index, layer.name),
-                                         field="name")
-                name = layer.name
-            else:
-                while True:
-                    counters[layer.name_prefix] = counters.get(layer.name_prefix, 0) + 1
-                    name = f"{layer.name_prefix}{counters[layer.name_prefix]}"
-                    if name not in used and name not in seen:
-                        break
-            seen.add(name)
-            names.append(name)
-        return names
+        return layer_names([(layer.name_prefix, layer.name) for layer in self._layers],
+                           source=self.source)
 
     def _walk(self) -> tuple[LayerInfo, ...]:
         shape = self.input_shape
