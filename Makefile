@@ -55,7 +55,7 @@ test-system-deps: system-deps
 demo: deps system-deps
 	$(PY) -m symparams count lenet
 	$(PY) -m symparams count lenet --json -o reports/lenet.json
-	@echo "wrote reports/lenet.json"
+	$(PY) -m symparams report lenet --format all -o reports
 
 test: test-deps test-system-deps
 	$(PY) -m pytest -q
