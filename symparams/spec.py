@@ -287,9 +287,14 @@ def _parse_document(text: str, suffix: str, source: str) -> Any:
 
 
 def load_spec(target: str | Path) -> Spec:
-    """Read a spec from a file (YAML, JSON or TOML) or a preset name such as ``lenet``."""
+    """Read a spec from a file (YAML, JSON or TOML), ``-`` (YAML on standard input)
+    or a preset name such as ``lenet``."""
     path = Path(target)
-    if path.is_file():
+    if str(target) == "-":
+        import sys
+        source = "<stdin>"
+        data = _parse_document(sys.stdin.read(), ".yaml", source)
+    elif path.is_file():
         source = str(target)
         data = _parse_document(_read_text(path), path.suffix.lower(), source)
     elif isinstance(target, str) and re.fullmatch(r"[A-Za-z0-9_-]+", target) \
