@@ -147,3 +147,17 @@ def test_printing_hooks(lenet):
                                      r"((5 \times 5 \times 8) + 1) \times 16 = 3216")
     assert lenet["FC3"]._repr_latex_().startswith("$")
     assert "62958" in repr(lenet)
+
+
+@pytest.mark.parametrize("preset, published_total", [
+    ("vgg16", 138_357_544),   # the count every framework reports for VGG-16
+    ("alexnet", 61_100_840),  # torchvision's AlexNet
+])
+def test_presets_match_published_totals(preset, published_total):
+    assert load(preset).total == published_total
+
+
+def test_symbolic_example_substitutes_to_the_document_total():
+    net = load(str(ROOT / "examples" / "lenet-symbolic.yaml"))
+    assert set(net.free_symbols) == {"H", "W"}
+    assert net.subs(H=32, W=32, k_1=8, k_2=16).total == DOCUMENT_TOTAL
