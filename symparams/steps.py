@@ -132,5 +132,13 @@ class Step:
     def __str__(self) -> str:
         return f"{self.title}: {self.text.equation()}"
 
+    def _sympystr(self, printer=None) -> str:
+        return str(self)
+
+    def _pretty(self, printer=None):
+        # sympy.pprint(step): the one-line text face is already the readable form.
+        from sympy.printing.pretty.stringpict import prettyForm
+        return prettyForm(str(self))
+
     def __repr__(self) -> str:
         return f"<Step {self.title}: {self.ascii.equation()}>"
