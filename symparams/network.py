@@ -16,7 +16,7 @@ from sympy import Add, Expr, Integer, Symbol, evaluate
 
 from .errors import SymparamsError
 from .layers import Input, Layer, generic_formula, layer_class
-from .printing import Inserted, ascii_plain, ascii_written, unicode_plain
+from .printing import Inserted, ascii_plain, ascii_written, unicode_plain, unicode_shape
 from .shapes import Shape
 from .spec import Spec, load_spec, size_symbol, size_value
 from .steps import Step
@@ -398,7 +398,7 @@ class Network:
         return data
 
     def __str__(self) -> str:
-        lines = [f"{self.name}: input {' × '.join(unicode_plain(v) for v in self.input_shape)}"]
+        lines = [f"{self.name}: input {unicode_shape(self.input_shape)}"]
         lines += [f"  {step}" for step in self.steps[1:-1]]
         lines.append(f"  total = {unicode_plain(self.total)}")
         return "\n".join(lines)

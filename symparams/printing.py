@@ -309,3 +309,9 @@ def mathml_chain(written: list[Basic], result: Basic, display: str = "inline") -
     printer._plain_depth += 1
     nodes.append(printer._print(result))
     return printer.math_element(nodes, display).toxml()
+
+
+def unicode_shape(shape) -> str:
+    """``28 × 28 × 8``; a compound entry is bracketed: ``(H − 4) × (W − 4) × 8``."""
+    return " × ".join(f"({unicode_plain(v)})" if isinstance(v, (Add, Mul)) else unicode_plain(v)
+                      for v in shape)

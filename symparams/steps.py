@@ -120,7 +120,7 @@ class Step:
         return self.faces("mathml")
 
     def shape_text(self) -> str:
-        return " × ".join(printing.unicode_plain(v) for v in self.output_shape)
+        return printing.unicode_shape(self.output_shape)
 
     # Printing hooks: SymPy (latex(step)), Jupyter and plain str.
     def _latex(self, printer=None) -> str:

@@ -6,7 +6,7 @@ import re
 from sympy import Add, Integer, Mul
 
 from ..errors import SymparamsError
-from ..printing import unicode_plain
+from ..printing import unicode_plain, unicode_shape
 from ..shapes import flat_size
 from .base import Layer, check_flag, check_size, expr_field
 
@@ -79,7 +79,7 @@ class Dense(Layer):
     def notes(self, in_shape):
         notes = super().notes(in_shape)
         if len(in_shape) > 1:
-            dims = " × ".join(unicode_plain(v) for v in in_shape)
+            dims = unicode_shape(in_shape)
             notes.insert(0, f"the {dims} input is flattened to "
                             f"{unicode_plain(flat_size(in_shape))} values first")
         return notes

@@ -4,7 +4,7 @@ from __future__ import annotations
 from sympy import Rational
 
 from ..errors import SymparamsError
-from ..printing import unicode_plain
+from ..printing import unicode_shape
 from ..shapes import flat_size
 from .dense import check_word
 from .base import Layer
@@ -35,7 +35,7 @@ class Input(Layer):
         return self.shape
 
     def describe(self):
-        return " × ".join(unicode_plain(v) for v in self.shape)
+        return unicode_shape(self.shape)
 
 
 class Flatten(Layer):

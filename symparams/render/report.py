@@ -18,7 +18,7 @@ import jinja2
 
 from ..errors import SymparamsError
 from ..network import Network
-from ..printing import unicode_plain
+from ..printing import unicode_plain, unicode_shape
 from ..spec import size_symbol
 from ..steps import Step
 from .common import atomic_write, percent, thousands
@@ -114,7 +114,7 @@ def build_report(net: Network) -> Report:
     letters = [Letter(size_symbol(letter), entry.meaning) for letter, entry in seen.items()]
     return Report(
         net=net, name=net.name, title=net.title or net.name, description=net.description,
-        input_shape=" × ".join(unicode_plain(v) for v in net.input_shape),
+        input_shape=unicode_shape(net.input_shape),
         steps=[info.step for info in net.layers], total_step=net.total_step, rows=rows,
         total=thousands(net.total) if net.is_exact else unicode_plain(net.total),
         is_exact=net.is_exact, total_symbolic=net.total_symbolic, letters=letters,

@@ -8,13 +8,13 @@ from rich.table import Table
 from rich.text import Text
 
 from ..network import Network
-from ..printing import unicode_plain
+from ..printing import unicode_plain, unicode_shape
 from .common import percent, thousands
 
 
 def count_table(net: Network) -> Table:
     """Layer, kind, output shape, formula, substituted form, params and share."""
-    table = Table(title=Text(f"{net.name}: input {' × '.join(map(unicode_plain, net.input_shape))}"),
+    table = Table(title=Text(f"{net.name}: input {unicode_shape(net.input_shape)}"),
                   title_justify="left", show_lines=False)
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("layer", no_wrap=True)
