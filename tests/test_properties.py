@@ -38,9 +38,14 @@ SPELLINGS = {
     "avgpool2d": ["avgpool2d", "AvgPool2D", "avgpool", "avg_pool2d", "AveragePooling2D"],
     "flatten": ["flatten", "Flatten"],
     "dense": ["dense", "Dense", "fc", "linear", "fully_connected"],
+    # Not drawn by the strategies; known to the recount for the presets (test_torch.py).
+    "dropout": ["dropout"],
+    "activation": ["activation", "relu"],
 }
 CANONICAL = {spelling.lower(): kind for kind, spellings in SPELLINGS.items()
              for spelling in spellings}
+DEFAULT_PREFIX = {"conv2d": "CONV", "maxpool2d": "POOL", "avgpool2d": "POOL",
+                  "flatten": "FLATTEN", "dense": "FC"}
 CLASSES = {"conv2d": Conv2D, "maxpool2d": MaxPool2D, "avgpool2d": AvgPool2D,
            "flatten": Flatten, "dense": Dense}
 
@@ -103,6 +108,8 @@ def recount(data: dict) -> list[tuple[int, tuple[int, ...]]]:
         elif kind == "flatten":
             params = 0
             shape = (math.prod(shape),)
+        elif kind in ("dropout", "activation"):
+            params = 0
         else:  # dense
             p, c = math.prod(shape), entry["units"]
             params = c * p + c if bias else c * p
@@ -373,9 +380,15 @@ def invalid_stacks(draw):
     if draw(st.booleans()):
         data["layers"].append({"type": "dense", "units": draw(st.integers(1, 9))})
     tag = draw(st.sampled_from(["L", "layer_", "Blk", "x"]))
-    for i, layer in enumerate(data["layers"], start=1):
-        layer["name"] = f"{tag}{i}"
-    return data, index, f"{tag}{index}", field
+    if field == "type" or draw(st.booleans()):
+        # Named layers; an unknown type has no default name, so it always gets one.
+        for i, layer in enumerate(data["layers"], start=1):
+            layer["name"] = f"{tag}{i}"
+        return data, index, f"{tag}{index}", field
+    # Unnamed layers are called by their default names: CONV1, POOL2, FC1 …
+    prefixes = [DEFAULT_PREFIX[CANONICAL[layer["type"].lower()]]
+                for layer in data["layers"][:index]]
+    return data, index, f"{prefixes[-1]}{prefixes.count(prefixes[-1])}", field
 
 
 def expected_prefix(source: str, index: int, name: str, field: str) -> str:
