@@ -43,6 +43,16 @@ def unicode_name(name: str) -> str:
     return name
 
 
+def split_sign(term: Basic) -> tuple[bool, Basic]:
+    """(True, 3·x) for a written term −3·x, so a sum prints "a − 3·x", not "a + −3·x"."""
+    if term.is_Number and term.is_negative:
+        return True, -term
+    if isinstance(term, Mul) and term.args and term.args[0].is_Number \
+            and term.args[0].is_negative:
+        return True, Mul(-term.args[0], *term.args[1:], evaluate=False)
+    return False, term
+
+
 # ---------------------------------------------------------------- plain printers
 
 class PlainLatexPrinter(LatexPrinter):
@@ -111,10 +121,7 @@ class _WrittenMixin:
     def _print_Add(self, expr, order=None):
         pieces = []
         for i, term in enumerate(expr.args):
-            negative = (isinstance(term, Mul) and term.args and term.args[0].is_Number
-                        and term.args[0].is_negative) or (term.is_Number and term.is_negative)
-            if negative:
-                term = -term if term.is_Number else Mul(-term.args[0], *term.args[1:], evaluate=False)
+            negative, term = split_sign(term)
             text = self._print(term)
             if isinstance(term, Add):
                 text = self._paren(text)
@@ -248,11 +255,8 @@ class WrittenMathMLPrinter(PlainMathMLPrinter):
             return super()._print_Add(expr, order)
         nodes = []
         for i, term in enumerate(expr.args):
-            negative = (isinstance(term, Mul) and term.args and term.args[0].is_Number
-                        and term.args[0].is_negative) or (term.is_Number and term.is_negative)
+            negative, term = split_sign(term)
             if negative:
-                term = -term if term.is_Number else Mul(-term.args[0], *term.args[1:],
-                                                        evaluate=False)
                 nodes.append(self._mo("−"))
             elif i:
                 nodes.append(self._mo("+"))
