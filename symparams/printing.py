@@ -247,8 +247,14 @@ class WrittenMathMLPrinter(PlainMathMLPrinter):
             row.appendChild(node)
         return row
 
-    def _paren_row(self, node):
-        return self._row([self._l_paren(), node, self._r_paren()])
+    def _paren_row(self, node, expr: Basic | None = None):
+        """Parentheses around a printed node; around plain numbers and letters they
+        are fixed-size, since stretchy ones leave gaps in some browsers' fonts."""
+        left, right = self._l_paren(), self._r_paren()
+        if expr is not None and not expr.atoms(Inserted):
+            for paren in (left, right):
+                paren.setAttribute("stretchy", "false")
+        return self._row([left, node, right])
 
     def _print_Add(self, expr, order=None):
         if self._plain_depth:
@@ -261,7 +267,7 @@ class WrittenMathMLPrinter(PlainMathMLPrinter):
             elif i:
                 nodes.append(self._mo("+"))
             printed = self._print(term)
-            nodes.append(self._paren_row(printed) if isinstance(term, Add) else printed)
+            nodes.append(self._paren_row(printed, term) if isinstance(term, Add) else printed)
         return self._row(nodes)
 
     def _print_Mul(self, expr):
@@ -272,11 +278,11 @@ class WrittenMathMLPrinter(PlainMathMLPrinter):
             if i:
                 nodes.append(self._mo("×"))
             printed = self._print(factor)
-            nodes.append(self._paren_row(printed) if isinstance(factor, Add) else printed)
+            nodes.append(self._paren_row(printed, factor) if isinstance(factor, Add) else printed)
         return self._row(nodes)
 
     def _print_Grouped(self, expr):
-        return self._paren_row(self._print(expr.args[0]))
+        return self._paren_row(self._print(expr.args[0]), expr.args[0])
 
     def _print_Inserted(self, expr):
         value = expr.args[0]

@@ -12,7 +12,8 @@ from symparams.render.report import build_report, output_stem
 def test_report_writes_files_named_after_the_network(tmp_path):
     result = run_cli("report", "lenet", "--format", "md,html", "-o", tmp_path)
     assert result.returncode == 0, result.stderr
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["lenet.html", "lenet.md"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "lenet-chart.svg", "lenet-diagram.svg", "lenet.html", "lenet.md"]
     assert f"wrote {tmp_path / 'lenet.md'}" in result.stdout
 
 
@@ -46,7 +47,8 @@ def test_failed_render_writes_nothing_and_keeps_the_old_report(tmp_path):
     assert result.returncode == 2
     assert "template error" in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert (out / "lenet.md").read_bytes() == before  # md rendered fine but was not written
-    assert sorted(p.name for p in out.iterdir()) == ["lenet.md"]
+    assert sorted(p.name for p in out.iterdir()) == ["lenet-chart.svg", "lenet-diagram.svg",
+                                                     "lenet.md"]
 
 
 def test_template_override_replaces_a_partial_by_name(tmp_path):

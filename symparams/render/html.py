@@ -12,6 +12,7 @@ from markupsafe import Markup
 
 from ..printing import mathml_plain
 from ..steps import Step
+from . import figures
 from .report import Report, template_loader
 
 
@@ -39,7 +40,12 @@ def environment(templates=None, *, math: Callable | None = None, expr: Callable 
 
 def render_page(report: Report, templates=None, *, medium: str = "screen",
                 **filters: Callable) -> str:
-    """The report page; ``filters`` replace the MathML ones (the PDF passes SVG)."""
+    """The report page; ``filters`` replace the MathML ones (the PDF passes SVG).
+
+    The architecture diagram and the parameter chart are inline SVG, made once
+    per report (``report.figures``) for both media.
+    """
+    figures.attach(report)
     env = environment(templates, **filters)
     return env.get_template("html/report.html.j2").render(report=report, medium=medium)
 

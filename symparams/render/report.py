@@ -174,6 +174,12 @@ def write_reports(net: Network, formats: list[str], out_dir: str | Path = "repor
     """
     report = build_report(net)
     rendered = []
+    if "md" in formats:
+        # Markdown links its figures as SVG files written next to it.
+        from .figures import figure_files
+        files = figure_files(report, output_stem(net))
+        report.figures["files"] = {key: name for key, (name, _) in files.items()}
+        rendered += [(Path(out_dir) / name, svg) for name, svg in files.values()]
     for fmt in formats:
         try:
             content = renderer(fmt)(report, templates)

@@ -1,0 +1,469 @@
+"""Figures for the reports: an architecture diagram and a bar chart of the counts.
+
+Both are SVG documents built from a :class:`~symparams.render.report.Report`
+with :mod:`xml.etree.ElementTree`, so every piece of text from a spec is
+escaped by the XML writer and nothing is pasted into markup by hand.  All
+geometry is computed here (no script, no external font or file); the same
+report always gives the same bytes.
+
+* :func:`architecture_svg` draws one block per layer, input included, in a
+  left-to-right flow with arrows, wrapping into rows for long networks.  A
+  block's height hints at its size on a log scale: the height of a feature map
+  (height × width × channels) or the length of a vector.  Feature maps are
+  drawn as a stack, vectors as narrow bars; sizes that are symbols get a
+  middle height and a dashed outline.
+* :func:`parameter_chart_svg` draws a horizontal bar per layer with
+  parameters, its length exactly proportional to the count (Rational
+  arithmetic, rounded to 0.01 only when written), labelled with the count and
+  its share of the total.  When counts are symbolic it says so and draws no
+  bars.
+"""
+from __future__ import annotations
+
+import math
+import re
+import xml.etree.ElementTree as ET
+from fractions import Fraction
+from typing import Iterable
+
+from markupsafe import Markup
+
+from ..printing import unicode_plain
+from .common import thousands
+
+SVG_NS = "http://www.w3.org/2000/svg"
+FONT = "DejaVu Sans, Verdana, Arial, Helvetica, sans-serif"
+INK = "#1d2330"
+MUTED = "#5b6472"
+RULE = "#c4cad3"
+
+# Fill and outline per layer kind; anything else uses "other".
+PALETTE = {
+    "input": ("#eef0f3", "#8a93a1"),
+    "conv2d": ("#d7e4f5", "#2f5d9b"),
+    "maxpool2d": ("#dcefe3", "#2e7d4f"),
+    "avgpool2d": ("#dcefe3", "#2e7d4f"),
+    "dense": ("#fbe3cc", "#b0601a"),
+    "other": ("#ece6f4", "#6a5592"),
+}
+BAR_FILL = "#2f5d9b"
+
+# ------------------------------------------------------------------ helpers
+
+# Characters XML 1.0 cannot carry; they are replaced, never written raw.
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def clean_text(value) -> str:
+    """Text from a spec as one line that XML can carry (escaping is ElementTree's job)."""
+    return " ".join(_XML_INVALID.sub("\ufffd", str(value)).split())
+
+
+def _fmt(value) -> str:
+    """A coordinate: integers as such, anything else rounded half up to 0.01."""
+    if isinstance(value, float):
+        value = Fraction(value).limit_denominator(10 ** 6)
+    value = Fraction(value)
+    if value.denominator == 1:
+        return str(value.numerator)
+    hundredths = (value * 200 + 1) // 2  # half up
+    whole, frac = divmod(int(hundredths), 100)
+    return f"{whole}.{frac:02d}".rstrip("0").rstrip(".")
+
+
+def _width_factor(char: str) -> float:
+    """Rough advance width of a DejaVu Sans character in em (errs on the wide side)."""
+    if char == " " or char in ".,:;'|!·":
+        return 0.34
+    if char.isdigit():
+        return 0.64
+    if char in "×%MWmw@—…":
+        return 0.98
+    if char.isupper():
+        return 0.76
+    if char in "il":
+        return 0.3
+    if char.isascii():
+        return 0.62
+    return 0.85
+
+
+def text_width(text: str, size: float, bold: bool = False) -> float:
+    """Estimated width of ``text`` in user units at font size ``size``."""
+    return sum(_width_factor(c) for c in text) * size * (1.1 if bold else 1.0)
+
+
+def fit_text(text: str, size: float, max_width: float, bold: bool = False) -> str:
+    """``text`` cut with an ellipsis so that it fits ``max_width``."""
+    if text_width(text, size, bold) <= max_width:
+        return text
+    limit = max_width - text_width("…", size, bold)
+    kept = ""
+    for char in text:
+        if text_width(kept + char, size, bold) > limit:
+            break
+        kept += char
+    return kept.rstrip() + "…"
+
+
+class _Svg:
+    """A small builder around ElementTree with formatted coordinates."""
+
+    def __init__(self, width, height, label: str):
+        self.root = ET.Element("svg", {
+            "xmlns": SVG_NS, "width": _fmt(width), "height": _fmt(height),
+            "viewBox": f"0 0 {_fmt(width)} {_fmt(height)}", "role": "img",
+            "aria-label": clean_text(label), "font-family": FONT, "font-size": "11",
+            "fill": INK})
+        ET.SubElement(self.root, "title").text = clean_text(label)
+
+    @staticmethod
+    def _attrs(values: dict) -> dict[str, str]:
+        out = {}
+        for key, value in values.items():
+            if value is None:
+                continue
+            key = key.rstrip("_").replace("_", "-")
+            out[key] = value if isinstance(value, str) else _fmt(value)
+        return out
+
+    def add(self, parent, tag: str, text: str | None = None, **attrs):
+        node = ET.SubElement(self.root if parent is None else parent, tag, self._attrs(attrs))
+        if text is not None:
+            node.text = clean_text(text)
+        return node
+
+    def group(self, parent=None, title: str | None = None, **attrs):
+        node = self.add(parent, "g", **attrs)
+        if title:
+            self.add(node, "title", title)
+        return node
+
+    def text(self, parent, x, y, text: str, *, size=11, bold=False, anchor="start",
+             fill=None, max_width=None, italic=False):
+        shown = clean_text(text)
+        if max_width is not None:
+            shown = fit_text(shown, size, max_width, bold)
+        return self.add(parent, "text", shown, x=x, y=y, font_size=size,
+                        font_weight="bold" if bold else None,
+                        font_style="italic" if italic else None,
+                        text_anchor=None if anchor == "start" else anchor, fill=fill)
+
+    def arrow_head(self, parent, x, y, direction: str = "right", size=6, fill=MUTED):
+        """A filled triangle whose tip is at (x, y)."""
+        half = Fraction(size, 2) if isinstance(size, int) else size / 2
+        if direction == "right":
+            points = [(x, y), (x - size, y - half), (x - size, y + half)]
+        elif direction == "down":
+            points = [(x, y), (x - half, y - size), (x + half, y - size)]
+        else:
+            raise ValueError(direction)
+        self.add(parent, "polygon", points=" ".join(f"{_fmt(a)},{_fmt(b)}" for a, b in points),
+                 fill=fill)
+
+    def markup(self) -> str:
+        ET.indent(self.root, space="", level=0)
+        return ET.tostring(self.root, encoding="unicode", short_empty_elements=True)
+
+
+# ------------------------------------------------------------- architecture
+
+BLOCKS_PER_ROW = 8      # at most; rows are balanced
+MARGIN = 24
+SLOT_W = 92             # room for a block and its labels
+GAP = 24                # between slots; the arrows live here
+BAND_H = 92             # the band the blocks are centred in
+MIN_H, MAX_H = 14, 84   # block heights, log-scaled between them
+MAP_W, VEC_W = 48, 18   # front face of a feature map, a vector bar
+DEPTH = 6               # offset of the stacked faces behind a feature map
+LABEL_SIZE, SMALL = 11.5, 10.5
+LINE = 14
+ROW_GAP = 30            # between the labels of a row and the next row's band
+
+
+def _size_hint(shape: tuple):
+    """The extent a block's height stands for: height of a map, length of a vector."""
+    if not shape:
+        return None
+    value = shape[0]
+    return int(value) if getattr(value, "is_Integer", False) else None
+
+
+def _block_height(size: int | None, largest: int) -> Fraction:
+    if size is None:
+        return Fraction(MIN_H + MAX_H, 2)
+    if largest <= 1 or size <= 1:
+        return Fraction(MIN_H)
+    share = math.log(size) / math.log(largest)
+    # Round the float through tenths so the result does not hang on the last bit.
+    return Fraction(MIN_H) + Fraction(round((MAX_H - MIN_H) * share * 10), 10)
+
+
+LABEL_WIDTH = SLOT_W + GAP - 8  # labels may reach into the gaps, clear of the arrows
+SHAPE_LINES = 3                 # a long (symbolic) shape wraps at its × signs
+
+
+def shape_lines(shape: str, max_width=LABEL_WIDTH, size=SMALL) -> list[str]:
+    """A shape label as lines that fit: whole, or wrapped after its × signs."""
+    shape = clean_text(shape)
+    if text_width(shape, size) <= max_width:
+        return [shape]
+    groups: list[list[str]] = []
+    for part in shape.split(" × "):
+        if groups and text_width(" × ".join(groups[-1] + [part]) + " ×", size) <= max_width:
+            groups[-1].append(part)
+        else:
+            groups.append([part])
+    if len(groups) > SHAPE_LINES:
+        groups = groups[:SHAPE_LINES - 1] + [sum(groups[SHAPE_LINES - 1:], [])]
+    lines = [" × ".join(g) + (" ×" if i < len(groups) - 1 else "") for i, g in enumerate(groups)]
+    return [fit_text(line, size, max_width) for line in lines]
+
+
+def architecture_layout(report) -> dict:
+    """Rows, block geometry and the SVG size of the architecture diagram."""
+    infos = list(report.net.layers)
+    count = len(infos)
+    rows = max(1, math.ceil(count / BLOCKS_PER_ROW))
+    per_row = max(1, math.ceil(count / rows))
+    width = 2 * MARGIN + per_row * SLOT_W + (per_row - 1) * GAP
+    shapes = [shape_lines(row.shape) for row in report.rows]
+    label_lines = 2 + max((len(lines) for lines in shapes), default=1)
+    row_h = BAND_H + 8 + label_lines * LINE + ROW_GAP
+    height = MARGIN + rows * row_h - ROW_GAP + MARGIN - 8
+    sizes = [_size_hint(tuple(info.output_shape)) for info in infos]
+    largest = max([s for s in sizes if s is not None], default=1)
+    blocks = []
+    for position, (info, row, size) in enumerate(zip(infos, report.rows, sizes)):
+        r, c = divmod(position, per_row)
+        slot_x = MARGIN + c * (SLOT_W + GAP)
+        top = MARGIN + r * row_h
+        is_map = len(info.output_shape) == 3
+        w = MAP_W if is_map else VEC_W
+        h = _block_height(size, largest)
+        cx = slot_x + Fraction(SLOT_W, 2)
+        cy = top + Fraction(BAND_H, 2)
+        blocks.append({
+            "row": r, "column": c, "slot_x": slot_x, "top": top, "cx": cx, "cy": cy,
+            "x": cx - Fraction(w, 2) - (Fraction(DEPTH, 2) if is_map else 0),
+            "y": cy - h / 2 + (Fraction(DEPTH, 2) if is_map else 0),
+            "w": Fraction(w), "h": h, "is_map": is_map, "symbolic": size is None,
+            "name": row.name, "kind": row.kind, "shape": row.shape, "params": row.params,
+            "shape_lines": shape_lines(row.shape),
+            "exact": getattr(info.params, "is_Integer", False),
+        })
+    return {"width": width, "height": height, "rows": rows, "per_row": per_row,
+            "row_height": row_h, "blocks": blocks}
+
+
+def _block_right(block) -> Fraction:
+    return block["x"] + block["w"] + (DEPTH if block["is_map"] else 0)
+
+
+def architecture_svg(report, rows: tuple[int, int] | None = None, *, layout=None) -> str:
+    """The architecture diagram of a report as an SVG document (text).
+
+    ``rows`` = (first, stop) draws only those rows of the diagram, with the
+    arrows in and out of the slice running to its top and bottom edges; see
+    :func:`architecture_parts`.
+    """
+    layout = layout or architecture_layout(report)
+    first, stop = rows or (0, layout["rows"])
+    row_h = layout["row_height"]
+    shift = first * row_h
+    height = MARGIN + (stop - first) * row_h - ROW_GAP + MARGIN - 8
+    blocks = layout["blocks"]
+    label = (f"Architecture of {report.title}: {len(blocks)} blocks, input {report.input_shape}"
+             + (f" (rows {first + 1} to {stop} of {layout['rows']})" if rows else ""))
+    svg = _Svg(layout["width"], height, label)
+    arrows = svg.group(None, fill="none", stroke=MUTED, stroke_width="1.4")
+    heads = svg.group(None)
+    left_margin = MARGIN - Fraction(GAP, 2)
+    for before, after in zip(blocks, blocks[1:]):
+        shown_before, shown_after = first <= before["row"] < stop, first <= after["row"] < stop
+        if not (shown_before or shown_after):
+            continue
+        start = _block_right(before) + 3
+        end = after["x"] - 2
+        y_before, y_after = before["cy"] - shift, after["cy"] - shift
+        if before["row"] == after["row"]:
+            svg.add(arrows, "path", d=f"M{_fmt(start)} {_fmt(y_before)}H{_fmt(end)}")
+        else:  # down the right margin, back along the gap, into the next row
+            right = before["slot_x"] + SLOT_W + Fraction(GAP, 2)
+            middle = before["top"] + row_h - Fraction(ROW_GAP, 2) - shift
+            if shown_before and shown_after:
+                d = (f"M{_fmt(start)} {_fmt(y_before)}H{_fmt(right)}V{_fmt(middle)}"
+                     f"H{_fmt(left_margin)}V{_fmt(y_after)}H{_fmt(end)}")
+            elif shown_before:  # continues in the next part
+                d = f"M{_fmt(start)} {_fmt(y_before)}H{_fmt(right)}V{_fmt(height)}"
+            else:  # comes from the part before
+                d = f"M{_fmt(left_margin)} 0V{_fmt(y_after)}H{_fmt(end)}"
+            svg.add(arrows, "path", d=d)
+        if shown_after:
+            svg.arrow_head(heads, end + 1, y_after)
+    for block in blocks:
+        if not first <= block["row"] < stop:
+            continue
+        fill, stroke = PALETTE.get(block["kind"], PALETTE["other"])
+        counted = "no parameters" if block["params"] == "0" else (
+            f"{block['params']} parameters")
+        title = f"{block['name']} ({block['kind']}): output {block['shape']}, {counted}"
+        g = svg.group(None, title=title, class_=f"layer {clean_text(block['kind'])}")
+        dash = "4 3" if block["symbolic"] else None
+        x, y, w, h = block["x"], block["y"] - shift, block["w"], block["h"]
+        if block["is_map"]:
+            for step in (2, 1):  # the faces behind, for the channels
+                svg.add(g, "rect", x=x + step * Fraction(DEPTH, 2), y=y - step * Fraction(DEPTH, 2),
+                        width=w, height=h, fill=fill, stroke=stroke, stroke_width="1",
+                        stroke_dasharray=dash, opacity="0.55" if step == 2 else "0.8")
+        svg.add(g, "rect", x=x, y=y, width=w, height=h, rx=2 if block["is_map"] else 3,
+                fill=fill, stroke=stroke, stroke_width="1.4", stroke_dasharray=dash)
+        base = block["top"] - shift + BAND_H + 8 + 11
+        svg.text(g, block["cx"], base, block["name"], size=LABEL_SIZE, bold=True,
+                 anchor="middle", max_width=LABEL_WIDTH)
+        svg.text(g, block["cx"], base + LINE, block["kind"], size=SMALL, anchor="middle",
+                 fill=MUTED, max_width=LABEL_WIDTH)
+        for i, line in enumerate(block["shape_lines"]):
+            svg.text(g, block["cx"], base + (2 + i) * LINE, line, size=SMALL, anchor="middle")
+    return svg.markup()
+
+
+ROWS_PER_PART = 6  # a part of a long diagram fits an A4 page with its heading
+
+
+def architecture_parts(report, rows_per_part: int = ROWS_PER_PART) -> list[str]:
+    """The diagram cut into SVGs of at most ``rows_per_part`` rows, for paged media."""
+    layout = architecture_layout(report)
+    return [architecture_svg(report, (first, min(first + rows_per_part, layout["rows"])),
+                             layout=layout)
+            for first in range(0, layout["rows"], rows_per_part)]
+
+
+# --------------------------------------------------------------------- chart
+
+BAR_MAX = 440           # length of the longest bar
+BAR_H = 14
+BAR_ROW = 24
+CHART_MARGIN = 16
+VALUE_SIZE = 11
+
+
+def chart_rows(report) -> list[tuple]:
+    """(row, LayerInfo) for the layers that have parameters, in network order."""
+    return [(row, info) for row, info in zip(report.rows, report.net.layers)
+            if info.layer.has_params]
+
+
+def bar_lengths(counts: Iterable[int], longest: int = BAR_MAX) -> list[Fraction]:
+    """Exact bar lengths: the largest count gets ``longest``, the others in proportion."""
+    counts = [int(c) for c in counts]
+    top = max(counts, default=0)
+    if top <= 0:
+        return [Fraction(0) for _ in counts]
+    return [Fraction(c * longest, top) for c in counts]
+
+
+def parameter_chart_svg(report) -> str:
+    """The bar chart of parameters per layer as an SVG document (text)."""
+    rows = chart_rows(report)
+    skipped = len(report.rows) - 1 - len(rows)  # the input never has parameters
+    exact = all(getattr(info.params, "is_Integer", False) for _, info in rows)
+    names = [clean_text(row.name) for row, _ in rows] or [""]
+    name_w = min(200, max(60, max(text_width(n, LABEL_SIZE - 0.5, True) for n in names) + 12))
+    name_w = int(math.ceil(name_w))
+    x0 = CHART_MARGIN + name_w
+    value_w = 150
+    width = x0 + BAR_MAX + value_w + CHART_MARGIN
+    label = f"Parameters per layer of {report.title}"
+    if not rows:
+        lines = ["No layer has learnable parameters."]
+        return _message_svg(width, label, lines, [])
+    if not exact:
+        symbols = sorted({s for _, info in rows for s in info.params.free_symbols},
+                         key=lambda s: s.name)
+        names_text = ", ".join(unicode_plain(s) for s in symbols)
+        lines = ["The parameter counts are symbolic, so no bars are drawn.",
+                 f"They depend on {names_text}; set sizes with --set NAME=VALUE for numbers."
+                 if names_text else "Set sizes with --set NAME=VALUE for numbers."]
+        entries = [(row.name, thousands(info.params) if info.params.is_Integer else row.params)
+                   for row, info in rows]
+        return _message_svg(width, label, lines, entries, name_w)
+    lengths = bar_lengths(int(info.params) for _, info in rows)
+    top = CHART_MARGIN
+    height = top + len(rows) * BAR_ROW + (22 if skipped else 4) + CHART_MARGIN
+    svg = _Svg(width, height, label)
+    svg.add(None, "path", d=f"M{x0} {top - 4}V{top + len(rows) * BAR_ROW + 4}",
+            stroke=RULE, stroke_width="1", fill="none")
+    for i, ((row, info), length) in enumerate(zip(rows, lengths)):
+        y = top + i * BAR_ROW
+        middle = y + Fraction(BAR_ROW, 2)
+        baseline = middle + 4
+        value = f"{thousands(info.params)} · {row.share}" if row.share else thousands(info.params)
+        g = svg.group(None, title=f"{row.name}: {thousands(info.params)} parameters"
+                                  f"{', ' + row.share + ' of the total' if row.share else ''}",
+                      class_="bar")
+        svg.text(g, x0 - 8, baseline, row.name, size=LABEL_SIZE - 0.5, bold=True, anchor="end",
+                 max_width=name_w - 8)
+        svg.add(g, "rect", x=x0, y=middle - Fraction(BAR_H, 2), width=length, height=BAR_H,
+                fill=BAR_FILL, data_count=str(int(info.params)))
+        svg.text(g, x0 + length + 6, baseline, value, size=VALUE_SIZE, fill=INK)
+    if skipped:
+        svg.text(None, x0, top + len(rows) * BAR_ROW + 18,
+                 f"{skipped} layer{'s' if skipped != 1 else ''} without parameters "
+                 f"{'are' if skipped != 1 else 'is'} not shown.", size=SMALL, fill=MUTED,
+                 italic=True)
+    return svg.markup()
+
+
+def _message_svg(width, label, lines, entries, name_w: int = 120) -> str:
+    """A figure that states something in words: used when no bars can be drawn."""
+    height = CHART_MARGIN + len(lines) * 18 + (8 + len(entries) * 18 if entries else 0) \
+        + CHART_MARGIN
+    svg = _Svg(width, height, label)
+    y = CHART_MARGIN + 12
+    for i, line in enumerate(lines):
+        svg.text(None, CHART_MARGIN, y, line, size=12 if i == 0 else SMALL,
+                 bold=i == 0, fill=INK if i == 0 else MUTED,
+                 max_width=width - 2 * CHART_MARGIN)
+        y += 18
+    y += 8
+    x0 = CHART_MARGIN + name_w
+    for name, count in entries:
+        g = svg.group(None, title=f"{name}: {count} parameters", class_="symbolic")
+        svg.text(g, x0 - 8, y, name, size=LABEL_SIZE - 0.5, bold=True, anchor="end",
+                 max_width=name_w - 8)
+        svg.text(g, x0, y, count, size=VALUE_SIZE, max_width=width - x0 - CHART_MARGIN)
+        y += 18
+    return svg.markup()
+
+
+# ------------------------------------------------------------------ wiring
+
+FIGURES = {"diagram": architecture_svg, "chart": parameter_chart_svg}
+
+
+def attach(report) -> dict:
+    """Fill ``report.figures`` with the SVG markup of every figure not there yet.
+
+    ``diagram_parts`` holds the diagram cut into page-sized SVGs when it has
+    more rows than fit a page (a single part otherwise), for the PDF.
+    """
+    for key, build in FIGURES.items():
+        if key not in report.figures:
+            report.figures[key] = Markup(build(report))
+    if "diagram_parts" not in report.figures:
+        parts = architecture_parts(report)
+        report.figures["diagram_parts"] = (
+            [report.figures["diagram"]] if len(parts) == 1 else [Markup(p) for p in parts])
+    return report.figures
+
+
+def figure_files(report, stem: str) -> dict[str, tuple[str, str]]:
+    """Figure → (file name, SVG document) for formats that link figures as files.
+
+    The file names are ``<stem>-diagram.svg`` and ``<stem>-chart.svg`` next to
+    the report; ``stem`` is :func:`~symparams.render.report.output_stem`.
+    """
+    header = '<?xml version="1.0" encoding="UTF-8"?>\n'
+    return {key: (f"{stem}-{key}.svg", header + build(report) + "\n")
+            for key, build in FIGURES.items()}
