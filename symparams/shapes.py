@@ -39,6 +39,21 @@ def conv_output_size(size: Expr, kernel: Expr, stride: Expr = Integer(1),
 
 
 
+def conv_divides_exactly(size: Expr, kernel: Expr, stride: Expr = Integer(1),
+                         padding: Expr | str = Integer(0), dilation: Expr = Integer(1)) -> bool:
+    """True when :func:`conv_output_size` needs no rounding (the window tiles exactly).
+
+    >>> from sympy import Integer
+    >>> conv_divides_exactly(Integer(28), Integer(2), Integer(2))
+    True
+    >>> conv_divides_exactly(Integer(7), Integer(2), Integer(2))
+    False
+    """
+    if padding == "same":
+        return bool((size % stride) == 0)
+    return bool(((size + 2 * padding - dilation * (kernel - 1) - 1) % stride) == 0)
+
+
 def flat_size(shape: Shape) -> Expr:
     """Number of values in a shape (what a flatten produces)."""
     if _is_int(*shape):

@@ -175,6 +175,10 @@ class Layer:
     def output_shape(self, in_shape: Shape) -> Shape:
         return in_shape
 
+    def divides_exactly(self, in_hw: tuple) -> bool:
+        """True when no output size of this layer needs rounding down (see --exact)."""
+        return True
+
     def notes(self, in_shape: Shape) -> list[str]:
         """Remarks a worked step should make (flattening, no bias …)."""
         return [] if self.bias or not self.has_params else ["bias switched off"]

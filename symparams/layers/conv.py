@@ -5,7 +5,7 @@ from sympy import Add, Expr, Integer, Mul
 
 from ..errors import SymparamsError
 from ..printing import Grouped, unicode_plain
-from ..shapes import Shape, conv_output_size
+from ..shapes import Shape, conv_divides_exactly, conv_output_size
 from .base import Layer, check_flag, check_pair, check_size, expr_field, show_pair
 
 
@@ -43,6 +43,14 @@ def window_output_shape(in_shape: Shape, kernel, stride, padding, dilation,
                 field="kernel")
         out.append(result)
     return (out[0], out[1], channels)
+
+
+def window_divides(in_hw, kernel, stride, padding, dilation) -> bool:
+    """Both axes of a (width × height) window over (height, width) tile exactly."""
+    height, width = in_hw
+    pad_w, pad_h = ("same", "same") if padding == "same" else padding
+    return (conv_divides_exactly(height, kernel[1], stride[1], pad_h, dilation[1])
+            and conv_divides_exactly(width, kernel[0], stride[0], pad_w, dilation[0]))
 
 
 class Conv2D(Layer):
@@ -128,6 +136,10 @@ class Conv2D(Layer):
     def output_shape(self, in_shape):
         return window_output_shape(in_shape, (self.m, self.n), self.stride, self.padding,
                                    self.dilation, self.k)
+
+    def divides_exactly(self, in_hw):
+        return window_divides(in_hw, (self.m, self.n), self.stride, self.padding,
+                              self.dilation)
 
     def describe(self):
         parts = [f"{show_pair((self.m, self.n), square=True)} filter", f"{unicode_plain(self.k)} filters"]

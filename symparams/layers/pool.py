@@ -4,7 +4,8 @@ from __future__ import annotations
 from sympy import Integer
 
 from .base import Layer, check_pair, show_pair
-from .conv import check_padding, pair_field, padding_field, window_output_shape
+from .conv import (check_padding, pair_field, padding_field, window_divides,
+                   window_output_shape)
 
 
 class _Pool2D(Layer):
@@ -46,6 +47,10 @@ class _Pool2D(Layer):
     def output_shape(self, in_shape):
         return window_output_shape(in_shape, self.kernel, self.stride, self.padding,
                                    (Integer(1), Integer(1)), in_shape[2])
+
+    def divides_exactly(self, in_hw):
+        return window_divides(in_hw, self.kernel, self.stride, self.padding,
+                              (Integer(1), Integer(1)))
 
     def describe(self):
         text = f"{show_pair(self.kernel, square=True)} window, stride {show_pair(self.stride)}"

@@ -1,0 +1,1 @@
+"""Homework: seeded exercise variants, question sheets, answer keys, Moodle XML, grading."""

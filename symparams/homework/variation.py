@@ -1,0 +1,316 @@
+"""Homework templates: network specs in which sizes vary, and drawing variants.
+
+A size may be written as a variation instead of a number:
+
+* ``{choice: [3, 5, 7]}`` — one of the listed whole numbers;
+* ``{range: [4, 32], step: 4}`` — every step-th number from low to high, both included.
+
+Every variant is a valid network by construction.  The spatial sizes (input
+height and width, kernels, strides, paddings, dilations) decide whether a
+network is valid, so the valid variants are counted exactly with dynamic
+programming over the height × width that reaches each layer; the other sizes
+(filters, units, channels) only multiply the count.  Variants are then drawn as
+distinct indices into that count with the seed and decoded — no retrying, and
+the template can say exactly how many distinct valid variants it has.
+"""
+from __future__ import annotations
+
+import copy
+import random
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from sympy import Integer
+
+from ..errors import SymparamsError
+from ..layers import Layer, layer_class
+
+FLAT = "flat"        # the state after a dense or flatten layer
+INVALID = None       # a choice that makes the network invalid
+
+# Fields that change spatial sizes, per layer kind; the rest only scale counts.
+_SPATIAL_FIELDS = ("kernel", "stride", "padding", "dilation")
+_MAX_DOMAIN = 10_000
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One varying size: where it sits in the template and the values it may take."""
+    layer: int | None          # 1-based layer index; None for the input
+    field: str                 # "kernel", "filters", "input[0]" …
+    position: int | None       # index inside a [width, height] pair, else None
+    values: tuple[int, ...]
+    spatial: bool
+
+    @property
+    def where(self) -> str:
+        pos = "" if self.position is None else f"[{self.position}]"
+        return f"{self.field}{pos}"
+
+
+def _domain(raw: dict, field: str) -> tuple[int, ...]:
+    """Values of one variation, checked: a one-line error names what is wrong."""
+    keys = set(raw)
+    if keys == {"choice"}:
+        values = raw["choice"]
+        if not isinstance(values, list) or not values:
+            raise SymparamsError(f"choice needs a non-empty list of whole numbers, found "
+                                 f"{values!r}", field=field)
+        for v in values:
+            if isinstance(v, bool) or not isinstance(v, int):
+                raise SymparamsError(f"choice entries must be whole numbers, found {v!r}",
+                                     field=field)
+        return tuple(dict.fromkeys(values))
+    if keys in ({"range"}, {"range", "step"}):
+        bounds, step = raw["range"], raw.get("step", 1)
+        if not (isinstance(bounds, list) and len(bounds) == 2
+                and all(isinstance(b, int) and not isinstance(b, bool) for b in bounds)):
+            raise SymparamsError(f"range needs [low, high] as whole numbers, found {bounds!r}",
+                                 field=field)
+        if isinstance(step, bool) or not isinstance(step, int) or step <= 0:
+            raise SymparamsError(f"step must be a whole number above 0, found {step!r}",
+                                 field=field)
+        low, high = bounds
+        if low > high:
+            raise SymparamsError(f"range low {low} is above high {high}", field=field)
+        if (high - low) // step + 1 > _MAX_DOMAIN:
+            raise SymparamsError(f"range gives more than {_MAX_DOMAIN} values", field=field)
+        return tuple(range(low, high + 1, step))
+    raise SymparamsError(f"expected a number, an expression, {{choice: [...]}} or "
+                         f"{{range: [low, high], step: s}}, found {raw!r}", field=field)
+
+
+def _is_variation(raw: Any) -> bool:
+    return isinstance(raw, dict)
+
+
+class Template:
+    """A homework template: spec data with variations, ready to count and draw from.
+
+    >>> t = Template({"name": "t", "input": [{"choice": [8, 9]}, 8, 1],
+    ...               "layers": [{"type": "conv2d", "kernel": {"choice": [3, 9]},
+    ...                           "filters": {"range": [2, 6], "step": 2}}]})
+    >>> t.count()          # kernel 9 does not fit: 2 heights × 1 kernel × 3 filter counts
+    6
+    >>> t.variant(0)["layers"][0]
+    {'type': 'conv2d', 'kernel': 3, 'filters': 2}
+    """
+
+    def __init__(self, data: dict, source: str | None = None, exact: bool = False):
+        if not isinstance(data, dict):
+            raise SymparamsError("expected a mapping with name, input and layers", file=source)
+        self.data = data
+        self.source = source
+        self.exact = exact
+        self.slots: list[Slot] = []
+        self._collect()
+
+    # ------------------------------------------------------------ reading slots
+
+    def _collect(self) -> None:
+        raw_input = self.data.get("input")
+        if not isinstance(raw_input, list) or len(raw_input) not in (1, 3):
+            raise SymparamsError("expected [height, width, channels] or [features]",
+                                 file=self.source, field="input")
+        for i, raw in enumerate(raw_input):
+            if _is_variation(raw):
+                values = self._checked(_domain(raw, f"input[{i}]"), None, f"input[{i}]", 1)
+                self.slots.append(Slot(None, f"input[{i}]", None, values,
+                                       spatial=len(raw_input) == 3 and i < 2))
+        layers = self.data.get("layers")
+        if not isinstance(layers, list) or not layers:
+            raise SymparamsError("expected a non-empty list of layers", file=self.source,
+                                 field="layers")
+        for index, entry in enumerate(layers, start=1):
+            if not isinstance(entry, dict):
+                raise SymparamsError("expected a mapping with a type", file=self.source,
+                                     layer=(index, ""))
+            name = str(entry.get("name", ""))
+            for field, raw in entry.items():
+                spatial = field in _SPATIAL_FIELDS
+                minimum = 0 if field == "padding" else 1
+                items = raw if isinstance(raw, list) else [raw]
+                for pos, item in enumerate(items):
+                    if _is_variation(item):
+                        values = self._checked(_domain(item, field), (index, name), field,
+                                               minimum)
+                        self.slots.append(Slot(index, field,
+                                               pos if isinstance(raw, list) else None,
+                                               values, spatial))
+
+    def _checked(self, values, layer, field, minimum):
+        bad = [v for v in values if v < minimum]
+        if bad:
+            raise SymparamsError(f"values must be at least {minimum}, found {bad[0]}",
+                                 file=self.source, layer=layer, field=field)
+        return values
+
+    # --------------------------------------------------------------- variants
+
+    def _fill(self, choice: dict[Slot, int]) -> dict:
+        data = copy.deepcopy(self.data)
+        data.pop("questions", None)
+        for slot, value in choice.items():
+            if slot.layer is None:
+                data["input"][int(slot.field[6:-1])] = value
+            else:
+                _put(data["layers"][slot.layer - 1], slot, value)
+        return data
+
+    @property
+    def _spatial(self) -> list[Slot]:
+        return [s for s in self.slots if s.spatial]
+
+    @property
+    def _scaling(self) -> list[Slot]:
+        return [s for s in self.slots if not s.spatial]
+
+    def _layer_slots(self, index: int) -> list[Slot]:
+        return [s for s in self._spatial if s.layer == index]
+
+    def _input_slots(self) -> list[Slot]:
+        return [s for s in self._spatial if s.layer is None]
+
+    def _combos(self, slots: list[Slot]):
+        """Every assignment of the given slots, in a fixed order."""
+        combos = [{}]
+        for slot in slots:
+            combos = [{**c, slot: v} for c in combos for v in slot.values]
+        return combos
+
+    def _step(self, index: int, hw, combo: dict[Slot, int]):
+        """The state after layer ``index`` for one choice of its spatial slots:
+        (height, width), FLAT after a dense or flatten layer, or INVALID."""
+        layer = _layer_for(self, index, tuple(sorted(combo.items(), key=_slot_key)))
+        if hw is FLAT:
+            return INVALID if layer.needs_image else FLAT
+        if layer.kind in ("dense", "flatten"):
+            return FLAT
+        if not layer.needs_image:
+            return hw
+        h, w = hw
+        try:
+            out = layer.output_shape((Integer(h), Integer(w), Integer(1)))
+        except SymparamsError:
+            return INVALID
+        if self.exact and not layer.divides_exactly((Integer(h), Integer(w))):
+            return INVALID
+        return int(out[0]), int(out[1])
+
+    def _start_states(self):
+        """(height, width) of the input for each choice of its spatial slots."""
+        raw = self.data["input"]
+        if len(raw) != 3:
+            return [({}, FLAT)]
+        states = []
+        for combo in self._combos(self._input_slots()):
+            h = combo.get(next((s for s in self._input_slots() if s.field == "input[0]"), None),
+                          raw[0])
+            w = combo.get(next((s for s in self._input_slots() if s.field == "input[1]"), None),
+                          raw[1])
+            if not (isinstance(h, int) and isinstance(w, int)):
+                raise SymparamsError("homework input sizes must be whole numbers or "
+                                     "variations", file=self.source, field="input")
+            states.append((combo, (h, w)))
+        return states
+
+    def _count_from(self, index: int, hw) -> int:
+        return _count_cached(self, index, hw)
+
+    def _scale(self) -> int:
+        total = 1
+        for slot in self._scaling:
+            total *= len(slot.values)
+        return total
+
+    def count(self) -> int:
+        """The number of distinct valid variants."""
+        return self._scale() * sum(self._count_from(1, hw) for _, hw in self._start_states())
+
+    def variant(self, number: int) -> dict:
+        """Decode variant ``number`` (0 ≤ number < count()) into concrete spec data."""
+        choice: dict[Slot, int] = {}
+        # The scaling sizes vary fastest, so neighbouring numbers differ in them.
+        for slot in self._scaling:
+            number, digit = divmod(number, len(slot.values))
+            choice[slot] = slot.values[digit]
+        for combo, hw in self._start_states():
+            paths = self._count_from(1, hw)
+            if number < paths:
+                choice.update(combo)
+                break
+            number -= paths
+        else:
+            raise IndexError("variant number out of range")
+        layers = self.data["layers"]
+        for index in range(1, len(layers) + 1):
+            for combo in self._combos(self._layer_slots(index)):
+                nxt = self._step(index, hw, combo)
+                if nxt is INVALID:
+                    continue
+                paths = self._count_from(index + 1, nxt)
+                if number < paths:
+                    choice.update(combo)
+                    hw = nxt
+                    break
+                number -= paths
+        return self._fill(choice)
+
+    def draw(self, n: int, seed: int) -> list[dict]:
+        """``n`` distinct valid variants, the same ones for the same seed."""
+        if n < 1:
+            raise SymparamsError(f"expected at least 1 variant, found {n}", field="--variants")
+        total = self.count()
+        if total == 0:
+            raise SymparamsError("the template cannot give any valid network",
+                                 file=self.source)
+        if total < n:
+            raise SymparamsError(f"the template gives only {total} distinct valid variants, "
+                                 f"not {n}", file=self.source, field="--variants")
+        numbers = random.Random(seed).sample(range(total), n)
+        return [self.variant(k) for k in numbers]
+
+
+@lru_cache(maxsize=None)
+def _count_cached(template: Template, index: int, hw) -> int:
+    layers = template.data["layers"]
+    if index > len(layers):
+        return 1
+    total = 0
+    for combo in template._combos(template._layer_slots(index)):
+        nxt = template._step(index, hw, combo)
+        if nxt is not INVALID:
+            total += _count_cached(template, index + 1, nxt)
+    return total
+
+
+def _slot_key(item):
+    slot, _ = item
+    return (slot.field, -1 if slot.position is None else slot.position)
+
+
+@lru_cache(maxsize=None)
+def _layer_for(template: Template, index: int, combo: tuple) -> Layer:
+    """The Layer for one choice of a layer's spatial slots, built by the library
+    itself (the same shape rules as every count); scaling slots take their
+    first value, which does not change the shape."""
+    entry = copy.deepcopy(template.data["layers"][index - 1])
+    for slot in template.slots:
+        if slot.layer == index and not slot.spatial:
+            _put(entry, slot, slot.values[0])
+    for slot, value in combo:
+        _put(entry, slot, value)
+    fields = {k: v for k, v in entry.items() if k not in ("type", "name")}
+    try:
+        return layer_class(str(entry.get("type", ""))).from_fields(fields)
+    except SymparamsError as exc:
+        raise exc.located(file=template.source,
+                          layer=(index, str(entry.get("name", "")))) from None
+
+
+def _put(entry: dict, slot: Slot, value: int) -> None:
+    if slot.position is None:
+        entry[slot.field] = value
+    else:
+        entry[slot.field][slot.position] = value
