@@ -336,11 +336,37 @@ class Network:
 
     def symbolic(self) -> "Network":
         """A copy whose every given size is its own letter (k_1 = k_1 …)."""
+        return self.free(*self.letters)
+
+    def free(self, *names: str) -> "Network":
+        """A copy in which the named sizes are their letters again.
+
+        Names are letters (``k_1``) or addresses (``CONV1.filters``; ``CONV1.kernel``
+        frees both m_1 and n_1); letters that follow from the layer before are skipped.
+
+        >>> from symparams import load
+        >>> load("lenet").free("CONV1.filters")["CONV1"].params
+        76*k_1
+        """
         layers = list(self._layers)
-        for info in self.layers[1:]:
-            for letter in info.layer.given_letters:
-                layers[info.index - 1] = layers[info.index - 1].with_given(
-                    letter, info.letters[letter])
+        for key in names:
+            if "." in key:
+                layer_name, _, field = key.partition(".")
+                info = self[layer_name] if layer_name in self._names else None
+                letters = [l for l, f in info.layer.given_letters.items() if f == field] \
+                    if info is not None else []
+                if not letters:
+                    raise SymparamsError(f"no size with a letter at {key!r}", field=key)
+                targets = [(info.index, l) for l in letters]
+            elif key in self.letters:
+                targets = [self._locate_letter(key)]
+            else:
+                raise SymparamsError(f"unknown letter {key!r}", field=key)
+            for index, letter in targets:
+                layer = layers[index - 1]
+                if letter in layer.given_letters:
+                    symbol = self.layers[index].letters[letter]
+                    layers[index - 1] = layer.with_given(letter, symbol)
         return self._rebuild(layers, self.input_shape)
 
     # ----------------------------------------------------------------- outputs
