@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from sympy import Add, Basic, Mul, UnevaluatedExpr
+from sympy import Add, Basic, Function, Mul, UnevaluatedExpr
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.str import StrPrinter
 
@@ -29,6 +29,19 @@ class Grouped(UnevaluatedExpr):
 
 class Inserted(UnevaluatedExpr):
     """A value put in place of a letter; printed in the format's plain style."""
+
+
+class Ratio(Function):
+    """``a / b`` as written, e.g. ``(62958 − 59150) / 476``; ``doit()`` divides."""
+    nargs = 2
+
+    @classmethod
+    def eval(cls, numerator, denominator):
+        return None  # never evaluate on construction: the division is the step shown
+
+    def doit(self, **hints):
+        numerator, denominator = (a.doit(**hints) for a in self.args)
+        return numerator / denominator
 
 
 _SUBSCRIPT_DIGITS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
@@ -143,6 +156,16 @@ class _WrittenMixin:
     def _print_Grouped(self, expr):
         return self._paren(self._print(expr.args[0]))
 
+    def _print_Equality(self, expr):
+        return f"{self._print(expr.lhs)} = {self._print(expr.rhs)}"
+
+    def _print_Ratio(self, expr):
+        parts = []
+        for arg in expr.args:
+            text = self._print(arg)
+            parts.append(self._paren(text) if isinstance(arg, (Add, Mul)) else text)
+        return " / ".join(parts)
+
     def _print_Inserted(self, expr):
         value = expr.args[0]
         text = self._plain()._print(value)
@@ -153,6 +176,10 @@ class _WrittenMixin:
 
 class WrittenLatexPrinter(_WrittenMixin, PlainLatexPrinter):
     plain_class = PlainLatexPrinter
+
+    def _print_Ratio(self, expr):
+        return r"\frac{%s}{%s}" % (self._print(expr.args[0]), self._print(expr.args[1]))
+
     times = r" \times "
     open_paren, close_paren = "(", ")"
     open_tall, close_tall = r"\left(", r"\right)"
@@ -284,6 +311,12 @@ class WrittenMathMLPrinter(PlainMathMLPrinter):
     def _print_Grouped(self, expr):
         return self._paren_row(self._print(expr.args[0]), expr.args[0])
 
+    def _print_Ratio(self, expr):
+        frac = self.dom.createElement("mfrac")
+        for arg in expr.args:
+            frac.appendChild(self._print(arg))
+        return frac
+
     def _print_Inserted(self, expr):
         value = expr.args[0]
         self._plain_depth += 1
@@ -310,13 +343,15 @@ def mathml_written(expr: Basic) -> str:
     return _mathml(WrittenMathMLPrinter(), expr)
 
 
-def mathml_chain(written: list[Basic], result: Basic, display: str = "inline") -> str:
+def mathml_chain(written: list[Basic], result: Basic, display: str = "inline",
+                 written_last: bool = False) -> str:
     """One <math> element ``written₁ = written₂ = … = result``."""
     printer = WrittenMathMLPrinter()
     nodes = []
     for expr in written:
         nodes += [printer._print(expr), printer._mo("=")]
-    printer._plain_depth += 1
+    if not written_last:
+        printer._plain_depth += 1
     nodes.append(printer._print(result))
     return printer.math_element(nodes, display).toxml()
 

@@ -44,10 +44,11 @@ class Step:
     """One worked step of a derivation.
 
     ``formula`` and ``substituted`` are unevaluated SymPy expressions (or
-    ``None`` for a layer without parameters); ``result`` is the evaluated count.
+    ``None`` for a layer without parameters); ``result`` is the evaluated count,
+    or ``None`` for a statement (an equation to solve) shown as its formula alone.
     """
 
-    def __init__(self, *, title: str, result: Expr, formula: Basic | None = None,
+    def __init__(self, *, title: str, result: Expr | None, formula: Basic | None = None,
                  substituted: Basic | None = None, name: str = "", kind: str = "",
                  index: int | None = None, description: str = "", reason: str = "",
                  notes: tuple[str, ...] = (), input_shape: tuple = (), output_shape: tuple = (),
@@ -81,6 +82,9 @@ class Step:
             written, plain = printing.mathml_written, printing.mathml_plain
         else:
             written, plain = _FORMATS[fmt]
+        if self.result is None:  # a statement such as an equation to solve
+            statement = written(self.formula)
+            return Faces(statement, statement, statement)
         result = plain(self.result)
         if self.formula is None:
             return Faces(result, result, result)
@@ -90,6 +94,8 @@ class Step:
         """The faces worth showing, as expressions: repeated ones are left out."""
         if self.formula is None:
             return [self.result]
+        if self.result is None:
+            return [self.formula]
         text = self.text
         exprs = [self.formula]
         if text.substituted != text.formula:
@@ -101,6 +107,8 @@ class Step:
     def mathml_equation(self, display: str = "inline") -> str:
         """The whole step as one MathML <math> element: formula = substituted = result."""
         exprs = self.shown()
+        if self.result is None:
+            return printing.mathml_chain([], exprs[0], display, written_last=True)
         return printing.mathml_chain(exprs[:-1], exprs[-1], display)
 
     @cached_property
