@@ -65,6 +65,7 @@ test: test-deps test-system-deps
 
 bench: deps
 	$(PY) bench/bench_count.py
+	$(PY) bench/bench_report.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .hypothesis
