@@ -3,7 +3,8 @@
 A size may be written as a variation instead of a number:
 
 * ``{choice: [3, 5, 7]}`` — one of the listed whole numbers;
-* ``{range: [4, 32], step: 4}`` — every step-th number from low to high, both included.
+* ``{range: [4, 32], step: 4}`` — every step-th number from low to high, both included;
+* ``input: [{range: [28, 64]}, same, 3]`` — ``same`` as the width makes the input square.
 
 Every variant is a valid network by construction.  The spatial sizes (input
 height and width, kernels, strides, paddings, dilations) decide whether a
@@ -113,7 +114,11 @@ class Template:
         if not isinstance(raw_input, list) or len(raw_input) not in (1, 3):
             raise SymparamsError("expected [height, width, channels] or [features]",
                                  file=self.source, field="input")
+        self.square = len(raw_input) == 3 and raw_input[1] == "same"
         for i, raw in enumerate(raw_input):
+            if raw == "same" and not (i == 1 and len(raw_input) == 3):
+                raise SymparamsError("'same' may only stand for the width, meaning "
+                                     "width = height", file=self.source, field=f"input[{i}]")
             if _is_variation(raw):
                 values = self._checked(_domain(raw, f"input[{i}]"), None, f"input[{i}]", 1)
                 self.slots.append(Slot(None, f"input[{i}]", None, values,
@@ -156,6 +161,8 @@ class Template:
                 data["input"][int(slot.field[6:-1])] = value
             else:
                 _put(data["layers"][slot.layer - 1], slot, value)
+        if self.square:
+            data["input"][1] = data["input"][0]
         return data
 
     @property
@@ -207,8 +214,8 @@ class Template:
         for combo in self._combos(self._input_slots()):
             h = combo.get(next((s for s in self._input_slots() if s.field == "input[0]"), None),
                           raw[0])
-            w = combo.get(next((s for s in self._input_slots() if s.field == "input[1]"), None),
-                          raw[1])
+            w = h if self.square else combo.get(
+                next((s for s in self._input_slots() if s.field == "input[1]"), None), raw[1])
             if not (isinstance(h, int) and isinstance(w, int)):
                 raise SymparamsError("homework input sizes must be whole numbers or "
                                      "variations", file=self.source, field="input")

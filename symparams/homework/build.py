@@ -1,0 +1,145 @@
+"""Building a homework set: variants, their questions and answers, and the manifest.
+
+Everything here is deterministic in (template, seed): variant k's network comes
+from the k-th distinct index drawn with the seed, and its questions from a
+random generator seeded with ``"{seed}:{k}"``.  Rendering can therefore run in
+any number of processes and give the same files.
+"""
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..errors import SymparamsError
+from ..network import Network
+from ..spec import _parse_document, _read_text, spec_from_data
+from .questions import QUESTION_TYPES, Question, make_questions
+from .variation import Template
+
+DEFAULT_PLAN = [("params", 1), ("shapes", 1), ("find-error", 2), ("backwards", 2),
+                ("symbolic", 2)]
+_PRESET_DIR = "presets"
+
+
+@dataclass
+class Variant:
+    """One student's exercise: a concrete network and its questions."""
+    id: str                    # "variant-01"
+    number: int                # 1-based
+    seed: int
+    template: str              # the template's name
+    spec: dict                 # the concrete spec (what variant-NN/spec.yaml holds)
+    net: Network
+    questions: list[Question]
+
+    def answers(self) -> dict[str, Any]:
+        """The manifest's answers: every layer's count and shape, and the total."""
+        return {"layers": [{"name": info.name, "params": int(info.params),
+                            "output_shape": [int(v) for v in info.output_shape]}
+                           for info in self.net.layers[1:]],
+                "total": int(self.net.total)}
+
+    def manifest(self) -> dict[str, Any]:
+        return {"id": self.id, "spec": f"{self.id}/spec.yaml", "answers": self.answers(),
+                "questions": [q.manifest() for q in self.questions]}
+
+    def spec_yaml(self) -> str:
+        header = (f"# {self.template}, {self.id} (seed {self.seed}). A normal spec:\n"
+                  f"#   symparams count {self.id}/spec.yaml\n")
+        return header + yaml.safe_dump(self.spec, sort_keys=False, allow_unicode=True,
+                                       default_flow_style=None, width=100)
+
+
+# ------------------------------------------------------------------ templates
+
+def template_presets() -> list[str]:
+    folder = resources.files("symparams.homework") / _PRESET_DIR
+    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml"))
+
+
+def load_template(target: str, exact: bool = False) -> tuple[Template, list[tuple[str, int]]]:
+    """A homework template from a file or a preset name, with its question plan."""
+    path = Path(target)
+    if path.is_file():
+        source = str(target)
+        data = _parse_document(_read_text(path), path.suffix.lower(), source)
+    elif re.fullmatch(r"[A-Za-z0-9_-]+", target) and target in template_presets():
+        source = target
+        text = (resources.files("symparams.homework") / _PRESET_DIR / f"{target}.yaml"
+                ).read_text("utf-8")
+        data = _parse_document(text, ".yaml", source)
+    else:
+        raise SymparamsError(f"no such file or homework preset (presets: "
+                             f"{', '.join(template_presets())})", file=str(target))
+    if not isinstance(data, dict):
+        raise SymparamsError("expected a mapping with name, input, layers and questions",
+                             file=source)
+    plan = question_plan(data.get("questions"), source)
+    data.setdefault("name", Path(source).stem)
+    return Template(data, source=source, exact=exact), plan
+
+
+def question_plan(raw: Any, source: str | None) -> list[tuple[str, int]]:
+    """``questions: [{type: params, points: 1}, …]`` → [(type, points)]."""
+    if raw is None:
+        return list(DEFAULT_PLAN)
+    if not isinstance(raw, list) or not raw:
+        raise SymparamsError("expected a non-empty list of {type, points}", file=source,
+                             field="questions")
+    plan = []
+    for i, entry in enumerate(raw, start=1):
+        where = f"questions[{i}]"
+        if isinstance(entry, str):
+            entry = {"type": entry}
+        if not isinstance(entry, dict) or set(entry) - {"type", "points"}:
+            raise SymparamsError(f"expected {{type, points}}, found {entry!r}", file=source,
+                                 field=where)
+        qtype, points = entry.get("type"), entry.get("points", 1)
+        if qtype not in QUESTION_TYPES:
+            raise SymparamsError(f"unknown question type {qtype!r} (known: "
+                                 f"{', '.join(QUESTION_TYPES)})", file=source, field=where)
+        if isinstance(points, bool) or not isinstance(points, int) or points < 0:
+            raise SymparamsError(f"points must be a whole number ≥ 0, found {points!r}",
+                                 file=source, field=where)
+        plan.append((qtype, points))
+    return plan
+
+
+# ------------------------------------------------------------------- variants
+
+def variant_id(number: int, total: int) -> str:
+    return f"variant-{number:0{max(2, len(str(total)))}d}"
+
+
+def make_variant(spec: dict, number: int, total: int, seed: int, template: str,
+                 plan: list[tuple[str, int]]) -> Variant:
+    """Build one variant from its concrete spec; the same inputs give the same variant."""
+    vid = variant_id(number, total)
+    spec = {**spec, "name": f"{spec.get('name', template)}-{vid}"}
+    net = Network.from_spec(spec_from_data(spec, source=f"{vid}/spec.yaml"))
+    if not net.is_exact:
+        raise SymparamsError("homework sizes must all be numbers or variations; this variant "
+                             f"has a symbolic total {net.total}", file=template)
+    questions = make_questions(net, plan, random.Random(f"{seed}:{number}"))
+    return Variant(vid, number, seed, template, spec, net, questions)
+
+
+def make_variants(template: Template, plan, n: int, seed: int) -> list[Variant]:
+    name = template.data.get("name", "homework")
+    return [make_variant(spec, k, n, seed, name, plan)
+            for k, spec in enumerate(template.draw(n, seed), start=1)]
+
+
+def manifest(template_name: str, seed: int, variants: list[Variant]) -> dict[str, Any]:
+    return {"template": template_name, "seed": seed,
+            "variants": [v.manifest() for v in variants]}
+
+
+def answers_csv_rows(variants: list[Variant]) -> list[tuple[str, str, str]]:
+    return [(v.id, q.id, str(q.answer)) for v in variants for q in v.questions]
