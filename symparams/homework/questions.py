@@ -180,17 +180,42 @@ def plant_mistake(net: Network, rng: random.Random) -> Mistake:
     return rng.choice(candidates)
 
 
+def real_counts(net: Network) -> set[int]:
+    """Every count a question sheet must not give away: the layers' and the total."""
+    return {int(info.params) for info in _counted(net)} | {int(net.total)}
+
+
+def classmate_network(net: Network, rng: random.Random, attempts: int = 20) -> Network:
+    """The same architecture with other filter and unit counts, none of whose counts
+    equals one of ``net``'s, so a find-error sheet gives nothing away."""
+    forbidden = real_counts(net)
+    for _ in range(attempts):
+        values = {}
+        for info in _counted(net):
+            letter = "k" if isinstance(info.layer, Conv2D) else "c"
+            current = int(info.values[info.letters[letter]])
+            values[info.letters[letter].name] = current + rng.choice((2, 4, 6, 8))
+        other = net.subs(values)
+        if not real_counts(other) & forbidden:
+            return other
+    raise SymparamsError("could not find a classmate's network whose counts all differ",
+                         field="find-error")
+
+
 def find_error_questions(net: Network, points: int, rng: random.Random) -> list[Question]:
-    mistake = plant_mistake(net, rng)
+    other = classmate_network(net, rng)
+    mistake = plant_mistake(other, rng)
     shown = [mistake.step if info.index == mistake.info.index else info.step
-             for info in net.layers[1:]]
+             for info in other.layers[1:]]
     worked = [mistake.step, mistake.info.step]
-    prompt = ("One step of this worked solution contains a mistake. Which layer is it, and "
-              "how many parameters does that layer really have?")
+    prompt = ("A classmate worked out the parameters of the same architecture with other "
+              "filter and neuron counts, shown below. One step contains a mistake. Which "
+              "layer is it?")
     return [Question("find-error.layer", "find-error", points, prompt,
                      mistake.info.name, "name", worked, shown),
             Question("find-error.value", "find-error", points,
-                     "The correct number of parameters of that layer:",
+                     "How many learnable parameters does that layer of the classmate's "
+                     "network really have?",
                      int(mistake.info.params), "integer", worked, shown)]
 
 
@@ -253,8 +278,12 @@ def solving_steps(expr: Expr, unknown: Symbol, target: int, answer: int) -> list
 
 
 def backwards_questions(net: Network, points: int, rng: random.Random) -> list[Question]:
+    """Find a size from a count. The count is that of another value of the size (so
+    the sheet does not show the network's own counts), and the question is kept
+    only when that value is the unique positive whole-number solution."""
     options = _candidates(net)
     rng.shuffle(options)
+    forbidden = real_counts(net)
     for info, unknown, from_total in options:
         freed = net.free(unknown.address)
         expr = freed.total if from_total else freed[info.name].params
@@ -262,16 +291,21 @@ def backwards_questions(net: Network, points: int, rng: random.Random) -> list[Q
             expr = expr.xreplace({info.letters["n"]: unknown.letter})
         if expr.free_symbols != {unknown.letter} or not expr.is_polynomial(unknown.letter):
             continue
-        target = int(net.total if from_total else info.params)
-        answer = positive_integer_solutions(expr, unknown.letter, target)
-        truth = int(info.values[unknown.letter])
-        if answer != [truth]:
-            continue
-        given = "the whole network has" if from_total else f"{info.name} has"
-        prompt = (f"Suppose {given} {target:,} learnable parameters and every other size is as "
-                  f"shown. What is the {unknown.what} of {info.name}?")
-        return [Question(f"backwards.{unknown.address}", "backwards", points, prompt, truth,
-                         "integer", solving_steps(expr, unknown.letter, target, truth))]
+        current = int(info.values[unknown.letter])
+        step = 2 if unknown.address.endswith(".kernel") else rng.choice((2, 4, 6, 8))
+        for truth in (current + step, current - step):
+            if truth < 1:
+                continue
+            target = int(expr.xreplace({unknown.letter: truth}))
+            if target in forbidden or \
+                    positive_integer_solutions(expr, unknown.letter, target) != [truth]:
+                continue
+            given = "the whole network had" if from_total else f"{info.name} had"
+            prompt = (f"Suppose {given} {target:,} learnable parameters, every other size "
+                      f"as shown. What would the {unknown.what} of {info.name} be?")
+            return [Question(f"backwards.{unknown.address}", "backwards", points, prompt,
+                             truth, "integer",
+                             solving_steps(expr, unknown.letter, target, truth))]
     return []
 
 
