@@ -76,6 +76,32 @@ def cmd_report(args) -> int:
     return 0
 
 
+def cmd_homework(args) -> int:
+    from .homework.output import parse_formats as sheet_formats, write_homework
+    formats = sheet_formats(args.format)
+    if args.variants < 1:
+        raise SymparamsError(f"expected at least 1 variant, found {args.variants}",
+                             field="--variants")
+    if args.jobs is not None and args.jobs < 1:
+        raise SymparamsError(f"expected at least 1 job, found {args.jobs}", field="--jobs")
+    out, variants = write_homework(args.template, args.variants, args.seed, args.output,
+                                   formats, jobs=args.jobs, quiet=args.quiet,
+                                   exact=args.exact, templates=args.templates)
+    if not args.quiet:
+        print(f"wrote {out}/ ({len(variants)} variants, seed {args.seed}, "
+              f"{', '.join(formats)})")
+    return 0
+
+
+def cmd_grade(args) -> int:
+    from .homework.grading import grade, write_scores
+    scores = grade(args.homework, args.responses)
+    write_scores(scores, args.output)
+    if args.output:
+        print(f"wrote {args.output}")
+    return 0
+
+
 def cmd_presets(args) -> int:
     for name in preset_names():
         net = load(name)
@@ -141,6 +167,58 @@ def make_parser() -> argparse.ArgumentParser:
                         help="a folder of templates that replace the shipped ones by file "
                              "name (see templates/ for the names)")
     report.set_defaults(run=cmd_report)
+
+    homework = commands.add_parser(
+        "homework", help="draw seeded exercise variants with question sheets and answer keys",
+        description="Draw distinct, valid variants of a homework template (a spec whose "
+                    "sizes may be {choice: [...]} or {range: [low, high], step: s}), and "
+                    "write for each its spec, question sheet and worked answer key, plus "
+                    "manifest.json, answers.csv and moodle.xml. The same template, seed and "
+                    "symparams version give byte-identical files.",
+        epilog="layout:\n  DIR/manifest.json, DIR/answers.csv, DIR/moodle.xml\n"
+               "  DIR/variant-01/{spec.yaml,questions.pdf,answers.pdf} …\n"
+               "examples:\n  symparams homework lenet --variants 20 --seed 1\n"
+               "  symparams homework my-template.yaml --variants 30 --seed 7 --format all "
+               "--exact",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    homework.add_argument("template", metavar="TEMPLATE_OR_PRESET",
+                          help="a homework template file or a preset (lenet, vgg-small, "
+                               "strided)")
+    homework.add_argument("--variants", type=int, default=20, metavar="N",
+                          help="number of distinct variants (default 20)")
+    homework.add_argument("--seed", type=int, default=0, metavar="S",
+                          help="random seed; printed on every sheet (default 0)")
+    homework.add_argument("-o", "--output", default="homework", metavar="DIR",
+                          help="output folder (default homework/); replaced as a whole "
+                               "when the new set is complete")
+    homework.add_argument("--format", default="pdf,html", metavar="FMT",
+                          help="pdf, html, md, tex or all, comma-separated (default pdf,html)")
+    homework.add_argument("--jobs", type=int, default=None, metavar="J",
+                          help="parallel rendering processes (default: all cores); "
+                               "the output does not depend on it")
+    homework.add_argument("--quiet", action="store_true",
+                          help="no progress bar and no summary line")
+    homework.add_argument("--exact", action="store_true",
+                          help="only variants whose convolution and pooling sizes divide "
+                               "exactly (no rounding down)")
+    homework.add_argument("--templates", metavar="DIR",
+                          help="a folder of templates that replace the shipped ones by name")
+    homework.set_defaults(run=cmd_homework)
+
+    grade = commands.add_parser(
+        "grade", help="grade students' answers against a homework folder",
+        description="Compare responses (CSV with columns student, variant, question, "
+                    "answer) with the answers in DIR/manifest.json. Numbers are compared "
+                    "exactly after removing thousands separators and spaces (62,958 and "
+                    "62 958 are 62958); expressions by SymPy.",
+        epilog="example:\n  symparams grade homework/ responses.csv -o scores.csv",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    grade.add_argument("homework", metavar="DIR", help="a folder written by symparams homework")
+    grade.add_argument("responses", metavar="RESPONSES_CSV",
+                       help="CSV with columns student, variant, question, answer")
+    grade.add_argument("-o", "--output", metavar="SCORES_CSV",
+                       help="write scores here (atomically) instead of to stdout")
+    grade.set_defaults(run=cmd_grade)
 
     presets = commands.add_parser("presets", help="list the networks shipped as presets",
                                   description="List the preset networks with their totals.")
