@@ -66,6 +66,7 @@ test: test-deps test-system-deps
 bench: deps
 	$(PY) bench/bench_count.py
 	$(PY) bench/bench_report.py
+	$(PY) bench/bench_homework.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .hypothesis

@@ -41,6 +41,7 @@ class Question:
     kind: str              # "integer", "shape", "name" or "expression"
     worked: list[Step] = field(default_factory=list)
     shown: list[Step] = field(default_factory=list)   # steps the question sheet shows
+    network: Network | None = None   # the network asked about, when not the variant's own
 
     def manifest(self) -> dict:
         return {"id": self.id, "type": self.type, "points": self.points,
@@ -212,11 +213,11 @@ def find_error_questions(net: Network, points: int, rng: random.Random) -> list[
               "filter and neuron counts, shown below. One step contains a mistake. Which "
               "layer is it?")
     return [Question("find-error.layer", "find-error", points, prompt,
-                     mistake.info.name, "name", worked, shown),
+                     mistake.info.name, "name", worked, shown, other),
             Question("find-error.value", "find-error", points,
                      "How many learnable parameters does that layer of the classmate's "
                      "network really have?",
-                     int(mistake.info.params), "integer", worked, shown)]
+                     int(mistake.info.params), "integer", worked, shown, other)]
 
 
 # ---------------------------------------------------------------------- backwards
