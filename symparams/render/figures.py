@@ -1,10 +1,10 @@
 """Figures for the reports: an architecture diagram and a bar chart of the counts.
 
 Both are SVG documents built from a :class:`~symparams.render.report.Report`
-with :mod:`xml.etree.ElementTree`, so every piece of text from a spec is
-escaped by the XML writer and nothing is pasted into markup by hand.  All
-geometry is computed here (no script, no external font or file); the same
-report always gives the same bytes.
+with :mod:`symparams.render.svgbuild` (ElementTree), so every piece of text
+from a spec is escaped by the XML writer and nothing is pasted into markup by
+hand.  All geometry is computed here (no script, no external font or file);
+the same report always gives the same bytes.
 
 * :func:`architecture_svg` draws one block per layer, input included, in a
   left-to-right flow with arrows, wrapping into rows for long networks.  A
@@ -21,8 +21,6 @@ report always gives the same bytes.
 from __future__ import annotations
 
 import math
-import re
-import xml.etree.ElementTree as ET
 from fractions import Fraction
 from typing import Iterable
 
@@ -30,11 +28,9 @@ from markupsafe import Markup
 
 from ..printing import unicode_plain
 from .common import thousands
+from .svgbuild import INK, MUTED, Svg, clean_text, fit_text, text_width
+from .svgbuild import fmt as _fmt  # its name here before svgbuild; the tests use it
 
-SVG_NS = "http://www.w3.org/2000/svg"
-FONT = "DejaVu Sans, Verdana, Arial, Helvetica, sans-serif"
-INK = "#1d2330"
-MUTED = "#5b6472"
 RULE = "#c4cad3"
 
 # Fill and outline per layer kind; anything else uses "other".
@@ -47,123 +43,6 @@ PALETTE = {
     "other": ("#ece6f4", "#6a5592"),
 }
 BAR_FILL = "#2f5d9b"
-
-# ------------------------------------------------------------------ helpers
-
-# Characters XML 1.0 cannot carry; they are replaced, never written raw.
-_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-
-
-def clean_text(value) -> str:
-    """Text from a spec as one line that XML can carry (escaping is ElementTree's job)."""
-    return " ".join(_XML_INVALID.sub("\ufffd", str(value)).split())
-
-
-def _fmt(value) -> str:
-    """A coordinate: integers as such, anything else rounded half up to 0.01."""
-    if isinstance(value, float):
-        value = Fraction(value).limit_denominator(10 ** 6)
-    value = Fraction(value)
-    if value.denominator == 1:
-        return str(value.numerator)
-    hundredths = (value * 200 + 1) // 2  # half up
-    whole, frac = divmod(int(hundredths), 100)
-    return f"{whole}.{frac:02d}".rstrip("0").rstrip(".")
-
-
-def _width_factor(char: str) -> float:
-    """Rough advance width of a DejaVu Sans character in em (errs on the wide side)."""
-    if char == " " or char in ".,:;'|!·":
-        return 0.34
-    if char.isdigit():
-        return 0.64
-    if char in "×%MWmw@—…":
-        return 0.98
-    if char.isupper():
-        return 0.76
-    if char in "il":
-        return 0.3
-    if char.isascii():
-        return 0.62
-    return 0.85
-
-
-def text_width(text: str, size: float, bold: bool = False) -> float:
-    """Estimated width of ``text`` in user units at font size ``size``."""
-    return sum(_width_factor(c) for c in text) * size * (1.1 if bold else 1.0)
-
-
-def fit_text(text: str, size: float, max_width: float, bold: bool = False) -> str:
-    """``text`` cut with an ellipsis so that it fits ``max_width``."""
-    if text_width(text, size, bold) <= max_width:
-        return text
-    limit = max_width - text_width("…", size, bold)
-    kept = ""
-    for char in text:
-        if text_width(kept + char, size, bold) > limit:
-            break
-        kept += char
-    return kept.rstrip() + "…"
-
-
-class _Svg:
-    """A small builder around ElementTree with formatted coordinates."""
-
-    def __init__(self, width, height, label: str):
-        self.root = ET.Element("svg", {
-            "xmlns": SVG_NS, "width": _fmt(width), "height": _fmt(height),
-            "viewBox": f"0 0 {_fmt(width)} {_fmt(height)}", "role": "img",
-            "aria-label": clean_text(label), "font-family": FONT, "font-size": "11",
-            "fill": INK})
-        ET.SubElement(self.root, "title").text = clean_text(label)
-
-    @staticmethod
-    def _attrs(values: dict) -> dict[str, str]:
-        out = {}
-        for key, value in values.items():
-            if value is None:
-                continue
-            key = key.rstrip("_").replace("_", "-")
-            out[key] = value if isinstance(value, str) else _fmt(value)
-        return out
-
-    def add(self, parent, tag: str, text: str | None = None, **attrs):
-        node = ET.SubElement(self.root if parent is None else parent, tag, self._attrs(attrs))
-        if text is not None:
-            node.text = clean_text(text)
-        return node
-
-    def group(self, parent=None, title: str | None = None, **attrs):
-        node = self.add(parent, "g", **attrs)
-        if title:
-            self.add(node, "title", title)
-        return node
-
-    def text(self, parent, x, y, text: str, *, size=11, bold=False, anchor="start",
-             fill=None, max_width=None, italic=False):
-        shown = clean_text(text)
-        if max_width is not None:
-            shown = fit_text(shown, size, max_width, bold)
-        return self.add(parent, "text", shown, x=x, y=y, font_size=size,
-                        font_weight="bold" if bold else None,
-                        font_style="italic" if italic else None,
-                        text_anchor=None if anchor == "start" else anchor, fill=fill)
-
-    def arrow_head(self, parent, x, y, direction: str = "right", size=6, fill=MUTED):
-        """A filled triangle whose tip is at (x, y)."""
-        half = Fraction(size, 2) if isinstance(size, int) else size / 2
-        if direction == "right":
-            points = [(x, y), (x - size, y - half), (x - size, y + half)]
-        elif direction == "down":
-            points = [(x, y), (x - half, y - size), (x + half, y - size)]
-        else:
-            raise ValueError(direction)
-        self.add(parent, "polygon", points=" ".join(f"{_fmt(a)},{_fmt(b)}" for a, b in points),
-                 fill=fill)
-
-    def markup(self) -> str:
-        ET.indent(self.root, space="", level=0)
-        return ET.tostring(self.root, encoding="unicode", short_empty_elements=True)
 
 
 # ------------------------------------------------------------- architecture
@@ -275,7 +154,7 @@ def architecture_svg(report, rows: tuple[int, int] | None = None, *, layout=None
     blocks = layout["blocks"]
     label = (f"Architecture of {report.title}: {len(blocks)} blocks, input {report.input_shape}"
              + (f" (rows {first + 1} to {stop} of {layout['rows']})" if rows else ""))
-    svg = _Svg(layout["width"], height, label)
+    svg = Svg(layout["width"], height, label)
     arrows = svg.group(None, fill="none", stroke=MUTED, stroke_width="1.4")
     heads = svg.group(None)
     left_margin = MARGIN - Fraction(GAP, 2)
@@ -391,7 +270,7 @@ def parameter_chart_svg(report) -> str:
     lengths = bar_lengths(int(info.params) for _, info in rows)
     top = CHART_MARGIN
     height = top + len(rows) * BAR_ROW + (22 if skipped else 4) + CHART_MARGIN
-    svg = _Svg(width, height, label)
+    svg = Svg(width, height, label)
     svg.add(None, "path", d=f"M{x0} {top - 4}V{top + len(rows) * BAR_ROW + 4}",
             stroke=RULE, stroke_width="1", fill="none")
     for i, ((row, info), length) in enumerate(zip(rows, lengths)):
@@ -419,7 +298,7 @@ def _message_svg(width, label, lines, entries, name_w: int = 120) -> str:
     """A figure that states something in words: used when no bars can be drawn."""
     height = CHART_MARGIN + len(lines) * 18 + (8 + len(entries) * 18 if entries else 0) \
         + CHART_MARGIN
-    svg = _Svg(width, height, label)
+    svg = Svg(width, height, label)
     y = CHART_MARGIN + 12
     for i, line in enumerate(lines):
         svg.text(None, CHART_MARGIN, y, line, size=12 if i == 0 else SMALL,
