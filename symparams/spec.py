@@ -75,10 +75,20 @@ class _Parser:
     product := unary (('*'|'/') unary)*; unary := ('-'|'+') unary | power;
     power := atom ('^' unary)?; atom := number | name | name '(' args ')' | '(' sum ')'."""
 
+    MAX_DEPTH = 50          # nested parentheses and calls
+    MAX_NUMBER = 10 ** 100  # larger numbers are no network size, only a way to stall us
+
     def __init__(self, text: str):
         self.text = text
         self.tokens = _tokenize(text)
         self.i = 0
+        self.depth = 0
+
+    def nested(self):
+        self.depth += 1
+        if self.depth > self.MAX_DEPTH:
+            raise SymparamsError(f"expression nested more than {self.MAX_DEPTH} deep "
+                                 f"in {self.text[:40]!r}…")
 
     def peek(self):
         return self.tokens[self.i]
@@ -126,12 +136,12 @@ class _Parser:
         return expr
 
     def unary(self):
-        if self.peek()[:2] == ("op", "-"):
-            self.take()
-            return -self.unary()
-        if self.peek()[:2] == ("op", "+"):
-            self.take()
-            return self.unary()
+        if self.peek()[:2] in (("op", "-"), ("op", "+")):
+            sign = self.take()[1]
+            self.nested()
+            operand = self.unary()
+            self.depth -= 1
+            return -operand if sign == "-" else operand
         return self.power()
 
     def power(self):
@@ -142,6 +152,11 @@ class _Parser:
             if not (exponent.is_Integer and 0 <= exponent <= 64):
                 raise SymparamsError(f"exponents must be whole numbers from 0 to 64, "
                                      f"found {exponent} in {self.text!r}")
+            if base.is_Number and abs(base) > 1 and \
+                    int(exponent) * len(str(abs(int(base)))) > 101:
+                raise SymparamsError(f"number too large in {self.text[:40]!r}")
+            if base.is_Pow and base.exp.is_Integer and int(base.exp) * int(exponent) > 4096:
+                raise SymparamsError(f"power too large in {self.text[:40]!r}")
             return base ** exponent
         return base
 
@@ -157,11 +172,13 @@ class _Parser:
                     raise SymparamsError(f"call to {value!r} is not allowed at position {pos + 1} "
                                          f"of {self.text!r}; only floor, ceil, min and max")
                 self.take()
+                self.nested()
                 args = [self.sum()]
                 while self.peek()[:2] == ("op", ","):
                     self.take()
                     args.append(self.sum())
                 self.expect(")")
+                self.depth -= 1
                 func = _FUNCTIONS[value]
                 if func in (floor, ceiling) and len(args) != 1:
                     raise SymparamsError(f"{value} takes one argument, found {len(args)} "
@@ -172,8 +189,10 @@ class _Parser:
             return size_symbol(value)
         if (kind, value) == ("op", "("):
             self.take()
+            self.nested()
             expr = self.sum()
             self.expect(")")
+            self.depth -= 1
             return expr
         self.fail("a number, a name or '('")
 

@@ -50,6 +50,10 @@ def test_names_are_positive_integer_symbols():
     ("1/0", "division by zero"),
     ("", "found nothing"),
     ("\"k\"", "unexpected character '\"'"),
+    ("(" * 400 + "1" + ")" * 400, "nested more than 50 deep"),
+    ("-" * 400 + "1", "nested more than 50 deep"),
+    ("((9^64)^64)^64", "number too large"),
+    ("((H^64)^64)^64", "power too large"),
 ])
 def test_refuses_everything_else(text, fragment):
     with pytest.raises(SymparamsError) as info:

@@ -45,7 +45,7 @@ class Question:
 
     def manifest(self) -> dict:
         return {"id": self.id, "type": self.type, "points": self.points,
-                "answer": self.answer}
+                "answer": self.answer, "kind": self.kind}
 
 
 def _counted(net: Network) -> list[LayerInfo]:
@@ -55,6 +55,9 @@ def _counted(net: Network) -> list[LayerInfo]:
 # ------------------------------------------------------------------ params, shapes
 
 def params_questions(net: Network, points: int, rng: random.Random) -> list[Question]:
+    if any(info.name.lower() == "total" for info in net.layers):
+        raise SymparamsError("a layer may not be called 'total' in homework: the question "
+                             "params.total asks for the whole network", field="name")
     questions = [Question(f"params.{info.name}", "params", points,
                           f"How many learnable parameters does {info.name} have?",
                           int(info.params), "integer", [info.step])

@@ -120,7 +120,11 @@ class Template:
                 raise SymparamsError("'same' may only stand for the width, meaning "
                                      "width = height", file=self.source, field=f"input[{i}]")
             if _is_variation(raw):
-                values = self._checked(_domain(raw, f"input[{i}]"), None, f"input[{i}]", 1)
+                try:
+                    domain = _domain(raw, f"input[{i}]")
+                except SymparamsError as exc:
+                    raise exc.located(file=self.source) from None
+                values = self._checked(domain, None, f"input[{i}]", 1)
                 self.slots.append(Slot(None, f"input[{i}]", None, values,
                                        spatial=len(raw_input) == 3 and i < 2))
         layers = self.data.get("layers")
@@ -138,8 +142,11 @@ class Template:
                 items = raw if isinstance(raw, list) else [raw]
                 for pos, item in enumerate(items):
                     if _is_variation(item):
-                        values = self._checked(_domain(item, field), (index, name), field,
-                                               minimum)
+                        try:
+                            domain = _domain(item, field)
+                        except SymparamsError as exc:
+                            raise exc.located(file=self.source, layer=(index, name)) from None
+                        values = self._checked(domain, (index, name), field, minimum)
                         self.slots.append(Slot(index, field,
                                                pos if isinstance(raw, list) else None,
                                                values, spatial))
