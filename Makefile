@@ -8,12 +8,13 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT    := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
 export PIP_DISABLE_PIP_VERSION_CHECK = 1
 
-.PHONY: demo test venv deps test-deps system-deps test-system-deps bench clean help
+.PHONY: demo test venv deps test-deps system-deps test-system-deps bench docs clean help
 
 help:
 	@echo "make demo   - set up .venv and render the worked example into reports/"
 	@echo "make test   - set up .venv with test extras and run the test suite"
 	@echo "make bench  - run the benchmarks under bench/"
+	@echo "make docs   - build the API reference (pdoc) into docs/api/"
 
 # Debian ships venv separately (python3-venv); install it when venv cannot run.
 $(PY):
@@ -25,7 +26,7 @@ $(PY):
 venv: $(PY)
 
 $(VENV)/.deps: pyproject.toml | $(PY)
-	$(PY) -m pip install -q -e .
+	$(PY) -m pip install -q -e '.[plot]'
 	@touch $@
 
 # The PyTorch cross-check is optional: its tests skip when the CPU wheel cannot be had.
@@ -59,6 +60,8 @@ demo: deps system-deps
 	$(PY) -m symparams count lenet
 	$(PY) -m symparams count lenet --json -o reports/lenet.json
 	$(PY) -m symparams report lenet --format all -o reports
+	$(PY) -m symparams sweep lenet --vary CONV1.filters=4:64:4 --csv reports/lenet-sweep.csv \
+	  --plot reports/lenet-sweep.svg
 
 test: test-deps test-system-deps
 	$(PY) -m pytest -q
@@ -67,6 +70,24 @@ bench: deps
 	$(PY) bench/bench_count.py
 	$(PY) bench/bench_report.py
 	$(PY) bench/bench_homework.py
+	$(PY) bench/bench_sweep.py
+
+# The API reference: pdoc renders the docstrings of every module into static,
+# offline HTML (no CDN, no math scripts). Subpackages bring their own modules.
+API_DIR ?= docs/api
+API_MODULES = $(PY) -c "import pkgutil, symparams; print(' '.join(m.name for m in \
+  pkgutil.iter_modules(symparams.__path__, 'symparams.') if m.name != 'symparams.__main__'))"
+
+$(VENV)/.docs-deps: pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e '.[plot,docs]'
+	@touch $@
+
+docs: $(VENV)/.docs-deps
+	rm -rf $(API_DIR)
+	$(PY) -m pdoc --docformat restructuredtext --no-math --no-mermaid -o $(API_DIR) \
+	  --footer-text "symparams $$($(PY) -c 'import symparams; print(symparams.__version__)')" \
+	  symparams $$($(API_MODULES))
+	@echo "API reference: $(API_DIR)/index.html"
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .hypothesis

@@ -102,6 +102,37 @@ def cmd_grade(args) -> int:
     return 0
 
 
+def cmd_sweep(args) -> int:
+    from .explore.sweep import parse_vary
+    vary: dict[str, tuple[int, ...]] = {}
+    for item in args.vary:
+        key, values = parse_vary(item)
+        if key in vary:
+            raise SymparamsError(f"{key} is given twice", field="--vary")
+        vary[key] = values
+    if args.plot:
+        from .render.plot import FORMATS
+        if not args.plot.lower().endswith(tuple(f".{f}" for f in FORMATS)):
+            raise SymparamsError(f"expected a .svg, .png or .pdf file, found {args.plot!r}",
+                                 field="--plot")
+    net = build_network(args)
+    try:
+        rows = net.sweep(vary)
+    except SymparamsError as exc:
+        raise exc.located(file=net.source) from None
+    note = sys.stderr if args.csv == "-" else sys.stdout
+    if args.csv == "-":
+        sys.stdout.write(rows.csv_text())
+    elif args.csv:
+        print(f"wrote {rows.to_csv(args.csv)}", file=note)
+    if args.plot:
+        print(f"wrote {rows.plot(args.plot)}", file=note)
+    if not args.csv and not args.plot:
+        from .render.terminal import print_sweep
+        print_sweep(rows)
+    return 0
+
+
 def cmd_presets(args) -> int:
     for name in preset_names():
         net = load(name)
@@ -219,6 +250,36 @@ def make_parser() -> argparse.ArgumentParser:
     grade.add_argument("-o", "--output", metavar="SCORES_CSV",
                        help="write scores here (atomically) instead of to stdout")
     grade.set_defaults(run=cmd_grade)
+
+    sweep = commands.add_parser(
+        "sweep", help="exact counts over a grid of sizes, as a table, CSV or plot",
+        description="Vary one or more sizes and evaluate every layer's count and the total "
+                    "at each point of the grid, exactly (the formulas are compiled once into "
+                    "integer code). A size is LAYER.FIELD (CONV1.filters, FC3.units, "
+                    "CONV1.kernel), a letter (k_1), a free name (H) or an input axis "
+                    "(INPUT.height, INPUT.width, INPUT.size for both, INPUT.channels; H, W, C "
+                    "for a numeric input). Values "
+                    "are START:STOP[:STEP] with the stop included, one number, or a list "
+                    "4,8,16. The CSV has a column per varied size, one per layer with "
+                    "parameters, and total; the last --vary changes fastest.",
+        epilog="examples:\n  symparams sweep lenet --vary CONV1.filters=4:16:4 --csv\n"
+               "  symparams sweep lenet --vary CONV1.filters=4:64:4 --csv out.csv "
+               "--plot out.svg\n"
+               "  symparams sweep examples/lenet-symbolic.yaml --set k_1=8 k_2=16 "
+               "--vary H=28:64:4 --vary W=28:64:4 --plot grid.png",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    _add_network_options(sweep)
+    sweep.add_argument("--vary", metavar="SIZE=START:STOP[:STEP]", action="append",
+                       required=True,
+                       help="a size and its values, e.g. CONV1.filters=4:64:4; repeat for "
+                            "a grid")
+    sweep.add_argument("--csv", metavar="FILE", nargs="?", const="-",
+                       help="write the rows as CSV to FILE (atomically), or to stdout "
+                            "without FILE")
+    sweep.add_argument("--plot", metavar="FILE",
+                       help="draw the counts against the first varied size into FILE "
+                            "(.svg, .png or .pdf; needs matplotlib)")
+    sweep.set_defaults(run=cmd_sweep)
 
     presets = commands.add_parser("presets", help="list the networks shipped as presets",
                                   description="List the preset networks with their totals.")

@@ -91,6 +91,9 @@ class LayerInfo:
     def _repr_latex_(self) -> str:
         return self.step._repr_latex_()
 
+    def _pretty(self, printer=None):
+        return self.step._pretty(printer)
+
 
 def layer_names(entries: list[tuple[str, str | None]], source: str | None = None) -> list[str]:
     """Names for (prefix, given name) pairs: given names kept (unique), others
@@ -294,7 +297,8 @@ class Network:
         """A new network with some sizes set: layer letters (``k_1``), free names
         (``H``) or addresses (``CONV1.filters``). Values may be numbers or expressions.
         """
-        values = {**(values or {}), **more}
+        # Keys may be the SymPy symbols themselves: net.subs({net.symbols["H"]: 32}).
+        values = {getattr(k, "name", k): v for k, v in {**(values or {}), **more}.items()}
         layers = list(self._layers)
         shape = self.input_shape
         free: dict[Symbol, Expr] = {}
@@ -349,7 +353,7 @@ class Network:
         76*k_1
         """
         layers = list(self._layers)
-        for key in names:
+        for key in (getattr(n, "name", n) for n in names):  # letters or their Symbols
             if "." in key:
                 layer_name, _, field = key.partition(".")
                 info = self[layer_name] if layer_name in self._names else None
@@ -413,6 +417,49 @@ class Network:
             "total_symbolic": ascii_plain(self.total_symbolic),
         }
 
+    def to_records(self) -> list[dict[str, Any]]:
+        """One dict per layer, the layers of :meth:`to_dict` (``pandas.DataFrame(net.to_records())``).
+
+        >>> load("lenet").to_records()[1]  # doctest: +NORMALIZE_WHITESPACE
+        {'index': 1, 'name': 'CONV1', 'kind': 'conv2d', 'output_shape': [28, 28, 8],
+         'formula': '((m_1*n_1*d_1) + 1)*k_1', 'substituted': '((5*5*3) + 1)*8', 'params': 608}
+        """
+        return self.to_dict()["layers"]
+
+    def to_csv(self, path=None):
+        """The records as CSV with a last row for the total; shapes read ``28 x 28 x 8``.
+
+        Written atomically to ``path`` (returns the Path), or returned as text without one.
+
+        >>> print(load("lenet").to_csv().splitlines()[-1])
+        ,total,,,,,62958
+        """
+        import csv
+        import io
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        columns = ["index", "name", "kind", "output_shape", "formula", "substituted", "params"]
+        writer.writerow(columns)
+        data = self.to_dict()
+        for record in data["layers"]:
+            record["output_shape"] = " x ".join(map(str, record["output_shape"]))
+            writer.writerow([record[c] for c in columns])
+        writer.writerow(["", "total", "", "", "", "", data["total"]])
+        if path is None:
+            return out.getvalue()
+        from .render.common import atomic_write
+        return atomic_write(path, out.getvalue())
+
+    def sweep(self, vary: Mapping[str, Any] | None = None, **sizes: Any):
+        """Exact counts over a grid: one row (dict) per point, see :mod:`symparams.explore.sweep`.
+
+        >>> rows = load("lenet").sweep({"CONV1.filters": range(4, 17, 4)})
+        >>> [row["total"] for row in rows]
+        [61054, 62958, 64862, 66766]
+        """
+        from .explore.sweep import sweep
+        return sweep(self, vary, **sizes)
+
     def to_spec(self) -> dict[str, Any]:
         """The network as spec data (what a spec file holds)."""
         data: dict[str, Any] = {"name": self.name}
@@ -438,6 +485,23 @@ class Network:
 
     def _repr_latex_(self) -> str:
         return self.total_step._repr_latex_()
+
+    def _repr_html_(self) -> str:
+        """Jupyter: the summary table with MathML formulas and the total (no script)."""
+        from .render.notebook import network_html
+        return network_html(self)
+
+    def __rich__(self):
+        """``rich.print(net)``: the table of ``symparams count``."""
+        from .render.terminal import count_table
+        return count_table(self)
+
+    def _pretty(self, printer=None):
+        # sympy.pprint(net): the str form, left-aligned (prettyForm centres ragged lines).
+        from sympy.printing.pretty.stringpict import prettyForm
+        lines = str(self).split("\n")
+        width = max(len(line) for line in lines)
+        return prettyForm("\n".join(line.ljust(width) for line in lines))
 
 
 def load(target: str, values: Mapping[str, Any] | None = None) -> Network:

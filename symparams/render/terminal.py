@@ -57,3 +57,26 @@ def make_console() -> Console:
         console = Console(highlight=False, width=max(shutil.get_terminal_size((200, 24)).columns,
                                                      200))
     return console
+
+
+def print_sweep(rows, console: Console | None = None, limit: int = 60) -> None:
+    """A sweep's rows as a table (the first and last rows when there are many)."""
+    from ..printing import unicode_name
+    console = console or make_console()
+    table = Table(title=Text(f"{rows.network}: learnable parameters over "
+                             f"{len(rows):,} point{'s' if len(rows) != 1 else ''}"),
+                  title_justify="left")
+    for column in rows.columns:
+        table.add_column(unicode_name(column), justify="right", no_wrap=True)
+    shown = list(rows) if len(rows) <= limit else [*rows[:limit // 2], None,
+                                                   *rows[-(limit // 2):]]
+    for row in shown:
+        if row is None:
+            table.add_row(*["…"] * len(rows.columns))
+        else:
+            table.add_row(*(thousands(row[c]) if c not in rows.varied else str(row[c])
+                            for c in rows.columns))
+    console.print(table)
+    if len(rows) > limit:
+        console.print(Text(f"{len(rows) - 2 * (limit // 2):,} rows left out; "
+                           f"--csv FILE writes them all"))
