@@ -58,7 +58,7 @@ def case(label: str, net: Network, vary: dict) -> None:
     rows = net.sweep(vary)
     elapsed = time.perf_counter() - start
     check(net, vary, rows)
-    print(f"{label:<44} {len(rows):>7,} {elapsed * 1000:>9.1f} ms "
+    print(f"{label:<46} {len(rows):>7,} {elapsed * 1000:>9.1f} ms "
           f"{elapsed / len(rows) * 1e6:>7.2f} µs   total {rows[0]['total']:,} … "
           f"{rows[-1]['total']:,}")
 
@@ -66,7 +66,7 @@ def case(label: str, net: Network, vary: dict) -> None:
 def main() -> None:
     lenet = load("lenet")
     deep = deep_network()
-    print(f"{'case':<44} {'points':>7} {'sweep':>12} {'/point':>10}")
+    print(f"{'case':<46} {'points':>7} {'sweep':>12} {'/point':>10}")
     case("lenet  CONV1.filters=1:10000", lenet, {"CONV1.filters": range(1, 10001)})
     case("lenet  INPUT.size=32:10031 (floors)", lenet, {"INPUT.size": range(32, 10032)})
     case("lenet  CONV2.filters × FC3.units 100 × 100", lenet,
@@ -80,7 +80,7 @@ def main() -> None:
     rows = symbolic.sweep(H=range(16, 10016))
     elapsed = time.perf_counter() - start
     symbolic_check(symbolic, "H", rows)
-    print(f"{'lenet-symbolic H=16:10015':<44} {len(rows):>7,} {elapsed * 1000:>9.1f} ms "
+    print(f"{'lenet-symbolic H=16:10015':<46} {len(rows):>7,} {elapsed * 1000:>9.1f} ms "
           f"{elapsed / len(rows) * 1e6:>7.2f} µs   total {rows[0]['total']:,} … "
           f"{rows[-1]['total']:,}")
 
