@@ -16,6 +16,19 @@ from .steps import Step
 
 __version__ = "0.1.0"
 
+
+def explain(kind: str):
+    """Explain a layer kind: letters, formula, why, output shape and a worked example.
+
+    The same text as ``symparams explain KIND`` (see :mod:`symparams.explore.explain`).
+
+    >>> print(explain("dense").splitlines()[0])
+    dense: fully connected (also written fc, linear, fully_connected)
+    """
+    from .explore.explain import explain as _explain
+    return _explain(kind)
+
+
 __all__ = ["Network", "LayerInfo", "Step", "Layer", "Conv2D", "MaxPool2D", "AvgPool2D", "Dense",
            "Flatten", "Dropout", "Activation", "Input", "load", "parse_expression",
-           "conv_output_size", "SymparamsError", "__version__"]
+           "conv_output_size", "SymparamsError", "explain", "__version__"]

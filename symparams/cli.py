@@ -12,6 +12,7 @@ from .network import Network, load
 from .spec import preset_names
 
 EXIT_BAD_INPUT = 2
+EXIT_NO_ANSWER = 1   # solve: the question has no (single) answer; said plainly, no traceback
 
 
 def parse_assignments(items: Sequence[str] | None) -> dict[str, str]:
@@ -130,6 +131,73 @@ def cmd_sweep(args) -> int:
     if not args.csv and not args.plot:
         from .render.terminal import print_sweep
         print_sweep(rows)
+    return 0
+
+
+def cmd_solve(args) -> int:
+    from .explore.solve import NoUniqueAnswer, max_value_for, solve_for
+    if not args.target:
+        raise SymparamsError("expected the size to solve for, such as --for CONV1.filters",
+                             field="--for")
+    if (args.total is None) == (args.budget is None):
+        raise SymparamsError("expected either --total N (the count to reach) or --budget N "
+                             "(the most it may be)", field="--total")
+    from .explore.solve import whole_number
+    args.total = None if args.total is None else whole_number(args.total, "--total")
+    args.budget = None if args.budget is None else whole_number(args.budget, "--budget")
+    net = build_network(args)
+    try:
+        if args.total is not None:
+            if args.layer:
+                result = solve_for(net, args.target, params_of=args.layer, value=args.total)
+            else:
+                result = solve_for(net, args.target, args.total)
+        else:
+            result = max_value_for(net, args.target, args.budget, params_of=args.layer)
+    except NoUniqueAnswer as exc:
+        print(f"{net.name}: {exc.message}")
+        return EXIT_NO_ANSWER
+    except SymparamsError as exc:
+        raise exc.located(file=net.source) from None
+    answered = bool(result.values)
+    if args.json:
+        sys.stdout.write(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
+    else:
+        unknown = result.unknown.describe()
+        if result.goal == "total":
+            print(f"{net.name}: solving {result.equation()} for {unknown}")
+        else:
+            print(f"{net.name}: the largest {unknown} with {result.equation()}")
+        print(result.message())
+    return 0 if answered else EXIT_NO_ANSWER
+
+
+def cmd_explain(args) -> int:
+    from .explore.explain import explain, overview
+    print(explain(args.kind) if args.kind else overview())
+    return 0
+
+
+def cmd_diff(args) -> int:
+    nets = []
+    for target, items in ((args.a, args.set_a), (args.b, args.set_b)):
+        net = load(target)
+        values = parse_assignments(items)
+        if values:
+            try:
+                net = net.subs(values)
+            except SymparamsError as exc:
+                raise exc.located(file=net.source) from None
+        nets.append(net)
+    result = nets[0].diff(nets[1])
+    if args.json:
+        sys.stdout.write(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
+    else:
+        from rich.text import Text
+        from .render.terminal import make_console
+        console = make_console()
+        console.print(result)
+        console.print(Text(result.summary()))
     return 0
 
 
@@ -280,6 +348,71 @@ def make_parser() -> argparse.ArgumentParser:
                        help="draw the counts against the first varied size into FILE "
                             "(.svg, .png or .pdf; needs matplotlib)")
     sweep.set_defaults(run=cmd_sweep)
+
+    solve = commands.add_parser(
+        "solve", help="solve backwards: the size that gives a total, or fits a budget",
+        description="Find every positive whole value of one size that gives the network "
+                    "--total parameters, or the largest value that keeps it within --budget. "
+                    "The size is LAYER.FIELD (CONV1.filters, FC3.units, CONV1.kernel for a "
+                    "square kernel), a letter (k_1), an input size (INPUT.height, "
+                    "INPUT.width, INPUT.size, INPUT.channels, input[0]; H, W, C for a "
+                    "numeric input) or a free name of the spec (H). Sizes inside floors, "
+                    "such as the input height before pooling, are searched exactly over "
+                    "the integers; every value that gives the total is listed. Exit status "
+                    "1 when there is no whole-number answer, 2 for bad input.",
+        epilog="examples:\n  symparams solve lenet --for CONV1.filters --total 62958\n"
+               "  symparams solve lenet --for INPUT.height --total 62958\n"
+               "  symparams solve lenet --for CONV2.filters --budget 100000 --json\n"
+               "  symparams solve lenet --for CONV2.filters --layer CONV2 --total 3216",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    _add_network_options(solve)
+    solve.add_argument("--for", dest="target", metavar="SIZE",
+                       help="the size to solve for: CONV1.filters, k_1, INPUT.height, H …")
+    solve.add_argument("--total", metavar="N",
+                       help="the number of parameters to reach (62958, 62_958 or 62,958)")
+    solve.add_argument("--budget", metavar="N",
+                       help="the most parameters allowed: find the largest value within it")
+    solve.add_argument("--layer", metavar="NAME",
+                       help="with --total/--budget: the count of this layer instead of the "
+                            "network's total")
+    solve.add_argument("--json", action="store_true",
+                       help="print JSON: target, symbol, was, count (the expression), "
+                            "solutions or max_value, message")
+    solve.set_defaults(run=cmd_solve)
+
+    explain = commands.add_parser(
+        "explain", help="explain a layer kind: letters, formula, why, output shape, example",
+        description="Explain one layer kind (conv2d, maxpool2d, avgpool2d, dense, flatten, "
+                    "dropout, activation, input; aliases such as conv or fc are accepted): "
+                    "its letters and what they mean, its parameter formula, why the formula "
+                    "has that form, the rule for its output shape, and an example worked out "
+                    "by symparams. Without a kind, list the kinds.",
+        epilog="examples:\n  symparams explain conv2d\n  symparams explain dense",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    explain.add_argument("kind", metavar="KIND", nargs="?",
+                         help="a layer kind such as conv2d, maxpool2d or dense")
+    explain.set_defaults(run=cmd_explain)
+
+    diff = commands.add_parser(
+        "diff", help="compare two networks layer by layer",
+        description="Compare network A with network B: layers matched by name, then by "
+                    "position; for each the output shapes and parameter counts side by "
+                    "side and the change, then the change of the total. Counts stay "
+                    "symbolic where a network is symbolic.",
+        epilog="examples:\n  symparams diff lenet examples/lenet.yaml\n"
+               "  symparams diff lenet lenet --set-b CONV2.filters=32\n"
+               "  symparams diff a.yaml b.yaml --json",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    diff.add_argument("a", metavar="A", help="a spec file or preset")
+    diff.add_argument("b", metavar="B", help="a spec file or preset")
+    diff.add_argument("--set-a", metavar="NAME=VALUE", nargs="+", action="extend",
+                      help="set sizes of A (as count --set)")
+    diff.add_argument("--set-b", metavar="NAME=VALUE", nargs="+", action="extend",
+                      help="set sizes of B (as count --set)")
+    diff.add_argument("--json", action="store_true",
+                      help="print JSON: a, b, layers (name, status, a, b, change), total_a, "
+                           "total_b, total_change")
+    diff.set_defaults(run=cmd_diff)
 
     presets = commands.add_parser("presets", help="list the networks shipped as presets",
                                   description="List the preset networks with their totals.")

@@ -373,6 +373,65 @@ class Network:
                     layers[index - 1] = layer.with_given(letter, symbol)
         return self._rebuild(layers, self.input_shape)
 
+    # ------------------------------------------------------------ questions
+    # The machinery lives in symparams.explore, imported here lazily (imports go one way).
+
+    def solve(self, target: str, total: Any = None, *, params_of: str | None = None,
+              value: Any = None) -> list[int]:
+        """Every positive whole value of one size that gives this total (sorted).
+
+        ``target`` is a layer field (``CONV1.filters``), a letter (``k_1``), an input
+        size (``INPUT.height``, ``input[0]``; ``H`` for a numeric input) or a free name.
+        With ``params_of=LAYER, value=N`` the count of that layer is matched instead.
+        Sizes inside floors are searched exactly over the integers; see
+        :mod:`symparams.explore.solve`.
+
+        >>> lenet = load("lenet")
+        >>> lenet.solve("CONV1.filters", total=62958), lenet.solve("FC3.units", total=62958)
+        ([8], [120])
+        >>> lenet.solve("k_1", total=62959)
+        []
+        >>> lenet.solve("CONV2.filters", params_of="CONV2", value=3216)
+        [16]
+        """
+        from .explore.solve import NoUniqueAnswer, solve_for
+        result = solve_for(self, target, total, params_of=params_of, value=value)
+        if result.unbounded_from is not None:
+            raise NoUniqueAnswer(result.message())
+        return list(result.values)
+
+    def max_value(self, target: str, budget: Any, *, params_of: str | None = None) -> int | None:
+        """The largest whole value of one size that keeps the total within ``budget``
+        (None when even the smallest valid value exceeds it).
+
+        >>> load("lenet").max_value("CONV2.filters", budget=100_000)
+        27
+        """
+        from .explore.solve import NoUniqueAnswer, max_value_for
+        result = max_value_for(self, target, budget, params_of=params_of)
+        if result.unbounded_from is not None:
+            raise NoUniqueAnswer(result.message())
+        return result.values[0] if result.values else None
+
+    def growth(self, *targets: str):
+        """How the total grows with one or more sizes: degree and leading term.
+
+        >>> load("lenet").growth("H").leading_term
+        2400*H
+        """
+        from .explore.growth import growth
+        return growth(self, *targets)
+
+    def diff(self, other: "Network"):
+        """Layer-by-layer comparison with another network (matched by name, then position).
+
+        >>> wider = load("lenet").subs(k_2=32)
+        >>> load("lenet").diff(wider).total_change
+        51216
+        """
+        from .explore.diff import diff
+        return diff(self, other)
+
     # ----------------------------------------------------------------- outputs
 
     @cached_property

@@ -4,3 +4,7 @@
 holds the machinery (the rows' class :class:`Sweep`, the ``--vary`` parser).
 """
 from .sweep import Sweep, parse_vary
+from .solve import NoUniqueAnswer, Solution, max_value_for, solve_for
+from .growth import Growth
+from .diff import NetworkDiff
+from .explain import Explanation

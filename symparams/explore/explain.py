@@ -1,0 +1,276 @@
+"""What a layer kind computes and why it has the parameters it has.
+
+``explain("conv2d")`` (or ``symparams explain conv2d``) gives, for one layer
+kind: its letters and what each means, the formula printed by SymPy in the
+textbook's order, why the formula has that form, the rule for its output shape,
+and a small example that symparams works out (the numbers in it are computed by
+the library, not written here).
+
+>>> from symparams import explain
+>>> text = explain("conv")           # aliases and any case are accepted
+>>> print(text.splitlines()[0])
+conv2d: convolution (also written conv, convolution, conv2)
+>>> print(next(line for line in text.splitlines() if line.startswith("  CONV1")))
+  CONV1: ((m₁ × n₁ × d₁) + 1) × k₁ = ((5 × 5 × 3) + 1) × 8 = 608
+"""
+from __future__ import annotations
+
+import difflib
+import textwrap
+from typing import Any
+
+from sympy import Add, Expr, Integer, Mul, ceiling, evaluate, floor
+
+from ..errors import SymparamsError
+from ..layers import FAMILIES, REGISTRY, Input, Layer, generic_formula
+from ..printing import Grouped, Ratio, WrittenUnicodePrinter, unicode_shape, unicode_written
+from ..shapes import conv_output_size
+from ..spec import size_symbol
+
+WIDTH = 78
+
+# Why each kind has its count, in plain words (the document's reasoning).
+WHY = {
+    "conv2d": (
+        "A convolution slides each of its k filters over the input. At every position a "
+        "filter looks at an m × n window through all d channels of the input and multiplies "
+        "each of those m × n × d values by a weight of its own, so one filter has m × n × d "
+        "weights. The same weights are used at every position, which is why the size of the "
+        "image does not appear in the count. Each filter adds one bias to its sum (the + 1), "
+        "and there are k filters (the × k). With bias: false the + 1 goes."),
+    "maxpool2d": (
+        "Pooling replaces each m × n window by its largest value. Taking a maximum is a "
+        "fixed rule: there is no weight to multiply by and no bias to add, so there is "
+        "nothing to learn and the count is 0. The layer still matters for the count: it "
+        "shrinks the height and width, and with them the number of values the next dense "
+        "layer is connected to."),
+    "avgpool2d": (
+        "Average pooling replaces each m × n window by the mean of its values. Every value "
+        "is weighted 1 / (m × n), a fixed number that is not learned, and no bias is added: "
+        "nothing to learn, the count is 0. It shrinks the height and width like max pooling "
+        "does."),
+    "dense": (
+        "Every one of the c neurons is connected to every one of the p values coming in and "
+        "has one weight per connection: c × p weights. Each neuron also adds one bias of its "
+        "own: 1 × c. A height × width × channels input is flattened first, so p is the "
+        "product of all three, which is why the first dense layer after the convolutions "
+        "usually holds most of a network's parameters."),
+    "flatten": (
+        "Flattening lays the height × width × channels values out as one long vector. The "
+        "values are only rearranged, none is computed with a weight: nothing to learn."),
+    "dropout": (
+        "While training, dropout sets each value to zero with probability rate (and scales "
+        "the others up); when predicting it passes the values through. The rate is chosen, "
+        "not learned, and there are no weights: the count is 0."),
+    "activation": (
+        "An activation such as ReLU applies the same fixed function to every value on its "
+        "own. The function has no weights and no bias: the count is 0."),
+    "input": (
+        "The input layer only states the shape of the data coming in; it computes nothing, "
+        "so there is nothing to learn and the count is 0."),
+}
+
+# The example each kind is worked out on: the input shape and the layer's spec fields.
+EXAMPLES: dict[str, tuple[tuple[int, ...], dict[str, Any]]] = {
+    "conv2d": ((32, 32, 3), {"kernel": 5, "filters": 8}),
+    "maxpool2d": ((28, 28, 8), {"kernel": 2}),
+    "avgpool2d": ((28, 28, 8), {"kernel": 2}),
+    "dense": ((5, 5, 16), {"units": 120}),
+    "flatten": ((5, 5, 16), {}),
+    "dropout": ((120,), {"rate": 0.5}),
+    "activation": ((120,), {"function": "relu"}),
+    "input": ((32, 32, 3), {}),
+}
+
+
+class Explanation(str):
+    """The text of an explanation; in a REPL it shows as the text itself."""
+
+    kind: str
+
+    def __new__(cls, text: str, kind: str):
+        obj = super().__new__(cls, text)
+        obj.kind = kind
+        return obj
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_markdown_(self) -> str:
+        return f"```text\n{self}\n```"
+
+
+def kinds() -> list[str]:
+    """Every layer kind that can be explained, in the order of the README's table."""
+    return ["input", *(cls.kind for cls in FAMILIES)]
+
+
+def kind_class(name: str) -> type[Layer]:
+    """The layer class for a kind or an alias, any case; one-line error otherwise."""
+    key = str(name).strip().lower()
+    if key == "input":
+        return Input
+    if key in REGISTRY:
+        return REGISTRY[key]
+    names = [*REGISTRY, "input"]
+    close = difflib.get_close_matches(key, names, n=1, cutoff=0.6)
+    hint = ""
+    if close:
+        hint = f"; did you mean '{close[0] if close[0] == 'input' else REGISTRY[close[0]].kind}'?"
+    raise SymparamsError(f"unknown layer kind {name!r} (known: {', '.join(kinds())}){hint}")
+
+
+class _RulePrinter(WrittenUnicodePrinter):
+    """The written printer, without the 1 that a subtracted product is left with
+    (``- D × (n - 1)``, not ``- 1 × D × (n - 1)``)."""
+
+    def _print_Mul(self, expr):
+        if len(expr.args) > 1 and expr.args[0] == 1:
+            rest = expr.args[1:]
+            if len(rest) == 1:
+                return self._print(rest[0])
+            expr = Mul(*rest, evaluate=False)
+        return super()._print_Mul(expr)
+
+
+def _rule_text(expr: Expr) -> str:
+    return _RulePrinter().doprint(expr)
+
+
+def _window_rule(size: Expr, window: Expr, padding: Expr, stride: Expr,
+                 dilation: Expr | None) -> Expr:
+    """``⌊(H + 2 × P - D × (n - 1) - 1) / S⌋ + 1`` as written (unevaluated)."""
+    with evaluate(False):
+        if dilation is None:
+            span = Add(size, Mul(Integer(2), padding), Mul(Integer(-1), window))
+        else:
+            span = Add(size, Mul(Integer(2), padding),
+                       Mul(Integer(-1), dilation, Grouped(Add(window, Integer(-1)))),
+                       Integer(-1))
+        return Add(floor(Ratio(span, stride)), Integer(1))
+
+
+def _same_rule(size: Expr, stride: Expr) -> Expr:
+    with evaluate(False):
+        return ceiling(Ratio(size, stride))
+
+
+def _letters_section(cls: type[Layer]) -> list[str]:
+    if not cls.letters:
+        return ["Letters", "  none: the count is 0 whatever the sizes are"]
+    rows = []
+    for letter, meaning in cls.letters.items():
+        if letter in cls.given_letters:
+            source = f"given by the field {cls.given_letters[letter]}"
+        else:
+            source = "follows from the layer before"
+        rows.append((letter, meaning, source))
+    width = max(len(m) for _, m, _ in rows)
+    lines = ["Letters"]
+    lines += [f"  {letter}  {meaning.ljust(width)}   {source}" for letter, meaning, source in rows]
+    return lines
+
+
+def _formula_section(cls: type[Layer]) -> list[str]:
+    if not cls.letters:
+        return ["Parameters", "  0"]
+    lines = ["Parameters", f"  {unicode_written(generic_formula(cls, True)[0])}"]
+    lines.append(f"  without bias (bias: false): {unicode_written(generic_formula(cls, False)[0])}")
+    return lines
+
+
+def _shape_section(cls: type[Layer]) -> list[str]:
+    H, W, P, S, D = (size_symbol(s) for s in "HWPSD")
+    m, n = size_symbol("m"), size_symbol("n")
+    kind = cls.kind
+    if kind == "conv2d":
+        return ["Output shape (input H × W × d)",
+                f"  height:   {_rule_text(_window_rule(H, n, P, S, D))}",
+                f"  width:    {_rule_text(_window_rule(W, m, P, S, D))}",
+                "  channels: k (one output channel per filter)",
+                "  P padding (default 0), S stride (default 1), D dilation (default 1);",
+                f"  padding same: {_rule_text(_same_rule(H, S))} × {_rule_text(_same_rule(W, S))}"]
+    if kind in ("maxpool2d", "avgpool2d"):
+        return ["Output shape (input H × W × C, window m × n given by the field kernel)",
+                f"  height:   {_rule_text(_window_rule(H, n, P, S, None))}",
+                f"  width:    {_rule_text(_window_rule(W, m, P, S, None))}",
+                "  channels: C (each channel is pooled on its own)",
+                "  S stride (defaults to the window), P padding (default 0);",
+                f"  padding same: {_rule_text(_same_rule(H, S))} × {_rule_text(_same_rule(W, S))}"]
+    if kind == "dense":
+        return ["Output shape", "  c values, one per neuron, whatever the input's shape"]
+    if kind == "flatten":
+        return ["Output shape", "  one vector of H × W × C values (input H × W × C)"]
+    if kind == "input":
+        return ["Output shape", "  the shape given by the spec's input: [height, width, "
+                "channels] or [features]"]
+    return ["Output shape", "  the same as its input"]
+
+
+def _example_section(cls: type[Layer]) -> list[str]:
+    from ..network import Network
+    shape, fields = EXAMPLES[cls.kind]
+    layers = [] if cls is Input else [cls.from_fields(dict(fields))]
+    net = Network(layers, input=shape, name="example")
+    info = net.layers[-1]
+    shown = ", ".join(f"{k}: {v}" for k, v in {"type": cls.kind, **fields}.items())
+    lines = ["Example (worked out by symparams)"]
+    if cls is Input:
+        lines.append(f"  input: {list(shape)}")
+    else:
+        lines.append(f"  input {unicode_shape(net.input_shape)}, layer {{{shown}}}")
+    step = info.step
+    lines += [f"  note: {note}" for note in step.notes]
+    lines.append(f"  {info.name}: {step.text.equation()}" if step.has_formula
+                 else f"  {info.name}: 0 parameters")
+    lines += _example_shape(info)
+    lines.append(f"  output shape: {unicode_shape(info.output_shape)}")
+    if info.letters:
+        lines.append("  (inside a network the letters carry the layer's number in its family: "
+                     f"{', '.join(unicode_written(s) for s in info.letters.values())} here)")
+    return lines
+
+
+def _example_shape(info) -> list[str]:
+    """For windows: the output-shape rule with the example's numbers put in."""
+    layer = info.layer
+    if layer.kind not in ("conv2d", "maxpool2d", "avgpool2d") or layer.padding == "same":
+        return []
+    kernel = (layer.m, layer.n) if layer.kind == "conv2d" else layer.kernel
+    dilation = layer.dilation if layer.kind == "conv2d" else (None, None)
+    pad_w, pad_h = layer.padding
+    lines = []
+    for axis, size, k, s, p, d in (
+            ("height", info.input_shape[0], kernel[1], layer.stride[1], pad_h, dilation[1]),
+            ("width", info.input_shape[1], kernel[0], layer.stride[0], pad_w, dilation[0])):
+        rule = _rule_text(_window_rule(size, k, p, s, d))
+        value = conv_output_size(size, k, s, p, d if d is not None else Integer(1))
+        lines.append(f"  {axis}: {rule} = {value}")
+    return lines
+
+
+def explain(kind: str) -> Explanation:
+    """The explanation of one layer kind (see the module's docstring)."""
+    cls = kind_class(kind)
+    aliases = [a for a in cls.aliases]
+    head = f"{cls.kind}: {cls.title}"
+    if aliases:
+        head += f" (also written {', '.join(aliases)})"
+    why = textwrap.fill(WHY[cls.kind], WIDTH, initial_indent="  ", subsequent_indent="  ")
+    sections = [[head], _letters_section(cls), _formula_section(cls), ["Why", why],
+                _shape_section(cls), _example_section(cls)]
+    return Explanation("\n\n".join("\n".join(s) for s in sections), cls.kind)
+
+
+def overview() -> Explanation:
+    """One line per kind: its formula (what ``symparams explain`` without a kind prints)."""
+    rows = []
+    for name in kinds():
+        cls = kind_class(name)
+        formula = unicode_written(generic_formula(cls, True)[0]) if cls.letters else "0"
+        rows.append((name, cls.title, formula))
+    width = max(len(n) for n, _, _ in rows)
+    title_width = max(len(t) for _, t, _ in rows)
+    lines = ["Layer kinds (symparams explain KIND for letters, reasons, shapes and an example):"]
+    lines += [f"  {n.ljust(width)}  {t.ljust(title_width)}  {f}" for n, t, f in rows]
+    return Explanation("\n".join(lines), "")
