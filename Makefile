@@ -70,6 +70,7 @@ bench: deps
 	$(PY) bench/bench_count.py
 	$(PY) bench/bench_report.py
 	$(PY) bench/bench_homework.py
+	$(PY) bench/bench_solve.py
 	$(PY) bench/bench_sweep.py
 
 # The API reference: pdoc renders the docstrings of every module into static,

@@ -23,9 +23,6 @@ the same variant gives the same bytes in every format, the PDF included.
 from __future__ import annotations
 
 import functools
-import logging
-import threading
-from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -33,12 +30,12 @@ from typing import Any
 import jinja2
 from sympy import Basic
 
-from .. import __version__
 from ..errors import SymparamsError
 from ..layers import Conv2D, Dense
 from ..printing import ascii_plain, latex_plain, unicode_plain, unicode_shape
 from ..steps import Step
 from .common import Raw, thousands
+from .pdf import page_pdf
 
 KINDS = ("questions", "answers")
 FORMATS = ("md", "html", "tex", "pdf")
@@ -447,84 +444,6 @@ def render_sheet(variant, kind: str, fmt: str, templates=None) -> str | bytes:
 
 
 # --------------------------------------------------------------------- PDF
-
-class _ErrorLog(logging.Handler):
-    """The errors WeasyPrint logs in this thread."""
-
-    def __init__(self):
-        super().__init__(logging.ERROR)
-        self.thread = threading.get_ident()
-        self.messages: list[str] = []
-
-    def emit(self, record):
-        if record.thread == self.thread:
-            self.messages.append(" ".join(record.getMessage().split()))
-
-
-@contextmanager
-def _weasyprint_errors():
-    handler = _ErrorLog()
-    logger = logging.getLogger("weasyprint")
-    logger.addHandler(handler)
-    try:
-        yield handler.messages
-    finally:
-        logger.removeHandler(handler)
-
-
-# One font configuration per thread: finding the system's fonts again for every
-# sheet costs more than laying out a page.
-_FONTS = threading.local()
-
-
-def page_pdf(page: str, *, title: str, subject: str | None = None,
-             formulas: dict[str, Any] | None = None, templates=None) -> bytes:
-    """An HTML page as reproducible PDF bytes, as the PDF report is made.
-
-    WeasyPrint may load only symparams' own template files (the report's
-    :class:`~symparams.render.pdf.PackagedOnlyFetcher`); identical formulas
-    share one drawing; the metadata holds the title and the generator, no dates.
-    """
-    import weasyprint
-    from weasyprint.urls import FatalURLFetchingError
-
-    from .pdf import PackagedOnlyFetcher
-    from .pdf_reuse import share_drawings
-    fonts = getattr(_FONTS, "config", None)
-    if fonts is None:
-        from weasyprint.text.fonts import FontConfiguration
-        fonts = _FONTS.config = FontConfiguration()
-    fetcher = PackagedOnlyFetcher()
-    where = str(templates) if templates is not None else "templates"
-    result = None
-    with _weasyprint_errors() as errors:
-        try:
-            document = weasyprint.HTML(string=page, base_url=None,
-                                       url_fetcher=fetcher.for_weasyprint()).render(
-                font_config=fonts)
-            share_drawings(document, formulas or {})
-            meta = document.metadata
-            meta.title, meta.description = title, subject
-            meta.generator = f"symparams {__version__}"
-            meta.authors, meta.keywords = [], []
-            meta.created = meta.modified = None
-            meta.custom = {}
-            result = document.write_pdf(pdf_identifier=True, finisher=_drop_dates)
-        except FatalURLFetchingError:
-            pass
-    if fetcher.refused:
-        raise SymparamsError(f"the PDF may only use files shipped with symparams; a template "
-                             f"asks for {fetcher.refused[0]}", file=where)
-    if errors or result is None:
-        raise SymparamsError(f"PDF layout failed: {errors[0] if errors else 'unknown error'}",
-                             file=where)
-    return result
-
-
-def _drop_dates(document, pdf) -> None:
-    for key in ("CreationDate", "ModDate"):
-        pdf.info.pop(key, None)
-
 
 __all__ = ["KINDS", "FORMATS", "Sheet", "Group", "Item", "Worked", "LayerRow", "SolutionStep",
            "build_sheet", "environment", "render_sheet", "render_page", "page_pdf"]

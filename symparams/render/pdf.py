@@ -18,6 +18,7 @@ import logging
 import mimetypes
 import threading
 from contextlib import contextmanager
+from typing import Any
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
@@ -101,9 +102,32 @@ class PackagedOnlyFetcher:
         return Fetcher()
 
 
+# ------------------------------------------------------------------ rendering
+
+def render_html(report: Report, templates=None, math: PrintMath | None = None) -> str:
+    """The print page with SVG math, as WeasyPrint receives it."""
+    math = math or PrintMath()
+    return render_page(report, templates, medium="print", math=math.math, expr=math.expr,
+                       face=math.face)
+
+
+def render(report: Report, templates=None) -> bytes:
+    """The report as PDF bytes; the same report always gives the same bytes.
+
+    Raises :class:`SymparamsError` when a template asks for anything outside
+    symparams' own templates folder, or when WeasyPrint reports an error (an
+    image or stylesheet it could not load, an SVG it could not read): the PDF
+    is then not made at all, rather than made without it.
+    """
+    math = PrintMath()
+    page = render_html(report, templates, math)
+    return page_pdf(page, title=f"Parameters of {report.title}",
+                    subject=report.description or None, formulas=math.formulas,
+                    templates=templates)
+
+
 class _ErrorLog(logging.Handler):
-    """The errors WeasyPrint logs in this thread: resources it could not use,
-    SVG it could not read."""
+    """The errors WeasyPrint logs in this thread."""
 
     def __init__(self):
         super().__init__(logging.ERROR)
@@ -126,64 +150,58 @@ def _weasyprint_errors():
         logger.removeHandler(handler)
 
 
-# ------------------------------------------------------------------ rendering
-
-def render_html(report: Report, templates=None, math: PrintMath | None = None) -> str:
-    """The print page with SVG math, as WeasyPrint receives it."""
-    math = math or PrintMath()
-    return render_page(report, templates, medium="print", math=math.math, expr=math.expr,
-                       face=math.face)
+# One font configuration per thread: finding the system's fonts again for every
+# sheet costs more than laying out a page.
+_FONTS = threading.local()
 
 
-def render(report: Report, templates=None) -> bytes:
-    """The report as PDF bytes; the same report always gives the same bytes.
+def page_pdf(page: str, *, title: str, subject: str | None = None,
+             formulas: dict[str, Any] | None = None, templates=None) -> bytes:
+    """An HTML page as reproducible PDF bytes (reports and homework sheets).
 
-    Raises :class:`SymparamsError` when a template asks for anything outside
-    symparams' own templates folder, or when WeasyPrint reports an error (an
-    image or stylesheet it could not load, an SVG it could not read): the PDF
-    is then not made at all, rather than made without it.
+    WeasyPrint may load only symparams' own template files
+    (:class:`PackagedOnlyFetcher`); identical formulas share one drawing; the
+    metadata holds the title and the generator, no dates.
     """
     try:
         import weasyprint
-        from weasyprint.urls import FatalURLFetchingError, URLFetcher  # noqa: F401
+        from weasyprint.urls import FatalURLFetchingError
     except ImportError as exc:  # pragma: no cover - weasyprint is a dependency
         raise SymparamsError(f"the PDF format needs WeasyPrint 70 or newer ({exc})",
                              field="--format") from None
-    math = PrintMath()
-    page = render_html(report, templates, math)
+    fonts = getattr(_FONTS, "config", None)
+    if fonts is None:
+        from weasyprint.text.fonts import FontConfiguration
+        fonts = _FONTS.config = FontConfiguration()
     fetcher = PackagedOnlyFetcher()
     where = str(templates) if templates is not None else "templates"
-    pdf = None
+    result = None
     with _weasyprint_errors() as errors:
         try:
             document = weasyprint.HTML(string=page, base_url=None,
-                                       url_fetcher=fetcher.for_weasyprint()).render()
-            share_drawings(document, math.formulas)
-            _fix_metadata(document, report)
-            pdf = document.write_pdf(pdf_identifier=True, finisher=_drop_dates)
+                                       url_fetcher=fetcher.for_weasyprint()).render(
+                font_config=fonts)
+            share_drawings(document, formulas or {})
+            meta = document.metadata
+            meta.title, meta.description = title, subject
+            meta.generator = f"symparams {__version__}"
+            meta.authors, meta.keywords = [], []
+            meta.created = meta.modified = None
+            meta.custom = {}
+            result = document.write_pdf(pdf_identifier=True, finisher=_drop_dates)
         except FatalURLFetchingError:
             pass
     if fetcher.refused:
         raise SymparamsError(f"the PDF may only use files shipped with symparams; a template "
                              f"asks for {fetcher.refused[0]}", file=where)
-    if errors or pdf is None:
+    if errors or result is None:
         raise SymparamsError(f"PDF layout failed: {errors[0] if errors else 'unknown error'}",
                              file=where)
-    return pdf
-
-
-def _fix_metadata(document, report: Report) -> None:
-    """Metadata from the report alone: title, description, generator; no dates."""
-    meta = document.metadata
-    meta.title = f"Parameters of {report.title}"
-    meta.description = report.description or None
-    meta.generator = f"symparams {__version__}"
-    meta.authors, meta.keywords = [], []
-    meta.created = meta.modified = None
-    meta.custom = {}
+    return result
 
 
 def _drop_dates(document, pdf) -> None:
-    """WeasyPrint's finisher hook: no creation or modification date, whatever the page says."""
     for key in ("CreationDate", "ModDate"):
         pdf.info.pop(key, None)
+
+
