@@ -56,14 +56,16 @@ def cmd_count(args) -> int:
     return 0
 
 
-def parse_formats(text: str) -> list[str]:
-    from .render.report import FORMATS
+def parse_formats(text: str, allowed: tuple[str, ...] | None = None) -> list[str]:
+    """``"md,pdf"`` → ``["md", "pdf"]``; ``all`` means every allowed format, in order."""
+    if allowed is None:
+        from .render.report import FORMATS as allowed
     names = [f.strip().lower() for f in text.split(",") if f.strip()]
     if "all" in names:
-        return list(FORMATS)
-    unknown = [f for f in names if f not in FORMATS]
+        return list(allowed)
+    unknown = [f for f in names if f not in allowed]
     if unknown or not names:
-        raise SymparamsError(f"expected md, html, tex, pdf or all (comma-separated), "
+        raise SymparamsError(f"expected {', '.join(allowed)} or all (comma-separated), "
                              f"found {text!r}", field="--format")
     return list(dict.fromkeys(names))
 
@@ -78,8 +80,8 @@ def cmd_report(args) -> int:
 
 
 def cmd_homework(args) -> int:
-    from .homework.output import parse_formats as sheet_formats, write_homework
-    formats = sheet_formats(args.format)
+    from .homework.output import SHEET_FORMATS, write_homework
+    formats = parse_formats(args.format, SHEET_FORMATS)
     if args.variants < 1:
         raise SymparamsError(f"expected at least 1 variant, found {args.variants}",
                              field="--variants")

@@ -34,17 +34,6 @@ DEFAULT_FORMATS = ("pdf", "html")
 KINDS = ("questions", "answers")
 
 
-def parse_formats(text: str) -> list[str]:
-    names = [f.strip().lower() for f in text.split(",") if f.strip()]
-    if "all" in names:
-        return list(SHEET_FORMATS)
-    unknown = [f for f in names if f not in SHEET_FORMATS]
-    if unknown or not names:
-        raise SymparamsError(f"expected pdf, html, md, tex or all (comma-separated), "
-                             f"found {text!r}", field="--format")
-    return list(dict.fromkeys(names))
-
-
 def _render_variant(task) -> list[tuple[str, bytes]]:
     """Worker: rebuild one variant from its spec and render its sheets.
 
