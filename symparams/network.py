@@ -450,6 +450,10 @@ class Network:
                     substituted=substituted, result=self.total,
                     reason="The network's count is the sum of the counts of its layers.")
 
+    def share_of_total(self) -> Expr | None:
+        """The total row's share: 1 when the total is a non-zero number."""
+        return self.total / self.total if self.is_exact and self.total else None
+
     def share(self, info: LayerInfo) -> Expr | None:
         """The layer's share of the total as an exact fraction, when both are numbers."""
         if info.params.is_Integer and self.total.is_Integer and self.total:

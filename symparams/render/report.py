@@ -64,6 +64,7 @@ class Report:
     conventions: list[str]
     notes: list[str]
     free_symbols: list[str]
+    total_share: str = ""        # the total row's share ("100.0 %" when exact)
     figures: dict = field(default_factory=dict)
 
 
@@ -118,7 +119,8 @@ def build_report(net: Network) -> Report:
         steps=[info.step for info in net.layers], total_step=net.total_step, rows=rows,
         total=thousands(net.total) if net.is_exact else unicode_plain(net.total),
         is_exact=net.is_exact, total_symbolic=net.total_symbolic, letters=letters,
-        conventions=_conventions(net), notes=NOTES, free_symbols=list(net.free_symbols))
+        conventions=_conventions(net), notes=NOTES, free_symbols=list(net.free_symbols),
+        total_share=percent(net.share_of_total()))
 
 
 # ------------------------------------------------------------------ templates

@@ -33,7 +33,7 @@ def count_table(net: Network) -> Table:
                       Text(faces.result), percent(net.share(info)))
     table.add_section()
     table.add_row("", "total", "", "", "", "", Text(unicode_plain(net.total)),
-                  "100.0 %" if net.is_exact and net.total else "")
+                  percent(net.share_of_total()))
     return table
 
 
