@@ -79,7 +79,7 @@ def test_spec_yaml_is_a_normal_spec(homework):
 
 def test_answer_keys_show_the_counts_and_question_sheets_do_not(homework):
     manifest = json.loads((homework / "manifest.json").read_text())
-    for entry in manifest["variants"][:6]:
+    for entry in manifest["variants"]:
         counts = {layer["params"] for layer in entry["answers"]["layers"] if layer["params"]}
         counts.add(entry["answers"]["total"])
         answers = pdf_numbers(homework / entry["id"] / "answers.pdf")
