@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -265,15 +265,14 @@ class Spec:
     source: str | None = None
     title: str | None = None
     description: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 _TOP_FIELDS = {"name", "title", "description", "input", "layers"}
 _PRESET_DIR = "presets"
 
 
-def preset_names() -> list[str]:
-    folder = resources.files("symparams") / _PRESET_DIR
+def preset_names(package: str = "symparams") -> list[str]:
+    folder = resources.files(package) / _PRESET_DIR
     return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml"))
 
 
@@ -305,25 +304,28 @@ def _parse_document(text: str, suffix: str, source: str) -> Any:
         raise SymparamsError(f"malformed YAML{where}: {problem}", file=source)
 
 
-def load_spec(target: str | Path) -> Spec:
-    """Read a spec from a file (YAML, JSON or TOML), ``-`` (YAML on standard input)
-    or a preset name such as ``lenet``."""
+def read_document(target: str | Path, package: str = "symparams",
+                  what: str = "preset") -> tuple[Any, str]:
+    """(data, source) from a file (YAML, JSON or TOML by suffix), ``-`` (YAML on
+    standard input) or a preset shipped in ``package``'s presets folder."""
     path = Path(target)
     if str(target) == "-":
         import sys
-        source = "<stdin>"
-        data = _parse_document(sys.stdin.read(), ".yaml", source)
-    elif path.is_file():
-        source = str(target)
-        data = _parse_document(_read_text(path), path.suffix.lower(), source)
-    elif isinstance(target, str) and re.fullmatch(r"[A-Za-z0-9_-]+", target) \
-            and target in preset_names():
-        source = target
-        text = (resources.files("symparams") / _PRESET_DIR / f"{target}.yaml").read_text("utf-8")
-        data = _parse_document(text, ".yaml", source)
-    else:
-        presets = ", ".join(preset_names())
-        raise SymparamsError(f"no such file or preset (presets: {presets})", file=str(target))
+        return _parse_document(sys.stdin.read(), ".yaml", "<stdin>"), "<stdin>"
+    if path.is_file():
+        return _parse_document(_read_text(path), path.suffix.lower(), str(target)), str(target)
+    if isinstance(target, str) and re.fullmatch(r"[A-Za-z0-9_-]+", target) \
+            and target in preset_names(package):
+        text = (resources.files(package) / _PRESET_DIR / f"{target}.yaml").read_text("utf-8")
+        return _parse_document(text, ".yaml", target), target
+    raise SymparamsError(f"no such file or {what} (presets: "
+                         f"{', '.join(preset_names(package))})", file=str(target))
+
+
+def load_spec(target: str | Path) -> Spec:
+    """Read a spec from a file (YAML, JSON or TOML), ``-`` (YAML on standard input)
+    or a preset name such as ``lenet``."""
+    data, source = read_document(target)
     return spec_from_data(data, source=source)
 
 

@@ -8,9 +8,7 @@ any number of processes and give the same files.
 from __future__ import annotations
 
 import random
-import re
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +16,12 @@ import yaml
 
 from ..errors import SymparamsError
 from ..network import Network
-from ..spec import _parse_document, _read_text, spec_from_data
+from ..spec import preset_names, read_document, spec_from_data
 from .questions import QUESTION_TYPES, Question, make_questions
 from .variation import Template
 
 DEFAULT_PLAN = [("params", 1), ("shapes", 1), ("find-error", 2), ("backwards", 2),
                 ("symbolic", 2)]
-_PRESET_DIR = "presets"
 
 
 @dataclass
@@ -59,24 +56,12 @@ class Variant:
 # ------------------------------------------------------------------ templates
 
 def template_presets() -> list[str]:
-    folder = resources.files("symparams.homework") / _PRESET_DIR
-    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml"))
+    return preset_names("symparams.homework")
 
 
 def load_template(target: str, exact: bool = False) -> tuple[Template, list[tuple[str, int]]]:
     """A homework template from a file or a preset name, with its question plan."""
-    path = Path(target)
-    if path.is_file():
-        source = str(target)
-        data = _parse_document(_read_text(path), path.suffix.lower(), source)
-    elif re.fullmatch(r"[A-Za-z0-9_-]+", target) and target in template_presets():
-        source = target
-        text = (resources.files("symparams.homework") / _PRESET_DIR / f"{target}.yaml"
-                ).read_text("utf-8")
-        data = _parse_document(text, ".yaml", source)
-    else:
-        raise SymparamsError(f"no such file or homework preset (presets: "
-                             f"{', '.join(template_presets())})", file=str(target))
+    data, source = read_document(target, "symparams.homework", what="homework preset")
     if not isinstance(data, dict):
         raise SymparamsError("expected a mapping with name, input, layers and questions",
                              file=source)

@@ -89,7 +89,7 @@ class Mistake:
     step: Step
 
 
-def _wrong_step(info: LayerInfo, written: Expr, values: dict, note: str) -> Step:
+def _wrong_step(info: LayerInfo, written: Expr, values: dict) -> Step:
     with evaluate(False):
         substituted = written.xreplace(
             {s: v if v.is_Atom else Inserted(v) for s, v in values.items()})
@@ -111,7 +111,7 @@ def _typo_factor(net, info, rng):
     wrong = Integer(int(f"{rng.randint(1, 9)}{int(value)}"))
     values = {**info.values, symbol: wrong}
     return Mistake(info, f"the factor {value} was copied as {wrong}",
-                   _wrong_step(info, info.written, values, ""))
+                   _wrong_step(info, info.written, values))
 
 
 def _forgot_bias(net, info, rng):
@@ -121,7 +121,7 @@ def _forgot_bias(net, info, rng):
     generic = {size_symbol(l): s for l, s in info.letters.items()}
     with evaluate(False):
         written = written.xreplace(generic)
-    return Mistake(info, "the bias term was forgotten", _wrong_step(info, written, info.values, ""))
+    return Mistake(info, "the bias term was forgotten", _wrong_step(info, written, info.values))
 
 
 def _wrong_channels(net, info, rng):
@@ -137,7 +137,7 @@ def _wrong_channels(net, info, rng):
         return None
     return Mistake(info, f"d was taken from the wrong layer ({wrong} instead of "
                          f"{info.values[d]} channels)",
-                   _wrong_step(info, info.written, {**info.values, d: wrong}, ""))
+                   _wrong_step(info, info.written, {**info.values, d: wrong}))
 
 
 def _pool_with_params(net, info, rng):
@@ -150,7 +150,7 @@ def _pool_with_params(net, info, rng):
     values = {size_symbol("m"): m, size_symbol("n"): n, size_symbol("d"): channels,
               size_symbol("k"): channels}
     return Mistake(info, "the pooling layer was counted like a convolution",
-                   _wrong_step(info, written, values, ""))
+                   _wrong_step(info, written, values))
 
 
 def _no_flatten(net, info, rng):
@@ -163,7 +163,7 @@ def _no_flatten(net, info, rng):
         return None
     return Mistake(info, f"the input was not flattened (p = {wrong} instead of "
                          f"{info.values[p]})",
-                   _wrong_step(info, info.written, {**info.values, p: wrong}, ""))
+                   _wrong_step(info, info.written, {**info.values, p: wrong}))
 
 
 MISTAKES: tuple[Callable, ...] = (_typo_factor, _forgot_bias, _wrong_channels,
