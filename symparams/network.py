@@ -16,6 +16,7 @@ from sympy import Add, Expr, Integer, Symbol, evaluate
 
 from .errors import SymparamsError
 from .layers import Input, Layer, generic_formula, layer_class
+from .layers.base import check_size
 from .printing import Inserted, ascii_plain, ascii_written, unicode_plain, unicode_shape
 from .shapes import Shape
 from .spec import Spec, load_spec, size_symbol, size_value
@@ -152,10 +153,10 @@ class Network:
         if len(shape) not in (1, 3):
             raise SymparamsError(f"expected [height, width, channels] or [features], found "
                                  f"{len(shape)} entries", file=source, field="input")
-        for i, v in enumerate(shape):
-            if (v.is_number and not (v.is_Integer and v >= 1)) or v.is_positive is False:
-                raise SymparamsError(f"expected a positive whole number, found {v}",
-                                     file=source, field=f"input[{i}]")
+        try:
+            shape = tuple(check_size(v, f"input[{i}]") for i, v in enumerate(shape))
+        except SymparamsError as exc:
+            raise exc.located(file=source) from None
         self.input_shape: Shape = shape
         self._layers: tuple[Layer, ...] = tuple(layers)
         self._names = self._assign_names()

@@ -19,7 +19,6 @@ from __future__ import annotations
 import copy
 import random
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from sympy import Integer
@@ -105,6 +104,9 @@ class Template:
         self.source = source
         self.exact = exact
         self.slots: list[Slot] = []
+        # Per-template memos (not module caches, which would keep every template alive).
+        self._counts: dict = {}
+        self._layers: dict = {}
         self._collect()
 
     # ------------------------------------------------------------ reading slots
@@ -196,7 +198,10 @@ class Template:
     def _step(self, index: int, hw, combo: dict[Slot, int]):
         """The state after layer ``index`` for one choice of its spatial slots:
         (height, width), FLAT after a dense or flatten layer, or INVALID."""
-        layer = _layer_for(self, index, tuple(sorted(combo.items(), key=_slot_key)))
+        key = (index, tuple(sorted(combo.items(), key=_slot_key)))
+        if key not in self._layers:
+            self._layers[key] = _layer_for(self, *key)
+        layer = self._layers[key]
         if hw is FLAT:
             return INVALID if layer.needs_image else FLAT
         if layer.kind in ("dense", "flatten"):
@@ -230,7 +235,16 @@ class Template:
         return states
 
     def _count_from(self, index: int, hw) -> int:
-        return _count_cached(self, index, hw)
+        """Valid completions from layer ``index`` on, entered with state ``hw``."""
+        key = (index, hw)
+        if key not in self._counts:
+            total = 1
+            if index <= len(self.data["layers"]):
+                total = sum(self._count_from(index + 1, nxt)
+                            for combo in self._combos(self._layer_slots(index))
+                            if (nxt := self._step(index, hw, combo)) is not INVALID)
+            self._counts[key] = total
+        return self._counts[key]
 
     def _scale(self) -> int:
         total = 1
@@ -286,25 +300,11 @@ class Template:
         return [self.variant(k) for k in numbers]
 
 
-@lru_cache(maxsize=None)
-def _count_cached(template: Template, index: int, hw) -> int:
-    layers = template.data["layers"]
-    if index > len(layers):
-        return 1
-    total = 0
-    for combo in template._combos(template._layer_slots(index)):
-        nxt = template._step(index, hw, combo)
-        if nxt is not INVALID:
-            total += _count_cached(template, index + 1, nxt)
-    return total
-
-
 def _slot_key(item):
     slot, _ = item
     return (slot.field, -1 if slot.position is None else slot.position)
 
 
-@lru_cache(maxsize=None)
 def _layer_for(template: Template, index: int, combo: tuple) -> Layer:
     """The Layer for one choice of a layer's spatial slots, built by the library
     itself (the same shape rules as every count); scaling slots take their
