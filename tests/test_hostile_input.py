@@ -96,9 +96,29 @@ def test_small_aliases_still_work(write_spec):
 
 def test_yaml_uses_the_c_loader_when_available():
     import yaml
-    from symparams import spec
+    from symparams import documents
     if getattr(yaml, "__with_libyaml__", False):
-        assert issubclass(spec._YAML_LOADER, yaml.CSafeLoader)
+        assert issubclass(documents._YAML_LOADER, yaml.CSafeLoader)
+
+
+@pytest.fixture
+def pure_python_yaml(monkeypatch):
+    """The fallback loader, as on a machine whose PyYAML lacks libyaml."""
+    import yaml
+    from symparams import documents
+    monkeypatch.setattr(documents, "_YAML_BASE", yaml.SafeLoader)
+    monkeypatch.setattr(documents, "_YAML_LOADER", documents.spec_yaml_loader(yaml.SafeLoader))
+
+
+@pytest.mark.parametrize("text, fragment", [
+    (billion_laughs()[0] + "\ninput: [8]\nlayers: [{type: flatten}]\n", "alias"),
+    ("input: [8]\nlayers: " + "[" * 2000 + "]" * 2000 + "\n", "nested"),
+    ("input: [8]\nlayers:\n" + "- " * 900 + "x\n", "nested"),
+    ("input: [8]\ninput: [9]\nlayers: [{type: flatten}]\n", "duplicate key 'input'"),
+    ("input: [%s]\nlayers: [{type: flatten}]\n" % ("9" * 5000), "too large to be a size"),
+])
+def test_pure_python_yaml_has_the_same_limits(pure_python_yaml, write_spec, text, fragment):
+    count_fails(write_spec(text), fragment)
 
 
 # --------------------------------------------------------------- deep nesting
