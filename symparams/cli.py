@@ -8,8 +8,10 @@ from typing import Sequence
 
 from . import __version__
 from .errors import SymparamsError
+from .layers.base import is_letter_name
 from .network import Network, load
-from .spec import preset_names
+from .printable import echo, printable, shorten
+from .spec import parse_expression, preset_names
 
 EXIT_BAD_INPUT = 2
 EXIT_NO_ANSWER = 1   # solve: the question has no (single) answer; said plainly, no traceback
@@ -22,9 +24,27 @@ def parse_assignments(items: Sequence[str] | None) -> dict[str, str]:
         name, sep, value = item.partition("=")
         name, value = name.strip(), value.strip()
         if not sep or not name or not value:
-            raise SymparamsError(f"expected NAME=VALUE such as k_1=16, found {item!r}",
+            raise SymparamsError(f"expected NAME=VALUE such as k_1=16, found {echo(item)}",
                                  field="--set")
         values[name] = value
+    return values
+
+
+def checked_values(net: Network, values: dict[str, str]) -> dict[str, str]:
+    """Refuse a ``--set`` value that names something that is not a size (k_2=abc): the
+    names in a value must be the network's own sizes or clearly symbols — one letter,
+    optionally subscripted (k, H_2), the rule of keyword fields."""
+    for name, text in values.items():
+        try:
+            value = parse_expression(text)
+        except SymparamsError as exc:
+            raise exc.located(file=net.source, field=name) from None
+        for sym in sorted(value.free_symbols, key=lambda s: s.name):
+            if not (is_letter_name(sym.name) or sym.name in net.symbols):
+                raise SymparamsError(
+                    f"{echo(sym.name)} is not a size of {net.name}: a value is a whole number "
+                    f"or an expression in the network's sizes or single letters such as k or "
+                    f"H_2", file=net.source, field=name)
     return values
 
 
@@ -34,6 +54,7 @@ def build_network(args) -> Network:
         net = net.symbolic()
     values = parse_assignments(args.set)
     if values:
+        checked_values(net, values)
         try:
             net = net.subs(values)
         except SymparamsError as exc:
@@ -157,7 +178,7 @@ def cmd_solve(args) -> int:
         else:
             result = max_value_for(net, args.target, args.budget, params_of=args.layer)
     except NoUniqueAnswer as exc:
-        print(f"{net.name}: {exc.message}")
+        print(printable(f"{net.name}: {exc.message}"))
         return EXIT_NO_ANSWER
     except SymparamsError as exc:
         raise exc.located(file=net.source) from None
@@ -167,9 +188,9 @@ def cmd_solve(args) -> int:
     else:
         unknown = result.unknown.describe()
         if result.goal == "total":
-            print(f"{net.name}: solving {result.equation()} for {unknown}")
+            print(printable(f"{net.name}: solving {result.equation()} for {unknown}"))
         else:
-            print(f"{net.name}: the largest {unknown} with {result.equation()}")
+            print(printable(f"{net.name}: the largest {unknown} with {result.equation()}"))
         print(result.message())
     return 0 if answered else EXIT_NO_ANSWER
 
@@ -186,6 +207,7 @@ def cmd_diff(args) -> int:
         net = load(target)
         values = parse_assignments(items)
         if values:
+            checked_values(net, values)
             try:
                 net = net.subs(values)
             except SymparamsError as exc:
@@ -223,8 +245,17 @@ def _add_network_options(parser: argparse.ArgumentParser) -> None:
                              "--set then fills in only the ones given")
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """Usage errors as one line, exit 2: the problem and where to read the usage
+    (argparse would print the whole usage block, several lines, first)."""
+
+    def error(self, message):
+        line = f"{self.prog}: error: {shorten(message, 200)} (see '{self.prog} --help')"
+        self.exit(2, printable(line) + "\n")
+
+
 def make_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _OneLineParser(
         prog="symparams",
         description="Exact, symbolic parameter counts of neural networks, derived step by "
                     "step in the textbook's letters.",
@@ -424,10 +455,14 @@ def make_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = make_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # usage errors (2, one line), --help and --version (0)
+        return exc.code if isinstance(exc.code, int) else 0
     try:
         return args.run(args)
     except SymparamsError as exc:
+        # str(exc) is one printable line of bounded length, whatever the spec held.
         print(f"symparams: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:

@@ -19,7 +19,7 @@ from .layers import Input, Layer, generic_formula, layer_class
 from .layers.base import check_size
 from .printing import Inserted, ascii_plain, ascii_written, unicode_plain, unicode_shape
 from .shapes import Shape
-from .spec import Spec, load_spec, size_symbol, size_value
+from .spec import Spec, check_magnitude, load_spec, size_symbol, size_value
 from .steps import Step
 
 
@@ -179,7 +179,8 @@ class Network:
         for entry, layer_cls, name in zip(spec.layers, classes, names):
             where = (entry.index, name)
             try:
-                layers.append(layer_cls.from_fields(entry.fields, name=entry.name))
+                layers.append(layer_cls.from_fields(entry.fields, name=entry.name,
+                                                    symbols=spec.symbols))
             except SymparamsError as exc:
                 raise exc.located(file=spec.source, layer=where) from None
             except TypeError as exc:  # a field given as the wrong kind of YAML value
@@ -198,6 +199,8 @@ class Network:
         letter_names: set[str] = set()
         for index, (layer, name) in enumerate(zip(self._layers, self._names), start=1):
             try:
+                for size in layer.sizes():  # sizes set since (--set H=10^60 in H^64) too
+                    check_magnitude(size)
                 layer.check_input(shape)
                 letters: dict[str, Symbol] = {}
                 if layer.family and layer.letters:

@@ -219,9 +219,13 @@ def test_long_values_are_shortened(write_spec):
     path = write_spec("input: [8, 8, 3]\nlayers:\n  - {type: conv2d, kernel: 3, filters: "
                       + json.dumps(list(range(5000))) + "}\n")
     count_fails(path, "filters")
-    path = write_spec("input: [8, 8, 3]\nlayers:\n  - {type: conv2d, kernel: 3, filters: 4, "
-                      + "x" * 3000 + ": 1}\n")
+    path = write_spec('{"input": [8, 8, 3], "layers": [{"type": "conv2d", "kernel": 3, '
+                      '"filters": 4, "%s": 1}]}' % ("x" * 3000), "long.json")
     count_fails(path, "unknown field")
+    path = write_spec('{"name": "%s", "input": [8, 8, 3], "layers": [{"type": "conv2d", '
+                      '"name": "%s", "kernel": 30, "filters": 4}]}' % ("n" * 3000, "m" * 3000),
+                      "names.json")
+    count_fails(path, "window does not fit")
 
 
 def test_printable_escapes_controls_and_keeps_unicode():

@@ -178,13 +178,15 @@ class NetworkDiff:
         """A rich table: changed rows in bold, additions green, removals red."""
         from rich.table import Table
         from rich.text import Text
-        table = Table(title=Text(f"{self.a.name} (A) → {self.b.name} (B)"), title_justify="left")
+        from ..printable import printable
+        table = Table(title=Text(printable(f"{self.a.name} (A) → {self.b.name} (B)")),
+                      title_justify="left")
         for i, header in enumerate(self.HEADERS):
             table.add_column(header, justify="right" if i >= 4 else "left",
                              no_wrap=i < 4)
         styles = {"same": "", "changed": "bold", "added": "green", "removed": "red"}
         for r, cells in zip(self.rows, self.table_rows()):
-            table.add_row(*(Text(c) for c in cells), style=styles[r.status])
+            table.add_row(*(Text(printable(c)) for c in cells), style=styles[r.status])
         table.add_section()
         table.add_row("total", "", "", "", Text(_count(self.total_a)),
                       Text(_count(self.total_b)), Text(_signed(self.total_change)),

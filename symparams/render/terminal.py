@@ -8,13 +8,15 @@ from rich.table import Table
 from rich.text import Text
 
 from ..network import Network
+from ..printable import printable
 from ..printing import unicode_plain, unicode_shape
 from .common import percent, thousands
 
 
 def count_table(net: Network) -> Table:
     """Layer, kind, output shape, formula, substituted form, params and share."""
-    table = Table(title=Text(f"{net.name}: input {unicode_shape(net.input_shape)}"),
+    # Names come from the spec: printable() keeps ESC sequences and newlines out.
+    table = Table(title=Text(f"{printable(net.name)}: input {unicode_shape(net.input_shape)}"),
                   title_justify="left", show_lines=False)
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("layer", no_wrap=True)
@@ -27,7 +29,7 @@ def count_table(net: Network) -> Table:
     for info in net.layers:
         step = info.step
         faces = step.text
-        table.add_row(str(info.index), Text(info.name), info.kind, step.shape_text(),
+        table.add_row(str(info.index), Text(printable(info.name)), info.kind, step.shape_text(),
                       Text(faces.formula if step.has_formula else "0"),
                       Text(faces.substituted if step.has_formula else "0"),
                       Text(faces.result), percent(net.share(info)))
@@ -63,7 +65,7 @@ def print_sweep(rows, console: Console | None = None, limit: int = 60) -> None:
     """A sweep's rows as a table (the first and last rows when there are many)."""
     from ..printing import unicode_name
     console = console or make_console()
-    table = Table(title=Text(f"{rows.network}: learnable parameters over "
+    table = Table(title=Text(f"{printable(rows.network)}: learnable parameters over "
                              f"{len(rows):,} point{'s' if len(rows) != 1 else ''}"),
                   title_justify="left")
     for column in rows.columns:
