@@ -43,7 +43,7 @@ def layer_class(type_name: str) -> type[Layer]:
         function = _SQUASHED_ACTIVATIONS[squashed]
         raise SymparamsError(f"{echo(type_name)} is an activation function: write type: "
                              f"activation, function: {function}", field="type")
-    if _UNSUPPORTED.search(squashed):
+    if is_unsupported(key):
         # A real layer kind we do not count yet: a did-you-mean would mislead
         # (conv1d is not a misspelt conv2d).
         raise SymparamsError(f"layer type {echo(type_name)} is not supported yet (supported: "
@@ -64,9 +64,17 @@ _UNSUPPORTED = re.compile(
     r"|multiply|bidirectional|timedistributed|lambda|residual|resblock|bottleneck|conv3"
     r"|locallyconnected|cropping|repeatvector|masking|spatialdropout|gaussian|alphadropout"
     r"|pixelshuffle|unfold|fold|identity|bilinear|highway|maxout|capsule")
+
+
+def is_unsupported(type_name: str) -> bool:
+    """True for a layer kind of other libraries that symparams does not count yet
+    (conv1d, batchnorm, lstm, global pooling …): no did-you-mean for those."""
+    return bool(_UNSUPPORTED.search(re.sub(r"[\s_-]+", "", type_name.strip().lower())))
+
+
 _SQUASHED_ACTIVATIONS = {a.replace("_", ""): a for a in ACTIVATIONS if a not in ("linear",
                                                                                   "none")}
 
 
-__all__ = ["Layer", "Conv2D", "MaxPool2D", "AvgPool2D", "Dense", "Flatten", "Dropout",
+__all__ = ["is_unsupported", "Layer", "Conv2D", "MaxPool2D", "AvgPool2D", "Dense", "Flatten", "Dropout",
            "Activation", "Input", "REGISTRY", "FAMILIES", "layer_class", "generic_formula"]
