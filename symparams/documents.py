@@ -221,6 +221,11 @@ def parse_document(text: str, suffix: str, source: str) -> Any:
                              file=source) from None
     except tomllib.TOMLDecodeError as exc:
         raise _toml_error(exc, text).located(file=source) from None
+    except yaml.reader.ReaderError as exc:
+        character = exc.character if isinstance(exc.character, int) else 0
+        line = text.count("\n", 0, exc.position) + 1 if isinstance(exc.position, int) else 0
+        raise SymparamsError(f"malformed YAML at line {line}: character U+{character:04X} is "
+                             f"not allowed in YAML (control character)", file=source) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or "cannot parse"
