@@ -164,6 +164,7 @@ def _json_int(text: str) -> int:
     return int(text)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _TOML_LINE = re.compile(r"\(at line (\d+), column \d+\)")
 
 
@@ -198,6 +199,11 @@ def _check_tree(data: Any) -> None:
             stack.extend((v, depth + 1) for v in item)
         elif isinstance(item, int) and not isinstance(item, bool):
             check_number(item)
+        elif isinstance(item, str) and _SURROGATE.search(item):
+            # JSON may escape half of a UTF-16 pair ("\udc80"): no file or terminal
+            # can be written with it, so it is refused here, not when writing.
+            raise SymparamsError(f"text with a lone surrogate, which is not Unicode text: "
+                                 f"{echo(item, 40)}")
 
 
 def parse_document(text: str, suffix: str, source: str) -> Any:

@@ -292,17 +292,22 @@ def run_one(command: str, path: Path, out_dir: Path, extra: list[str]) -> str | 
         return None
     argv = {"count": ["count", str(path)], "json": ["count", str(path), "--json"],
             "report": ["report", str(path), "--format", "md", "-o", str(out_dir)]}[command]
-    out, err = io.StringIO(), io.StringIO()
+    # Streams that encode like a UTF-8 terminal, strictly: text that cannot be written
+    # (a lone surrogate) fails here as it would on a real stdout.
+    out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", errors="strict")
+    err = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", errors="strict")
     try:
         with redirect_stdout(out), redirect_stderr(err):
             code = main(argv + extra)
+            out.flush()
+            err.flush()
     except Hang:
         return f"{command}: hang"
     except SystemExit as exc:
         code = exc.code
     except BaseException as exc:  # noqa: BLE001
         return f"{command}: " + "".join(traceback.format_exception_only(exc)).strip()[:400]
-    stderr = err.getvalue()
+    stderr = err.buffer.getvalue().decode("utf-8")
     if code not in (0, 2):
         return f"{command}: exit {code}: {stderr[:300]!r}"
     if stderr.count("\n") > 1 or "Traceback" in stderr or (stderr and not stderr.endswith("\n")):
