@@ -32,6 +32,7 @@ from .printable import echo
 MAX_NUMBER = 10 ** 100   # the largest size: larger numbers are no network, only a way to stall us
 MAX_DEPTH = 64           # a spec needs about six levels
 MAX_NODES = 500_000      # values, keys and collections, aliases expanded
+MAX_BYTES = 32 * 2 ** 20  # a file: the largest presets are a few kilobytes
 # Longer integer literals are refused without converting them (int() of over 4,300
 # digits raises); 400 characters leaves room for underscores, signs and 0x.
 _MAX_LITERAL = 400

@@ -19,7 +19,7 @@ from typing import Any
 
 from sympy import Expr, Integer, Max, Min, Number, Symbol, ceiling, floor
 
-from .documents import MAX_NUMBER, digits_of, parse_document, too_large
+from .documents import MAX_BYTES, MAX_NUMBER, digits_of, parse_document, too_large
 from .errors import SymparamsError
 from .printable import echo
 
@@ -298,7 +298,12 @@ def preset_names(package: str = "symparams") -> list[str]:
 
 def _read_text(path: Path) -> str:
     try:
-        return path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:
+            data = handle.read(MAX_BYTES + 1)
+        if len(data) > MAX_BYTES:
+            raise SymparamsError(f"larger than {MAX_BYTES // 2 ** 20} MB; a network spec is far "
+                                 f"smaller", file=str(path))
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise SymparamsError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", file=str(path))
     except OSError as exc:
@@ -316,7 +321,11 @@ def read_document(target: str | Path, package: str = "symparams",
     path = Path(target)
     if str(target) == "-":
         import sys
-        raw = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read()
+        raw = sys.stdin.buffer.read(MAX_BYTES + 1) if hasattr(sys.stdin, "buffer") \
+            else sys.stdin.read(MAX_BYTES + 1)
+        if len(raw) > MAX_BYTES:
+            raise SymparamsError(f"larger than {MAX_BYTES // 2 ** 20} MB; a network spec is far "
+                                 f"smaller", file="<stdin>")
         if isinstance(raw, bytes):
             try:
                 raw = raw.decode("utf-8")

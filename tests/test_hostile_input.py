@@ -407,3 +407,16 @@ def test_usage_errors_are_one_line(argv):
 def test_usage_error_from_a_subprocess():
     proc = run_cli("count")
     assert proc.returncode == 2 and len(proc.stderr.splitlines()) <= 2, proc.stderr
+
+
+def test_a_huge_file_is_refused_unread(write_spec):
+    path = write_spec("# " + " " * (33 * 2 ** 20) + "\n" + SIMPLE, "huge.yaml")
+    count_fails(path, "larger than 32 MB")
+
+
+def test_lone_surrogates_are_refused_when_read(write_spec):
+    path = write_spec('{"name": "\\udc80", "input": [8], "layers": [{"type": "dense", "units": 3}]}',
+                      "ok.json")
+    count_fails(path, "lone surrogate", "\\udc80")
+    proc = run_cli("count", path, "--json")
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
