@@ -16,7 +16,7 @@ from sympy import Add, Expr, Integer, Symbol, evaluate
 
 from .errors import SymparamsError
 from .layers import Input, Layer, generic_formula, layer_class
-from .layers.base import check_size
+from .layers.base import check_size, is_letter_name
 from .printing import Inserted, ascii_plain, ascii_written, unicode_plain, unicode_shape
 from .shapes import Shape
 from .spec import Spec, check_magnitude, load_spec, size_symbol, size_value
@@ -532,6 +532,10 @@ class Network:
         data: dict[str, Any] = {"name": self.name}
         if self.title:
             data["title"] = self.title
+        # Names that are no single letter are declared, so that padding: pad reads back.
+        declared = [n for n in self.free_symbols if not is_letter_name(n)]
+        if declared:
+            data["symbols"] = declared
         data["input"] = [int(v) if v.is_Integer else ascii_plain(v) for v in self.input_shape]
         data["layers"] = [{"name": name, **layer.to_fields()}
                           for layer, name in zip(self._layers, self._names)]

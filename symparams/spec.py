@@ -310,10 +310,6 @@ def _read_text(path: Path) -> str:
         raise SymparamsError(f"cannot read: {exc.strerror}", file=str(path))
 
 
-def _parse_document(text: str, suffix: str, source: str) -> Any:
-    return parse_document(text, suffix, source)
-
-
 def read_document(target: str | Path, package: str = "symparams",
                   what: str = "preset") -> tuple[Any, str]:
     """(data, source) from a file (YAML, JSON or TOML by suffix), ``-`` (YAML on
@@ -332,16 +328,16 @@ def read_document(target: str | Path, package: str = "symparams",
             except UnicodeDecodeError as exc:
                 raise SymparamsError(f"not UTF-8 text ({exc.reason} at byte {exc.start})",
                                      file="<stdin>") from None
-        return _parse_document(raw, ".yaml", "<stdin>"), "<stdin>"
+        return parse_document(raw, ".yaml", "<stdin>"), "<stdin>"
     if path.is_dir():
         raise SymparamsError(f"is a folder; expected a spec file (.yaml, .json or .toml) or "
                              f"a {what} name", file=str(target))
     if path.is_file():
-        return _parse_document(_read_text(path), path.suffix.lower(), str(target)), str(target)
+        return parse_document(_read_text(path), path.suffix.lower(), str(target)), str(target)
     if isinstance(target, str) and re.fullmatch(r"[A-Za-z0-9_-]+", target) \
             and target in preset_names(package):
         text = (resources.files(package) / _PRESET_DIR / f"{target}.yaml").read_text("utf-8")
-        return _parse_document(text, ".yaml", target), target
+        return parse_document(text, ".yaml", target), target
     raise SymparamsError(f"no such file or {what} (presets: "
                          f"{', '.join(preset_names(package))})", file=str(target))
 

@@ -420,3 +420,19 @@ def test_lone_surrogates_are_refused_when_read(write_spec):
     count_fails(path, "lone surrogate", "\\udc80")
     proc = run_cli("count", path, "--json")
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+
+
+def test_readme_lists_every_activation_name():
+    from symparams.layers.base import ACTIVATIONS
+    readme = (ROOT / "README.md").read_text("utf-8")
+    assert all(f"`{name}`" in readme for name in ACTIVATIONS)
+
+
+def test_declared_symbols_survive_to_spec(write_spec):
+    from symparams.network import Network
+    from symparams.spec import spec_from_data
+    path = write_spec("symbols: [pad]\ninput: [8, 8, 3]\nlayers:\n  - {type: conv2d, kernel: 3, "
+                      "filters: 4, padding: pad}\n")
+    net = symparams.load(str(path))
+    again = Network.from_spec(spec_from_data(net.to_spec(), source="again"))
+    assert again.total == net.total and "pad" in again.free_symbols

@@ -87,6 +87,8 @@ def unknown_word(word: str, field: str, keywords: tuple[str, ...], sizes: bool) 
     if sizes:
         expected = (f"{', '.join(keywords)}, a whole number, or a size named by one letter "
                     f"such as P or P_1 or declared in symbols:")
+    elif len(keywords) > 8:  # the activations: a few examples, the README lists them all
+        expected = f"a known name such as {', '.join(keywords[:3])}, tanh, softmax or gelu"
     else:
         expected = ", ".join(keywords)
     return SymparamsError(f"unknown word {echo(word)} (expected {expected}){hint}", field=field)
