@@ -71,7 +71,7 @@ test: test-deps test-system-deps
 # (FUZZ_SEED picks another seeded run).
 FUZZ_CASES ?= 10000
 fuzz: test-deps
-	FUZZ_CASES=$(FUZZ_CASES) $(PY) -m pytest -q tests/test_fuzz.py
+	FUZZ_CASES=$(FUZZ_CASES) $(PY) -m pytest -q -s tests/test_fuzz.py
 
 bench: deps
 	$(PY) bench/bench_count.py

@@ -29,7 +29,9 @@ import random
 import signal
 import subprocess
 import sys
+import time
 import traceback
+from collections import Counter
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from pathlib import Path
 
@@ -158,7 +160,7 @@ def mutate_structure(rng: random.Random, data):
                 containers.append(node)
                 stack.extend(node.values() if isinstance(node, dict) else node)
         node = rng.choice(containers)
-        value = rng.choice(HOSTILE_VALUES if rng.random() < 0.4 else PLAUSIBLE_VALUES)
+        value = rng.choice(HOSTILE_VALUES if rng.random() < 0.3 else PLAUSIBLE_VALUES)
         layers = data.get("layers") if isinstance(data, dict) else None
         if isinstance(layers, list) and rng.random() < 0.15:  # a new layer somewhere
             entry = {"type": rng.choice(LAYER_TYPES)}
@@ -215,10 +217,20 @@ def make_case(rng: random.Random) -> tuple[str, bytes]:
     kind = rng.random()
     fmt = rng.choice(["yaml", "yaml", "json", "toml"])
     base = rng.choice(list(BASE_DATA))
-    if kind < 0.05:
+    if kind < 0.03:
         return "yaml", alias_bomb(rng).encode()
-    if kind < 0.1:
+    if kind < 0.07:
         return fmt, nested(rng.choice([65, 500, 2000, 20000]), fmt).encode()
+    if kind < 0.25:  # one size changed to another plausible one: mostly valid networks
+        data = json.loads(json.dumps(BASE_DATA[base]))
+        for _ in range(rng.randint(1, 3)):
+            layer = rng.choice(data["layers"])
+            sizes = [k for k in ("kernel", "filters", "stride", "padding", "units") if k in layer]
+            key = rng.choice(sizes) if sizes else rng.choice(["padding", "stride"])
+            if layer.get("type") not in ("flatten", "dropout", "activation"):
+                layer[key] = rng.choice([1, 2, 3, 5, 7, 0, "k", "P", "2*k", "H/4", [1, 2],
+                                         [3, 1], "same", "valid", 10 ** 40])
+        return fmt, write_structure(data, fmt)
     if kind < 0.5:
         source = {"yaml": BASE_TEXTS[base], "json": json.dumps(BASE_DATA[base], indent=1),
                   "toml": to_toml(BASE_DATA[base])}[fmt]
@@ -274,8 +286,8 @@ def memory_ceiling(headroom: int):
         resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
 
 
-def run_one(command: str, path: Path, out_dir: Path, extra: list[str]) -> str | None:
-    """Run one case; None when it behaved, else what went wrong."""
+def run_one(command: str, path: Path, out_dir: Path, extra: list[str]) -> tuple[int, str | None]:
+    """Run one case: (exit code, None when it behaved, else what went wrong)."""
     if command == "load":
         try:
             net = symparams.load(str(path))
@@ -284,12 +296,13 @@ def run_one(command: str, path: Path, out_dir: Path, extra: list[str]) -> str | 
         except SymparamsError as exc:
             text = str(exc)
             if "\n" in text or not text.isprintable():
-                return f"load: message not one printable line: {text!r}"[:400]
+                return 2, f"load: message not one printable line: {text!r}"[:400]
+            return 2, None
         except Hang:
-            return "load: hang"
+            return -1, "load: hang"
         except BaseException as exc:  # noqa: BLE001 - any other exception is the finding
-            return "load: " + "".join(traceback.format_exception_only(exc)).strip()[:400]
-        return None
+            return -1, "load: " + "".join(traceback.format_exception_only(exc)).strip()[:400]
+        return 0, None
     argv = {"count": ["count", str(path)], "json": ["count", str(path), "--json"],
             "report": ["report", str(path), "--format", "md", "-o", str(out_dir)]}[command]
     # Streams that encode like a UTF-8 terminal, strictly: text that cannot be written
@@ -302,26 +315,26 @@ def run_one(command: str, path: Path, out_dir: Path, extra: list[str]) -> str | 
             out.flush()
             err.flush()
     except Hang:
-        return f"{command}: hang"
+        return -1, f"{command}: hang"
     except SystemExit as exc:
         code = exc.code
     except BaseException as exc:  # noqa: BLE001
-        return f"{command}: " + "".join(traceback.format_exception_only(exc)).strip()[:400]
+        return -1, f"{command}: " + "".join(traceback.format_exception_only(exc)).strip()[:400]
     stderr = err.buffer.getvalue().decode("utf-8")
     if code not in (0, 2):
-        return f"{command}: exit {code}: {stderr[:300]!r}"
+        return code, f"{command}: exit {code}: {stderr[:300]!r}"
     if stderr.count("\n") > 1 or "Traceback" in stderr or (stderr and not stderr.endswith("\n")):
-        return f"{command}: stderr is not one line: {stderr[:300]!r}"
+        return code, f"{command}: stderr is not one line: {stderr[:300]!r}"
     if code == 2 and not stderr:
-        return f"{command}: exit 2 without a message"
+        return code, f"{command}: exit 2 without a message"
     if len(stderr) > 330 or not stderr.rstrip("\n").isprintable():
-        return f"{command}: stderr line too long or unprintable: {stderr[:120]!r}"
-    return None
+        return code, f"{command}: stderr line too long or unprintable: {stderr[:120]!r}"
+    return code, None
 
 
-def run_cases(count: int, seed: int, tmp_path: Path) -> tuple[int, list[str]]:
+def run_cases(count: int, seed: int, tmp_path: Path) -> tuple[Counter, list[str]]:
     rng = random.Random(seed)
-    failures = []
+    failures, outcomes = [], Counter()
     commands = ["count", "json", "load", "count", "json", "load", "report"]
     with memory_ceiling(MEMORY_HEADROOM):
         for number in range(count):
@@ -333,17 +346,23 @@ def run_cases(count: int, seed: int, tmp_path: Path) -> tuple[int, list[str]]:
             if command in ("count", "json") and rng.random() < 0.15:
                 extra = ["--set", rng.choice(SET_VALUES)]
             with alarm(CASE_SECONDS):
-                problem = run_one(command, path, tmp_path / "out", extra)
+                code, problem = run_one(command, path, tmp_path / "out", extra)
+            outcomes[code] += 1
             if problem:
                 failures.append(f"case {number} (seed {seed}, {suffix}): {problem}")
-    return count, failures
+    return outcomes, failures
 
 
 # ------------------------------------------------------------------------ tests
 
 def test_fuzz_specs_in_process(tmp_path):
-    ran, failures = run_cases(CASES, SEED, tmp_path)
-    summary = f"{ran} cases, {len(failures)} failures"
+    start = time.monotonic()
+    outcomes, failures = run_cases(CASES, SEED, tmp_path)
+    summary = (f"fuzz: {CASES} cases (seed {SEED}): {outcomes[0]} counted, {outcomes[2]} "
+               f"refused with one line, {len(failures)} failures, "
+               f"{time.monotonic() - start:.0f} s")
+    print(summary)  # shown by make fuzz (pytest -s)
+    assert sum(outcomes.values()) == CASES
     assert not failures, summary + "\n" + "\n".join(failures[:25])
 
 
