@@ -55,7 +55,8 @@ def _tokenize(text: str) -> list[tuple[str, str, int]]:
             if found == ".":
                 raise SymparamsError(f"only whole numbers and plain names are allowed, found '.' "
                                      f"at position {pos + 1} of {echo(text)}")
-            raise SymparamsError(f"unexpected character {echo(found)} at position {pos + 1} of {echo(text)} "
+            raise SymparamsError(f"unexpected character {echo(found)} at position {pos + 1} "
+                                 f"of {echo(text)} "
                                  f"(allowed: whole numbers, names, + - * / ^, parentheses, "
                                  f"floor/ceil/min/max)")
         kind = match.lastgroup
@@ -170,8 +171,9 @@ class _Parser:
             self.take()
             if self.peek()[:2] == ("op", "("):
                 if value not in _FUNCTIONS:
-                    raise SymparamsError(f"call to {echo(value)} is not allowed at position {pos + 1} "
-                                         f"of {echo(self.text)}; only floor, ceil, min and max")
+                    raise SymparamsError(f"call to {echo(value)} is not allowed at position "
+                                         f"{pos + 1} of {echo(self.text)}; only floor, ceil, "
+                                         f"min and max")
                 self.take()
                 self.nested()
                 args = [self.sum()]

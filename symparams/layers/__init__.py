@@ -76,5 +76,6 @@ _SQUASHED_ACTIVATIONS = {a.replace("_", ""): a for a in ACTIVATIONS if a not in 
                                                                                   "none")}
 
 
-__all__ = ["is_unsupported", "Layer", "Conv2D", "MaxPool2D", "AvgPool2D", "Dense", "Flatten", "Dropout",
-           "Activation", "Input", "REGISTRY", "FAMILIES", "layer_class", "generic_formula"]
+__all__ = ["Layer", "Conv2D", "MaxPool2D", "AvgPool2D", "Dense", "Flatten", "Dropout",
+           "Activation", "Input", "REGISTRY", "FAMILIES", "layer_class", "generic_formula",
+           "is_unsupported"]

@@ -64,7 +64,7 @@ def check_flag(raw: Any, field: str) -> bool:
 #   * a name declared in the spec's top-level ``symbols:`` list.
 # Anything else (padding: smae, padding: causal, activation: banana) is a
 # misspelt or unsupported keyword: an error with a did-you-mean.  ``--set``
-# values follow the same rule (names the network knows also count).
+# values follow the same rule (cli.checked_values; the network's own sizes count too).
 
 PADDINGS = ("same", "valid")
 ACTIVATIONS = ("relu", "relu6", "leaky_relu", "prelu", "elu", "selu", "celu", "gelu",
@@ -80,7 +80,8 @@ def is_letter_name(name: str) -> bool:
     return bool(_LETTER.fullmatch(name))
 
 
-def unknown_word(word: str, field: str, keywords: tuple[str, ...], sizes: bool) -> SymparamsError:
+def unknown_word(word: str, field: str, keywords: tuple[str, ...],
+                 sizes: bool) -> SymparamsError:
     """The error for a word that is neither a keyword of ``field`` nor clearly a symbol."""
     close = difflib.get_close_matches(word.lower(), keywords, n=1, cutoff=0.6)
     hint = f"; did you mean '{close[0]}'?" if close else ""
@@ -94,11 +95,10 @@ def unknown_word(word: str, field: str, keywords: tuple[str, ...], sizes: bool) 
     return SymparamsError(f"unknown word {echo(word)} (expected {expected}){hint}", field=field)
 
 
-def check_names(value: Expr, field: str, symbols=(), keywords: tuple[str, ...] = (),
-                known=()) -> Expr:
+def check_names(value: Expr, field: str, symbols=(), keywords: tuple[str, ...] = ()) -> Expr:
     """Refuse a name in ``value`` that is not clearly a symbol (see above)."""
     for sym in sorted(value.free_symbols, key=lambda s: s.name):
-        if not (is_letter_name(sym.name) or sym.name in symbols or sym.name in known):
+        if not (is_letter_name(sym.name) or sym.name in symbols):
             raise unknown_word(sym.name, field, keywords, sizes=True)
     return value
 
