@@ -71,7 +71,7 @@ def parse_formats(text: str, allowed: tuple[str, ...] | None = None) -> list[str
 
 
 def cmd_report(args) -> int:
-    from .render.report import write_reports
+    from .render.dispatch import write_reports
     formats = parse_formats(args.format)
     net = build_network(args)
     for path in write_reports(net, formats, args.output, templates=args.templates):
