@@ -14,10 +14,11 @@ from typing import Any, Iterable, Mapping
 
 from sympy import Add, Expr, Integer, Symbol, evaluate
 
-from .addresses import AXIS_LETTER, fresh_name, input_axes, resolve_size
+from .addresses import AXIS_LETTER, fresh_name, input_axes, listing, resolve_size
 from .errors import SymparamsError
 from .layers import Input, Layer, generic_formula, layer_class
 from .layers.base import check_size
+from .numbers import as_count
 from .printing import Inserted, ascii_plain, ascii_written, unicode_plain, unicode_shape
 from .shapes import Shape
 from .spec import Spec, load_spec, size_symbol, size_value
@@ -42,7 +43,7 @@ class LayerInfo:
         self.output_shape = output_shape
         self.letters = letters
         self.values = values
-        self.params = params
+        self.params = as_count(params)   # an Integer count also takes format specs
 
     @cached_property
     def formula(self) -> Expr:
@@ -95,6 +96,23 @@ class LayerInfo:
 
     def _pretty(self, printer=None):
         return self.step._pretty(printer)
+
+
+class NoSuchLayer(KeyError):
+    """``net["NOPE"]``: a KeyError whose message lists the layers (shortened if long)."""
+
+    def __str__(self) -> str:   # KeyError would print the repr of the message
+        return str(self.args[0])
+
+    @classmethod
+    def name(cls, net: "Network", key: str) -> "NoSuchLayer":
+        return cls(f"no layer named {key!r} (layers: {listing(i.name for i in net.layers)})")
+
+    @staticmethod
+    def index(net: "Network", key) -> IndexError:
+        last = len(net.layers) - 1
+        return IndexError(f"no layer {key}: {net.name} has layers 0 ({net.layers[0].name}) "
+                          f"… {last} ({net.layers[-1].name})")
 
 
 def layer_names(entries: list[tuple[str, str | None]], source: str | None = None) -> list[str]:
@@ -233,14 +251,24 @@ class Network:
     # ------------------------------------------------------------------ access
 
     def __getitem__(self, key: int | str) -> LayerInfo:
-        if isinstance(key, int):
+        """A layer by index (0 is the input, as in the table; negative from the end)
+        or by name; a slice gives a tuple."""
+        if isinstance(key, slice):
             return self.layers[key]
-        for info in self.layers:
-            if info.name == key:
-                return info
-        raise KeyError(f"no layer named {key!r} (layers: {', '.join(i.name for i in self.layers)})")
+        if isinstance(key, int) or (hasattr(key, "__index__") and not isinstance(key, str)):
+            try:
+                return self.layers[key.__index__()]
+            except IndexError:
+                raise NoSuchLayer.index(self, key) from None
+        if isinstance(key, str):
+            for info in self.layers:
+                if info.name == key:
+                    return info
+            raise NoSuchLayer.name(self, key)
+        raise TypeError(f"expected a layer index or name, found {key!r}")
 
     def __len__(self) -> int:
+        """The number of layers, the input (layer 0) included: the rows of the table."""
         return len(self.layers)
 
     def __iter__(self):
@@ -248,8 +276,9 @@ class Network:
 
     @cached_property
     def total(self) -> Expr:
-        """The number of learnable parameters with the network's sizes put in."""
-        return Add(*(info.params for info in self.layers))
+        """The number of learnable parameters with the network's sizes put in
+        (a :class:`~symparams.numbers.Count` when every size is known: ``f"{net.total:,}"``)."""
+        return as_count(Add(*(info.params for info in self.layers)))
 
     @cached_property
     def total_symbolic(self) -> Expr:
@@ -298,7 +327,7 @@ class Network:
         numbers or expressions.
 
         >>> load("lenet").subs({"CONV2.kernel": 3, "INPUT.size": 64}).total
-        305566
+        389230
         """
         # Keys may be the SymPy symbols themselves: net.subs({net.symbols["H"]: 32}).
         values = {getattr(k, "name", k): v for k, v in {**(values or {}), **more}.items()}
@@ -348,7 +377,7 @@ class Network:
 
         >>> sym = load("lenet").symbolic()
         >>> sym.input_shape, sym.subs(k_1=8, H=32)["CONV1"].params
-        ((H, W, C), 8*(C*m_1*n_1 + 1))
+        ((H, W, C), 8*C*m_1*n_1 + 8)
         """
         axes = [f"INPUT.{axis}" for axis, entries in input_axes(self).items()
                 if len(entries) == 1]
@@ -552,8 +581,9 @@ class Network:
         return "\n".join(lines)
 
     def __repr__(self) -> str:
-        return (f"<Network {self.name!r}: {len(self._layers)} layers, "
-                f"total {ascii_plain(self.total)}>")
+        # The input counts as layer 0, as in len(net), net[0] and the table.
+        return (f"<Network {self.name!r}: {len(self)} layers (0 {self.layers[0].name} … "
+                f"{len(self) - 1} {self.layers[-1].name}), total {ascii_plain(self.total)}>")
 
     def _latex(self, printer=None) -> str:
         return self.total_step._latex()

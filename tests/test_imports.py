@@ -22,11 +22,11 @@ PACKAGE = ROOT / "symparams"
 # steps.py holds the Step data class that network.py builds, so it sits below network.
 LAYERS: list[tuple[str, float]] = [
     ("symparams.errors", 0),
-    ("symparams.printing", 1), ("symparams.shapes", 1),
+    ("symparams.printing", 1), ("symparams.shapes", 1), ("symparams.numbers", 1),
     ("symparams.spec", 2),
     ("symparams.layers", 3),
     ("symparams.steps", 4),
-    ("symparams.addresses", 5), ("symparams.numbers", 5), ("symparams.network", 5),
+    ("symparams.addresses", 5), ("symparams.network", 5),
     ("symparams.explore", 6), ("symparams.homework", 6),
     # render: helpers, then the report model, then formats, then the one dispatcher.
     ("symparams.render.common", 7.0), ("symparams.render.svgbuild", 7.0),
