@@ -9,6 +9,8 @@ from typing import Sequence
 from . import __version__
 from .errors import SymparamsError
 from .network import Network, load
+from .catalog import check_network_target, check_template_target, homework_templates, \
+    listing_text
 from .spec import preset_names
 
 EXIT_BAD_INPUT = 2
@@ -29,6 +31,7 @@ def parse_assignments(items: Sequence[str] | None) -> dict[str, str]:
 
 
 def build_network(args) -> Network:
+    check_network_target(args.spec)
     net = load(args.spec)
     if getattr(args, "symbolic", False):
         net = net.symbolic()
@@ -80,6 +83,15 @@ def cmd_report(args) -> int:
 
 
 def cmd_homework(args) -> int:
+    if args.show_template:
+        from .catalog import template_text
+        sys.stdout.write(template_text(args.show_template))
+        return 0
+    if not args.template:
+        raise SymparamsError("expected a homework template (a file or one of "
+                             f"{', '.join(homework_templates())}), or --show-template NAME",
+                             field="TEMPLATE")
+    check_template_target(args.template)
     from .homework.output import SHEET_FORMATS, write_homework
     formats = parse_formats(args.format, SHEET_FORMATS)
     if args.variants < 1:
@@ -183,6 +195,7 @@ def cmd_explain(args) -> int:
 def cmd_diff(args) -> int:
     nets = []
     for target, items in ((args.a, args.set_a), (args.b, args.set_b)):
+        check_network_target(target)
         net = load(target)
         values = parse_assignments(items)
         if values:
@@ -204,10 +217,7 @@ def cmd_diff(args) -> int:
 
 
 def cmd_presets(args) -> int:
-    for name in preset_names():
-        net = load(name)
-        total = net.total
-        print(f"{name}\t{len(net) - 1} layers\t{total} parameters\t{net.title or ''}")
+    print(listing_text())
     return 0
 
 
@@ -282,9 +292,12 @@ def make_parser() -> argparse.ArgumentParser:
                "  symparams homework my-template.yaml --variants 30 --seed 7 --format all "
                "--exact",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    homework.add_argument("template", metavar="TEMPLATE_OR_PRESET",
-                          help="a homework template file or a preset (lenet, vgg-small, "
-                               "strided)")
+    homework.add_argument("template", metavar="TEMPLATE_OR_PRESET", nargs="?",
+                          help="a homework template file or a shipped template ("
+                               f"{', '.join(homework_templates())}; see symparams presets)")
+    homework.add_argument("--show-template", metavar="NAME",
+                          help="print a shipped template (YAML with comments) to start "
+                               "your own from, and exit")
     homework.add_argument("--variants", type=int, default=20, metavar="N",
                           help="number of distinct variants (default 20)")
     homework.add_argument("--seed", type=int, default=0, metavar="S",
@@ -416,8 +429,11 @@ def make_parser() -> argparse.ArgumentParser:
                            "total_b, total_change")
     diff.set_defaults(run=cmd_diff)
 
-    presets = commands.add_parser("presets", help="list the networks shipped as presets",
-                                  description="List the preset networks with their totals.")
+    presets = commands.add_parser(
+        "presets", help="list the shipped network presets and homework templates",
+        description="List the network presets (read by count, report, sweep, solve and "
+                    "diff) with their input, layers and totals, and the homework templates "
+                    "(read by homework; --show-template NAME prints one).")
     presets.set_defaults(run=cmd_presets)
     return parser
 

@@ -133,4 +133,4 @@ def test_help_for_every_command():
 
 def test_presets_lists_lenet():
     result = run_cli("presets")
-    assert "lenet" in result.stdout and "62958" in result.stdout
+    assert "lenet" in result.stdout and "62,958" in result.stdout
