@@ -61,16 +61,8 @@ def cmd_count(args) -> int:
 
 def parse_formats(text: str, allowed: tuple[str, ...] | None = None) -> list[str]:
     """``"md,pdf"`` → ``["md", "pdf"]``; ``all`` means every allowed format, in order."""
-    if allowed is None:
-        from .render.report import FORMATS as allowed
-    names = [f.strip().lower() for f in text.split(",") if f.strip()]
-    if "all" in names:
-        return list(allowed)
-    unknown = [f for f in names if f not in allowed]
-    if unknown or not names:
-        raise SymparamsError(f"expected {', '.join(allowed)} or all (comma-separated), "
-                             f"found {text!r}", field="--format")
-    return list(dict.fromkeys(names))
+    from .render.dispatch import FORMATS, parse_formats as parse
+    return parse(text, allowed or FORMATS)
 
 
 def cmd_report(args) -> int:

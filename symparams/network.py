@@ -564,6 +564,36 @@ class Network:
         from .explore.sweep import sweep
         return sweep(self, vary, **sizes)
 
+    # The report in one format: the text (bytes for PDF), or written atomically to path.
+    # render/ sits above this module, so it is imported when asked for.
+
+    def to_markdown(self, path=None, *, templates=None):
+        """The worked-solution report as Markdown (no figure files), or written to ``path``.
+
+        >>> load("lenet").to_markdown().splitlines()[0]
+        '# Parameters of LeNet-style CNN from the worked example'
+        """
+        from .render.dispatch import render_network
+        return render_network(self, "md", path, templates)
+
+    def to_html(self, path=None, *, templates=None):
+        """The report as one HTML page (MathML, no scripts), or written to ``path``.
+
+        Not ``_repr_html_``: Jupyter shows the summary table, this is the whole report.
+        """
+        from .render.dispatch import render_network
+        return render_network(self, "html", path, templates)
+
+    def to_latex(self, path=None, *, templates=None):
+        """The report as a LaTeX document (pdflatex), or written to ``path``."""
+        from .render.dispatch import render_network
+        return render_network(self, "tex", path, templates)
+
+    def to_pdf(self, path=None, *, templates=None):
+        """The report as PDF bytes (WeasyPrint), or written to ``path``."""
+        from .render.dispatch import render_network
+        return render_network(self, "pdf", path, templates)
+
     def to_spec(self) -> dict[str, Any]:
         """The network as spec data (what a spec file holds)."""
         data: dict[str, Any] = {"name": self.name}
