@@ -379,8 +379,10 @@ class Network:
         >>> sym.input_shape, sym.subs(k_1=8, H=32)["CONV1"].params
         ((H, W, C), 8*C*m_1*n_1 + 8)
         """
+        # Numeric input sizes only: a name (H) is a letter already, an expression (2*F)
+        # keeps its names.
         axes = [f"INPUT.{axis}" for axis, entries in input_axes(self).items()
-                if len(entries) == 1]
+                if len(entries) == 1 and self.input_shape[entries[0]].is_number]
         return self.free(*self.letters, *axes)
 
     def free(self, *names: str) -> "Network":

@@ -43,6 +43,12 @@ def test_symbolic_flat_input_is_n():
     assert net.subs(N=784, c_1=10).total == 7850
 
 
+def test_symbolic_keeps_names_and_expressions_in_the_input(write_spec):
+    spec = write_spec("input: [2*F, H, 3]\nlayers:\n  - {type: conv2d, kernel: 1, filters: 2}\n")
+    sym = load(str(spec)).symbolic()
+    assert [str(v) for v in sym.input_shape] == ["2*F", "H", "C"]
+
+
 def test_readme_symbolic_example_runs_as_written():
     result = run_cli("count", "lenet", "--symbolic", "--set", "k_1=8", "H=32", "--json")
     assert result.returncode == 0, result.stderr
