@@ -88,3 +88,8 @@ def test_long_layer_lists_are_shortened():
 def test_api_network_repr_counts_its_layers():
     net = Network([Conv2D(kernel=3, filters=4), Dense(units=2)], input=(8, 8, 1))
     assert len(net) == 3 and "3 layers" in repr(net)
+
+
+def test_diff_changes_take_format_specs_too(lenet):
+    change = lenet.diff(lenet.subs(k_2=32)).total_change
+    assert f"{change:+,}" == "+51,216" and isinstance(change, Integer)
