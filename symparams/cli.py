@@ -218,11 +218,12 @@ def _add_network_options(parser: argparse.ArgumentParser) -> None:
                         help="a spec file (.yaml, .json, .toml) or a preset name "
                              f"({', '.join(preset_names())})")
     parser.add_argument("--set", metavar="NAME=VALUE", nargs="+", action="extend",
-                        help="set a size: a layer letter (k_1=16), a free name (H=32) or "
-                             "LAYER.FIELD (CONV1.filters=16); repeatable")
+                        help="set a size: a layer letter (k_1=16), a free name (H=32), "
+                             "LAYER.FIELD (CONV1.filters=16, CONV2.kernel=3) or an input "
+                             "size (INPUT.size=64, INPUT.height=40; H=64 on a numeric input)")
     parser.add_argument("--symbolic", action="store_true",
-                        help="keep every layer size as its letter (m_1, k_1, c_1 …); "
-                             "--set then fills in only the ones given")
+                        help="keep every size as its letter (m_1, k_1, c_1 …; the input "
+                             "H, W, C); --set then fills in only the ones given")
 
 
 def make_parser() -> argparse.ArgumentParser:
