@@ -614,8 +614,10 @@ class Network:
 
     def __repr__(self) -> str:
         # The input counts as layer 0, as in len(net), net[0] and the table.
-        return (f"<Network {self.name!r}: {len(self)} layers (0 {self.layers[0].name} … "
-                f"{len(self) - 1} {self.layers[-1].name}), total {ascii_plain(self.total)}>")
+        last = len(self) - 1
+        span = f"0 {self.layers[0].name}" + (f" … {last} {self.layers[-1].name}" if last else "")
+        return (f"<Network {self.name!r}: {len(self)} layer{'s' if last else ''} ({span}), "
+                f"total {ascii_plain(self.total)}>")
 
     def _latex(self, printer=None) -> str:
         return self.total_step._latex()

@@ -93,3 +93,8 @@ def test_api_network_repr_counts_its_layers():
 def test_diff_changes_take_format_specs_too(lenet):
     change = lenet.diff(lenet.subs(k_2=32)).total_change
     assert f"{change:+,}" == "+51,216" and isinstance(change, Integer)
+
+
+def test_a_network_of_only_its_input():
+    net = Network([], input=(8,))
+    assert len(net) == 1 and repr(net) == "<Network 'network': 1 layer (0 INPUT), total 0>"
