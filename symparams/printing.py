@@ -44,6 +44,11 @@ class Ratio(Function):
         return numerator / denominator
 
 
+class SlashRatio(Ratio):
+    """``(W + 2P − …) / S`` written on one line in every format (no stacked fraction),
+    as the document writes the output-size rule inside ⌊ ⌋."""
+
+
 _SUBSCRIPT_DIGITS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 _INDEXED = re.compile(r"^([A-Za-z]+)_(\d+)$")
 
@@ -232,6 +237,10 @@ class _WrittenMixin:
             parts.append(self._paren(text) if isinstance(arg, (Add, Mul)) else text)
         return " / ".join(parts)
 
+    # SymPy looks up a Function subclass's printer by its own name only.
+    def _print_SlashRatio(self, expr):
+        return _WrittenMixin._print_Ratio(self, expr)
+
     def _print_Inserted(self, expr):
         value = expr.args[0]
         text = self._plain()._print(value)
@@ -245,6 +254,9 @@ class WrittenLatexPrinter(_WrittenMixin, PlainLatexPrinter):
 
     def _print_Ratio(self, expr):
         return r"\frac{%s}{%s}" % (self._print(expr.args[0]), self._print(expr.args[1]))
+
+    def _print_SlashRatio(self, expr):
+        return _WrittenMixin._print_Ratio(self, expr)
 
     times = r" \times "
     open_paren, close_paren = "(", ")"
@@ -407,6 +419,15 @@ class WrittenMathMLPrinter(PlainMathMLPrinter):
         for arg in expr.args:
             frac.appendChild(self._print(arg))
         return frac
+
+    def _print_SlashRatio(self, expr):
+        nodes = []
+        for i, arg in enumerate(expr.args):
+            if i:
+                nodes.append(self._mo("/"))
+            printed = self._print(arg)
+            nodes.append(self._paren_row(printed, arg) if isinstance(arg, (Add, Mul)) else printed)
+        return self._row(nodes)
 
     def _print_Inserted(self, expr):
         value = expr.args[0]

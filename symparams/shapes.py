@@ -5,7 +5,7 @@ from typing import NamedTuple
 
 from sympy import Add, Expr, Integer, Mul, Symbol, ceiling, evaluate, floor
 
-from .printing import Grouped, Inserted, Ratio
+from .printing import Grouped, Inserted, SlashRatio
 
 Shape = tuple  # tuple[Expr, ...]: (height, width, channels) or (features,)
 
@@ -102,13 +102,13 @@ def window_rule(size: Expr, window: Expr, padding: Expr, stride: Expr,
             span = Add(size, Mul(Integer(2), padding),
                        Mul(Integer(-1), dilation, Grouped(Add(window, Integer(-1)))),
                        Integer(-1))
-        return Add(floor(Ratio(span, stride)), Integer(1))
+        return Add(floor(SlashRatio(span, stride)), Integer(1))
 
 
 def same_rule(size: Expr, stride: Expr) -> Expr:
     """``⌈W / S⌉``, the output size with padding 'same' (unevaluated)."""
     with evaluate(False):
-        return ceiling(Ratio(size, stride))
+        return ceiling(SlashRatio(size, stride))
 
 
 def window_working(label: str, letters: tuple[str, str], size: Expr, window: Expr,

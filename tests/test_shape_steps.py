@@ -88,9 +88,11 @@ def test_symbolic_input_shape_step_keeps_the_letter():
 
 def test_shape_steps_in_every_printer():
     step = load("lenet")["CONV1"].shape_steps[0]
-    assert step.latex.formula == (r"\left\lfloor{\frac{W + 2 \times P - D \times (m - 1) - 1}{S}}"
+    # written on one line, as the document writes the rule (no stacked fraction)
+    assert step.latex.formula == (r"\left\lfloor{(W + 2 \times P - D \times (m - 1) - 1) / S}"
                                   r"\right\rfloor + 1")
-    assert "<mfrac>" in step.mathml.formula and "⌊" in step.mathml.formula
+    assert "<mo>/</mo><mi>S</mi>" in step.mathml.formula and "⌊" in step.mathml.formula
+    assert "<mfrac>" not in step.mathml.formula
     assert step.ascii.formula == "floor((W + 2*P - D*(m - 1) - 1) / S) + 1"
 
 
@@ -101,7 +103,7 @@ def test_markdown_report_shows_the_shape_working(tmp_path):
     assert result.returncode == 0, result.stderr
     text = (tmp_path / "lenet.md").read_text(encoding="utf-8")
     conv1 = text.split("CONV1 (convolution", 1)[1].split("POOL1 (", 1)[0]
-    assert (r"\left\lfloor{\frac{32 + 2 \times 0 - 1 \times (5 - 1) - 1}{1}}\right\rfloor + 1"
+    assert (r"\left\lfloor{(32 + 2 \times 0 - 1 \times (5 - 1) - 1) / 1}\right\rfloor + 1"
             r" = 28") in conv1
     fc3 = text.split("FC3 (fully", 1)[1].split("FC4 (", 1)[0]
     assert r"5 \times 5 \times 16 = 400" in fc3
@@ -113,10 +115,10 @@ def test_html_and_tex_reports_show_the_shape_working():
     report = build_report(load("lenet"))
     page = html(report)
     conv1 = page.split('id="layer-1"', 1)[1].split('id="layer-2"', 1)[0]
-    assert conv1.count("<math") == 2 and "<mfrac>" in conv1 and "⌊" in conv1
+    assert conv1.count("<math") == 2 and "<mo>/</mo>" in conv1 and "⌊" in conv1
     document = tex(report)
     conv1 = document.split("CONV1 (convolution", 1)[1].split("POOL1 (", 1)[0]
-    assert r"\frac{32 + 2 \times 0 - 1 \times (5 - 1) - 1}{1}" in conv1
+    assert r"(32 + 2 \times 0 - 1 \times (5 - 1) - 1) / 1" in conv1
 
 
 def test_count_json_has_shape_formula_and_substituted():
