@@ -250,3 +250,14 @@ def test_pprint_keeps_numbers_whole(capsys):
     sympy.pprint(net["FC3"].step, num_columns=40)
     out = capsys.readouterr().out
     assert "↪" not in out and "48120" in out
+
+
+def test_letters_listed_in_messages_sort_numerically():
+    from symparams.errors import SymparamsError
+    net = Network([Dense("u_10"), Dense("u_2"), Dense(3)], input=(4,))
+    try:
+        net.sweep({"FC3.units": [1, 2]})
+    except SymparamsError as exc:
+        assert "u_2, u_10" in str(exc)
+    else:  # pragma: no cover
+        raise AssertionError("a sweep over a symbolic network must say what is left")

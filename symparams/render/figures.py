@@ -26,7 +26,7 @@ from typing import Iterable
 
 from markupsafe import Markup
 
-from ..printing import unicode_plain
+from ..printing import natural_key, unicode_plain
 from .common import thousands
 from .svgbuild import INK, MUTED, Svg, clean_text, fit_text, text_width
 from .svgbuild import fmt as _fmt  # its name here before svgbuild; the tests use it
@@ -263,7 +263,7 @@ def parameter_chart_svg(report, part: tuple[int, int] | None = None) -> str:
         return _message_svg(width, label, lines, [])
     if not exact:
         symbols = sorted({s for _, info in rows for s in info.params.free_symbols},
-                         key=lambda s: s.name)
+                         key=natural_key)
         names_text = ", ".join(unicode_plain(s) for s in symbols)
         lines = ["The parameter counts are symbolic, so no bars are drawn.",
                  f"They depend on {names_text}; set sizes with --set NAME=VALUE for numbers."
