@@ -309,10 +309,11 @@ CHART_ROWS_PER_PART = 4
 
 def parameter_chart_parts(report, rows_per_part: int = CHART_ROWS_PER_PART) -> list[str]:
     """The chart cut into SVGs of a few bars each, for paged media: a page may break
-    between them, so a long chart never leaves the page before it half empty."""
+    between them, so a long chart never leaves the page before it half empty.
+    A short chart (up to twice ``rows_per_part`` bars) stays one picture."""
     rows = chart_rows(report)
     exact = all(getattr(info.params, "is_Integer", False) for _, info in rows)
-    if not rows or not exact or len(rows) <= rows_per_part:
+    if not rows or not exact or len(rows) <= 2 * rows_per_part:
         return [parameter_chart_svg(report)]
     return [parameter_chart_svg(report, (first, first + rows_per_part))
             for first in range(0, len(rows), rows_per_part)]
