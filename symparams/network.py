@@ -629,11 +629,10 @@ class Network:
         return count_table(self)
 
     def _pretty(self, printer=None):
-        # sympy.pprint(net): the str form, left-aligned (prettyForm centres ragged lines).
-        from sympy.printing.pretty.stringpict import prettyForm
-        lines = str(self).split("\n")
-        width = max(len(line) for line in lines)
-        return prettyForm("\n".join(line.ljust(width) for line in lines))
+        # sympy.pprint(net): the str form, left-aligned, each line broken between terms
+        # to fit the width (SymPy would cut a number in two).
+        from .printing import pretty_lines
+        return pretty_lines(str(self), printer)
 
 
 def load(target: str, values: Mapping[str, Any] | None = None) -> Network:

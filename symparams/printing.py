@@ -476,15 +476,25 @@ def unicode_shape(shape) -> str:
 
 # ------------------------------------------------------------------ pretty printing
 
-# Where a long line may break, from the best place to the last resort.
-_BREAK_LEVELS = (("=",), ("+", "-", "−"), ("×",), None)
+# Where a long line may break, from the best place to the last resort: before an
+# operator outside any brackets, then inside them, then at any space.
+_BREAK_LEVELS = ((("=",), True), (("+", "-", "−"), True), (("×",), True),
+                 (("+", "-", "−", "×"), False), (None, False))
+_OPENING, _CLOSING = "([{⌊⌈", ")]}⌋⌉"
 
 
-def _breaks(text: str, operators: tuple[str, ...] | None) -> list[str]:
-    """``text`` cut at each space before one of ``operators`` (None: at every space)."""
-    pieces, start = [], 0
+def _breaks(text: str, level: tuple) -> list[str]:
+    """``text`` cut at each space before one of the level's operators (None: at every
+    space), only outside brackets when the level says so."""
+    operators, outside = level
+    pieces, start, depth = [], 0, 0
     for i, char in enumerate(text):
-        if char == " " and i > start and (operators is None or text[i + 1:i + 2] in operators):
+        if char in _OPENING:
+            depth += 1
+        elif char in _CLOSING:
+            depth = max(depth - 1, 0)
+        elif char == " " and i > start and (depth == 0 or not outside) and \
+                (operators is None or text[i + 1:i + 2] in operators):
             pieces.append(text[start:i])
             start = i
     pieces.append(text[start:])
@@ -523,11 +533,16 @@ def wrap_terms(text: str, width: int, indent: str = "    ") -> list[str]:
 
 def pretty_lines(text: str, printer=None):
     """A prettyForm of ``text`` broken between terms to fit SymPy's line width, so
-    ``sympy.pprint`` never cuts a number in two ("= 4 ↪ 8120")."""
+    ``sympy.pprint`` never cuts a number in two ("= 4 ↪ 8120"); lines of a
+    several-line text are broken each on its own, continued under their indent."""
     from sympy.printing.pretty.stringpict import prettyForm, stringPict
     settings = getattr(printer, "_settings", {}) or {}
     width = settings.get("num_columns") or stringPict("").terminal_width() or 80
-    lines = [text] if settings.get("wrap_line") is False else wrap_terms(text, width)
+    lines = text.split("\n")
+    if settings.get("wrap_line") is not False:
+        indent = [line[:len(line) - len(line.lstrip())] for line in lines]
+        lines = [wrapped for line, lead in zip(lines, indent)
+                 for wrapped in wrap_terms(line, width, indent=lead + "    ")]
     longest = max(len(line) for line in lines)
     # Ragged lines would be centred: pad them to one width, left-aligned.
     return prettyForm("\n".join(line.ljust(longest) for line in lines))

@@ -261,3 +261,10 @@ def test_letters_listed_in_messages_sort_numerically():
         assert "u_2, u_10" in str(exc)
     else:  # pragma: no cover
         raise AssertionError("a sweep over a symbolic network must say what is left")
+
+
+def test_pprint_of_a_network_keeps_numbers_whole(capsys):
+    sympy.pprint(load("vgg16"), num_columns=80)
+    out = capsys.readouterr().out
+    assert "↪" not in out and "102764544" in out
+    assert all(len(line) <= 80 for line in out.splitlines())
