@@ -139,7 +139,7 @@ class AsciiPrinter(StrPrinter):
         if parts is None:
             return self._print(arg)
         numerator, denominator = (self._print(p) for p in parts)
-        if not parts[0].is_Atom:
+        if isinstance(parts[0], Add):
             numerator = f"({numerator})"
         if not parts[1].is_Atom:
             denominator = f"({denominator})"

@@ -268,3 +268,10 @@ def test_pprint_of_a_network_keeps_numbers_whole(capsys):
     out = capsys.readouterr().out
     assert "↪" not in out and "102764544" in out
     assert all(len(line) <= 80 for line in out.splitlines())
+
+
+def test_a_floor_over_a_ceiling_needs_no_extra_parentheses():
+    net = _image(Conv2D(kernel=3, filters=4, stride=2, padding="same", name="C"),
+                 MaxPool2D(3, name="P"), input=("H", 30, 3))
+    assert unicode_plain(net["P"].output_shape[0]) == "⌊⌈H/2⌉/3⌋"
+    assert ascii_plain(net["P"].output_shape[0]) == "floor(ceil(H/2)/3)"
