@@ -160,6 +160,12 @@ class Template:
                                  file=self.source, layer=layer, field=field)
         return values
 
+    def size_values(self) -> dict[tuple[int, str], tuple[int, ...]]:
+        """(layer index, field) → values, for every varying size of a layer that is
+        one number (not one axis of a [height, width] pair)."""
+        return {(slot.layer, slot.field): slot.values for slot in self.slots
+                if slot.layer is not None and slot.position is None}
+
     # --------------------------------------------------------------- variants
 
     def _fill(self, choice: dict[Slot, int]) -> dict:
