@@ -123,3 +123,53 @@ def test_too_few_or_no_valid_variants():
             "layers": [{"type": "conv2d", "kernel": {"choice": [7, 9]}, "filters": 2}]}
     with pytest.raises(SymparamsError, match="cannot give any valid network"):
         Template(none, source="none.yaml").draw(1, seed=0)
+
+
+# Variant spaces too large to enumerate: a space over 2**63 (random.sample(range(n))
+# overflows) and a layer whose spatial choices alone are 10**12 combinations.
+HUGE_DENSE = {"name": "deep", "input": [8],
+              "layers": [{"type": "dense", "units": {"range": [1, 40]}} for _ in range(12)]}
+HUGE_CONV = {"name": "wide", "input": [64, "same", 3],
+             "layers": [{"type": "conv2d", "filters": 4,
+                         "kernel": {"range": [1, 1000]}, "stride": {"range": [1, 1000]},
+                         "padding": {"range": [0, 999]}, "dilation": {"range": [1, 1000]}},
+                        {"type": "dense", "units": 10}]}
+
+_HUGE_SCRIPT = """
+import json, sys
+from symparams.homework.variation import Template
+from test_properties import recount
+data = json.loads(sys.argv[1])
+first = Template(data).draw(20, seed=4)
+again = Template(data).draw(20, seed=4)
+other = Template(data).draw(20, seed=5)
+assert first == again, "not reproducible"
+assert first != other, "the seed changes nothing"
+assert len({json.dumps(v, sort_keys=True) for v in first}) == 20, "not distinct"
+for variant in first:
+    assert all(v >= 1 for _, shape in recount(variant) for v in shape), variant
+print("ok")
+"""
+
+
+@pytest.mark.parametrize("data", [HUGE_DENSE, HUGE_CONV], ids=["over-2-63", "1e12-combos"])
+def test_huge_variant_spaces_draw_distinct_reproducible_variants(data):
+    """A hang detector, not a timing assertion: the generous timeout only catches
+    enumeration of the whole space (which took minutes and gigabytes)."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), str(root / "tests")])}
+    result = subprocess.run([sys.executable, "-c", _HUGE_SCRIPT, json.dumps(data)],
+                            capture_output=True, text=True, timeout=120, env=env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "ok"
+
+
+def test_the_count_of_a_space_too_large_to_enumerate_is_refused_in_one_line():
+    with pytest.raises(SymparamsError, match="too many combinations to count exactly"):
+        Template(HUGE_CONV, source="wide.yaml").count()
+    assert Template(HUGE_DENSE).count() == 40 ** 12
