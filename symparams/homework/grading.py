@@ -11,10 +11,19 @@ file, the row (its line number, the header being row 1) and the field::
 
     responses.csv: row 5: question: unknown question 'params.CONV9' for variant-02
 
-Errors (nothing is graded): a missing, unknown, duplicate or unnamed column; a
-row with too few or too many fields; an empty field; an unknown variant or
-question; a student with rows for two variants; a student answering the same
-question twice (which one would count is a guess, so it is refused).
+Errors that stop grading (nothing is graded): a file that is not UTF-8 or not
+well-formed CSV; a missing, unknown, duplicate or unnamed column.
+
+Bad rows are left out, every other row is graded and ``scores.csv`` written;
+then each bad row is reported on its own line (``symparams grade`` exits with
+2): a row with too few or too many fields; an empty field; an unknown variant
+or question; a student with rows for two variants (the later rows are left
+out); a student answering the same question twice (neither answer counts:
+which one was meant is a guess).
+
+In ``scores.csv`` a student's name that starts with ``=``, ``+``, ``-``, ``@``,
+a tab or a carriage return gets a leading ``'`` so that spreadsheets show it
+as text instead of running it as a formula (OWASP's rule for CSV injection).
 
 A *wrong* answer is never an error; it earns 0 points.  Answers are compared
 exactly after normalising:
@@ -24,7 +33,9 @@ exactly after normalising:
   leading ``+``: ``62958``, ``62,958``, ``62 958``, ``62\u202f958`` (narrow no-break space),
   ``62_958``, ``+62'958`` are all 62958.  Grouping must be regular (one kind of separator,
   groups of three after the first group of one to three digits), so
-  ``62.958``, ``6,29,58``, ``629,58`` or ``62,958.0`` are wrong, not guessed at;
+  ``62.958``, ``6,29,58``, ``629,58`` or ``62,958.0`` are wrong, not guessed at.
+  Zero decimals are fine when the digits are not grouped with commas (``20.0``,
+  ``62958.00``), and so is a value given to a letter: ``k_1 = 20``, ``k₁ = 20``;
 * shapes: whole numbers joined by ``×``, ``x``, ``X``, ``*`` or ``,``, optionally
   in ``()`` or ``[]`` (a trailing comma as in ``(64,)`` is fine): the sequence of
   numbers is compared, so ``28x28x8`` and ``[28, 28, 8]`` are ``28 × 28 × 8``;
@@ -33,8 +44,9 @@ exactly after normalising:
   :func:`symparams.spec.parse_expression` (never ``eval``/``sympify``), after
   turning subscript digits into ``_n`` (``k₁`` is ``k_1``) and superscript
   digits into ``^n``; a name such as ``k1`` is read as ``k_1`` when the key uses
-  ``k_1``.  Products need their ``*`` (or ``×``, ``·``): ``25k_1`` does not
-  parse.  Equal when ``expand(a − b) == 0``, else when
+  ``k_1``.  Products may be written with ``*``, ``×``, ``·`` or side by side:
+  ``25k₁k₂``, ``25 k_1 k_2`` and ``(k_1 + 1)(k_2 + 1)`` are products (see
+  :func:`explicit_products`; two numbers side by side are not).  Equal when ``expand(a − b) == 0``, else when
   ``simplify(a − b) == 0``.  An answer that does not parse is wrong.  So that
   one answer cannot stall grading, every exponent must be a plain number, the
   exponents applied to any one term (through nested parentheses) may multiply
@@ -64,7 +76,7 @@ import sys
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from sympy import Expr, Integer, expand, simplify
 
@@ -87,13 +99,31 @@ def _is_space(char: str) -> bool:
     return char.isspace() or unicodedata.category(char) == "Zs"
 
 
+# "k_1 = 20", "k₁ = 20", "filters = 20": a name (a letter, then letters, digits,
+# subscripts or underscores), one "=", the number.
+_VALUE_OF = re.compile(r"\s*[A-Za-z][A-Za-z0-9_\u2080-\u2089]*\s*=(?!=)(.*)", re.DOTALL)
+_ZERO_DECIMALS = re.compile(r"(.*[0-9])\.0+", re.DOTALL)
+
+
 def parse_integer(text: str) -> int | None:
     """A whole number as students write it, or None when it is not one.
 
+    Also ``k_1 = 20`` (a value given to a letter) and ``20.0`` (zero decimals,
+    when the digits are not grouped with commas: ``62,958.0`` may be a decimal
+    comma, so it is not guessed at).
+
     >>> [parse_integer(t) for t in ("62958", "62,958", "62 958", "+62_958", "62.958")]
     [62958, 62958, 62958, 62958, None]
+    >>> [parse_integer(t) for t in ("k₁ = 20", "20.0", "62,958.0")]
+    [20, 20, None]
     """
     text = str(text).translate(_INVISIBLE).strip()
+    value = _VALUE_OF.fullmatch(text)
+    if value:
+        text = value[1].strip()
+    decimals = _ZERO_DECIMALS.fullmatch(text)
+    if decimals and "," not in decimals[1]:
+        text = decimals[1]
     if text.startswith("+"):
         text = text[1:]
     groups, seps, current = [], [], ""
@@ -230,9 +260,69 @@ def _degree_bound(expr: Expr) -> int:
     return sum(degrees) if expr.is_Mul else max(degrees, default=0)
 
 
+_FUNCTION_NAMES = ("ceiling", "floor", "ceil", "min", "max", "Min", "Max")
+_STUDENT_TOKEN = re.compile(r"""
+      (?P<space>\s+)
+    | (?P<number>[0-9]+(?:_[0-9]{3})*)
+    | (?P<op>\*\*|[-+*/^(),×·−])
+""", re.VERBOSE)
+_LETTER = re.compile(r"[A-Za-z](?:_?[0-9]+)?(?![0-9])")
+
+
+def explicit_products(text: str, known: Iterable[str] = ()) -> str | None:
+    """A student's expression with its implicit products written out, or None when
+    it has a character the expression parser does not allow.
+
+    Names are read as the sheets print letters: a known letter of the key
+    (longest first), a function (floor, ceil, min, max) before ``(``, else one
+    letter with an optional subscript number (``k_1``, ``k1``), so ``25k_1k_2``
+    is ``25*k_1*k_2``.  A product is written out between a number, a name or
+    ``)`` and a following name or ``(``; two numbers side by side stay an error.
+
+    >>> explicit_products("25k_1k_2 + 76k_1", ["k_1", "k_2"])
+    '25 * k_1 * k_2 + 76 * k_1'
+    >>> explicit_products("(k_1 + 1)(k_2 + 1)")
+    '( k_1 + 1 ) * ( k_2 + 1 )'
+    """
+    names = sorted(set(known), key=len, reverse=True)
+    tokens: list[tuple[str, str]] = []
+    pos = 0
+    while pos < len(text):
+        match = _STUDENT_TOKEN.match(text, pos)
+        if match:
+            if match.lastgroup != "space":
+                tokens.append((match.lastgroup, match.group()))
+            pos = match.end()
+            continue
+        rest = text[pos:]
+        function = next((f for f in _FUNCTION_NAMES
+                         if re.match(re.escape(f) + r"\s*\(", rest)), None)
+        name = function or next((n for n in names if rest.startswith(n) and
+                                 not rest[len(n):len(n) + 1].isdigit()), None)
+        if name is None:
+            letter = _LETTER.match(rest)
+            if not letter:
+                return None
+            name = letter.group()
+        tokens.append(("function" if function else "name", name))
+        pos += len(name)
+    out: list[str] = []
+    for i, (kind, value) in enumerate(tokens):
+        if i:
+            before_kind, before = tokens[i - 1]
+            ends_factor = before_kind in ("number", "name") or before == ")"
+            starts_factor = kind in ("name", "function") or value == "("
+            if ends_factor and starts_factor:
+                out.append("*")
+        out.append(value)
+    return " ".join(out)
+
+
 def parse_answer_expression(text: str, known: dict[str, Expr] | None = None) -> Expr | None:
     """A student's expression, or None when it does not parse (or is too big to check)."""
-    text = _ascii_letters(str(text))
+    text = explicit_products(_ascii_letters(str(text)), known or ())
+    if text is None:
+        return None
     if not _safe_exponents(text):
         return None
     try:
@@ -439,15 +529,20 @@ def _read_csv_text(path: Path) -> str:
                              "file as UTF-8 CSV", file=str(path)) from None
 
 
-def read_responses(responses_csv: str | Path, manifest: Manifest) -> list[Response]:
-    """The rows of a responses file, every one checked against the manifest."""
+def read_responses(responses_csv: str | Path, manifest: Manifest,
+                   problems: list[str] | None = None) -> list[Response]:
+    """The rows of a responses file, every one checked against the manifest.
+
+    A file that cannot be read as a whole (encoding, malformed CSV, header) raises
+    one SymparamsError.  A bad row raises too, unless ``problems`` is a list: then
+    its one-line message is added there and every other row is read."""
     path = Path(responses_csv)
     where = str(path)
     reader = csv.reader(io.StringIO(_read_csv_text(path), newline=""), strict=True)
     columns: dict[str, int] | None = None
     responses: list[Response] = []
     variant_of: dict[str, tuple[str, int]] = {}          # student → (variant, first row)
-    answered: dict[tuple[str, str], int] = {}           # (student, question) → row
+    answered: dict[tuple[str, str], list[int]] = {}     # (student, question) → rows
     line = 1
     while True:
         try:
@@ -467,38 +562,54 @@ def read_responses(responses_csv: str | Path, manifest: Manifest) -> list[Respon
         if columns is None:
             columns = _header(row, fail)
             continue
-        if len(row) > len(columns):
-            fail(f"expected {len(columns)} fields, found {len(row)} (quote an answer that "
-                 f"contains a comma, e.g. \"62,958\")")
-        values = {}
-        for name in COLUMNS:
-            index = columns[name]
-            if index >= len(row):
-                fail(f"missing (the row has {len(row)} of {len(columns)} fields)", name)
-            value = row[index].strip()
-            if not value:
-                fail("empty" + ("; leave out the row of an unanswered question"
-                                if name == "answer" else ""), name)
-            values[name] = value
-        student, vid, qid = values["student"], values["variant"], values["question"]
-        if vid not in manifest.variants:
-            fail(f"unknown variant {_shown(vid)} (the manifest has "
-                 f"{_id_range(list(manifest.variants))})", "variant")
-        if not any(key.id == qid for key in manifest.variants[vid]):
-            fail(f"unknown question {_shown(qid)} for {vid}", "question")
-        if student in variant_of and variant_of[student][0] != vid:
-            first_vid, first_row = variant_of[student]
-            fail(f"student {_shown(student)} has {vid} here but {first_vid} in row "
-                 f"{first_row}", "variant")
-        variant_of.setdefault(student, (vid, start))
-        if (student, qid) in answered:
-            fail(f"student {_shown(student)} answered {qid} twice (rows "
-                 f"{answered[student, qid]} and {start}); keep one", "question")
-        answered[student, qid] = start
-        responses.append(Response(start, student, vid, qid, values["answer"]))
+        try:
+            response = _response(row, start, columns, manifest, variant_of, answered, fail)
+        except SymparamsError as exc:
+            if problems is None:
+                raise
+            problems.append(str(exc))
+            continue
+        responses.append(response)
     if columns is None:
         raise SymparamsError(f"empty; expected the header {','.join(COLUMNS)}", file=where)
-    return responses
+    # A question answered twice counts neither answer: which one was meant is a guess.
+    twice = {key for key, rows in answered.items() if len(rows) > 1}
+    return [r for r in responses if (r.student, r.question) not in twice]
+
+
+def _response(row: list[str], start: int, columns: dict[str, int], manifest: Manifest,
+              variant_of: dict, answered: dict, fail) -> Response:
+    """One data row, checked: a bad one calls ``fail`` (which raises)."""
+    if len(row) > len(columns):
+        fail(f"expected {len(columns)} fields, found {len(row)} (quote an answer that "
+             f"contains a comma, e.g. \"62,958\")")
+    values = {}
+    for name in COLUMNS:
+        index = columns[name]
+        if index >= len(row):
+            fail(f"missing (the row has {len(row)} of {len(columns)} fields)", name)
+        value = row[index].strip()
+        if not value:
+            fail("empty" + ("; leave out the row of an unanswered question"
+                            if name == "answer" else ""), name)
+        values[name] = value
+    student, vid, qid = values["student"], values["variant"], values["question"]
+    if vid not in manifest.variants:
+        fail(f"unknown variant {_shown(vid)} (the manifest has "
+             f"{_id_range(list(manifest.variants))})", "variant")
+    if not any(key.id == qid for key in manifest.variants[vid]):
+        fail(f"unknown question {_shown(qid)} for {vid}", "question")
+    if student in variant_of and variant_of[student][0] != vid:
+        first_vid, first_row = variant_of[student]
+        fail(f"student {_shown(student)} has {vid} here but {first_vid} in row "
+             f"{first_row}", "variant")
+    variant_of.setdefault(student, (vid, start))
+    rows = answered.setdefault((student, qid), [])
+    rows.append(start)
+    if len(rows) > 1:
+        fail(f"student {_shown(student)} answered {qid} twice (rows "
+             f"{rows[0]} and {start}); neither counts, keep one", "question")
+    return Response(start, student, vid, qid, values["answer"])
 
 
 def _header(row: list[str], fail) -> dict[str, int]:
@@ -535,17 +646,32 @@ class StudentScore:
     max: int
 
 
+# A cell starting with one of these is run as a formula by spreadsheets (OWASP's
+# CSV injection rule); a leading ' makes it text.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_text(text: str) -> str:
+    """``text`` as a CSV cell that spreadsheets show as text, never run.
+
+    >>> spreadsheet_text("=HYPERLINK(0)"), spreadsheet_text("Ada")
+    ("'=HYPERLINK(0)", 'Ada')
+    """
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
 @dataclass(frozen=True)
 class Scores:
     template: str
     questions: tuple[str, ...]          # the question columns of scores.csv
     students: tuple[StudentScore, ...]  # sorted by student
+    problems: tuple[str, ...] = ()      # one line per row that was not graded
 
     def header(self) -> list[str]:
         return ["student", "variant", *self.questions, "total", "max"]
 
     def rows(self) -> list[list[str]]:
-        return [[s.student, s.variant,
+        return [[spreadsheet_text(s.student), s.variant,
                  *(str(s.points[q]) if q in s.points else "" for q in self.questions),
                  str(s.total), str(s.max)] for s in self.students]
 
@@ -573,9 +699,11 @@ def question_columns(manifest: Manifest) -> tuple[str, ...]:
 
 
 def grade(homework_dir: str | Path, responses_csv: str | Path) -> Scores:
-    """Grade every student's answers; bad files raise one-line SymparamsErrors."""
+    """Grade every student's answers.  A bad file raises one SymparamsError line;
+    a bad row is left out and its line is in ``Scores.problems``."""
     manifest = load_manifest(homework_dir)
-    responses = read_responses(responses_csv, manifest)
+    problems: list[str] = []
+    responses = read_responses(responses_csv, manifest, problems)
     by_student: dict[str, list[Response]] = {}
     for response in responses:
         by_student.setdefault(response.student, []).append(response)
@@ -588,7 +716,8 @@ def grade(homework_dir: str | Path, responses_csv: str | Path) -> Scores:
                   for key in manifest.variants[vid]}
         students.append(StudentScore(student, vid, points, sum(points.values()),
                                      sum(key.points for key in manifest.variants[vid])))
-    return Scores(manifest.template, question_columns(manifest), tuple(students))
+    return Scores(manifest.template, question_columns(manifest), tuple(students),
+                  tuple(problems))
 
 
 def write_scores(scores: Scores, path: str | Path | None) -> None:
