@@ -93,6 +93,13 @@ def cmd_homework(args) -> int:
     if not args.quiet:
         print(f"wrote {out}/ ({len(variants)} variants, seed {args.seed}, "
               f"{', '.join(formats)})")
+        from .homework.moodle import left_out
+        omitted = left_out(variants)
+        if omitted:
+            print(f"symparams: note: moodle.xml leaves out {len(omitted)} symbolic "
+                  f"(expression) question{'s' if len(omitted) != 1 else ''} "
+                  f"({omitted[0][1]} …): Moodle cannot compare expressions; grade them "
+                  "with symparams grade", file=sys.stderr)
     return 0
 
 
