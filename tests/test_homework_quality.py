@@ -117,3 +117,56 @@ def test_classmate_keeps_the_templates_fixed_sizes(preset):
             assert theirs[i].get(key) == ours[i].get(key), (variant.id, i, key)
         # Something does change, else the classmate's counts would be the real ones.
         assert theirs != ours
+
+
+def _answer_box_pages(page: str):
+    """Each answer box's pieces [(page, top, height)], in document order, and
+    where the first page's content ends."""
+    import weasyprint
+    from weasyprint.formatting_structure.boxes import BlockBox
+    document = weasyprint.HTML(string=page).render()
+    pieces: dict[str, list] = {}
+    for number, page_ in enumerate(document.pages):
+        for box in page_._page_box.descendants():
+            element = getattr(box, "element", None)
+            if isinstance(box, BlockBox) and element is not None and \
+                    "answer-box" in (element.get("class") or ""):
+                pieces.setdefault(id(element), []).append((number, box.position_y,
+                                                           box.margin_height()))
+    bottom = document.pages[0]._page_box
+    return list(pieces.values()), bottom.margin_top + bottom.height
+
+
+def test_the_backwards_answer_box_does_not_split_across_pages():
+    """Push the backwards question's answer box so that it starts just above the
+    end of a page (a spacer before it, as a longer sheet would): it must move
+    to the next page whole, not split."""
+    from symparams.render.homework import build_sheet, render_page
+    template, plan = load_template("lenet")
+    variant = make_variants(template, plan, 1, seed=1)[0]
+    sheet = build_sheet(variant, "questions")
+    number = next(item.number for group in sheet.groups for item in group.items
+                  if item.type == "backwards")
+    page = render_page(sheet, medium="print")
+    start = page.index('<div class="answer-box', page.index(f'id="q{number}"'))
+    which = page[:start].count('class="answer-box')
+    pieces, bottom = _answer_box_pages(page)
+    (_, top, height), = pieces[which]
+    spacer = bottom - top - height / 3          # the box would start 2/3 of itself too low
+    pushed = page[:start] + f'<div style="height: {spacer:.1f}px"></div>' + page[start:]
+    moved, _ = _answer_box_pages(pushed)
+    assert len(moved[which]) == 1, moved[which]
+    (page_number, new_top, new_height), = moved[which]
+    assert page_number >= 1 and new_height == pytest.approx(height, abs=5)  # top margin
+    # Browsers printing the HTML sheet must keep it whole too: the rule is on
+    # every answer box of both pages (WeasyPrint 70 happens not to split such a
+    # box even without it; browsers do).
+    import weasyprint
+    from weasyprint.formatting_structure.boxes import BlockBox
+    for html in (page, render_page(sheet)):
+        document = weasyprint.HTML(string=html).render()
+        styles = [box.style["break_inside"] for p in document.pages
+                  for box in p._page_box.descendants()
+                  if isinstance(box, BlockBox) and getattr(box, "element", None) is not None
+                  and "answer-box" in (box.element.get("class") or "")]
+        assert styles and set(styles) == {"avoid"}, styles
