@@ -29,7 +29,7 @@ def numbers_in(text: str) -> set[int]:
     (a superset: better to avoid a number too many than to leak one).
 
     >>> sorted(numbers_in("CONV1 had 1,064 parameters; 3 × 3 filter, FC3"))
-    [3, 64, 1064]
+    [1, 3, 64, 1064]
     """
     text = str(text)
     found = {int(n) for n in _NUMBER.findall(text)}
