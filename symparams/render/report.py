@@ -1,10 +1,12 @@
-"""Worked-solution reports: the data every format shares, templates, and writing files.
+"""Worked-solution reports: the data every format shares and the templates' location.
 
 A report follows the source document: for each layer what it is and why it
 has (or has no) learnable parameters, the formula in the letters, the same
 formula with the numbers put in, the result; then a summary table and the
-total.  This module gathers that into ready objects; the format modules pick
-the math markup and escaping; the Jinja templates only place things.
+total.  This module gathers that into ready objects; the format modules
+(markdown, html, latex, pdf) import it and pick the math markup and escaping;
+the Jinja templates only place things; :mod:`symparams.render.dispatch`, on
+top, chooses a format and writes files.  This module imports no format.
 """
 from __future__ import annotations
 
@@ -12,7 +14,6 @@ import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Callable
 
 import jinja2
 
@@ -21,7 +22,7 @@ from ..network import Network
 from ..printing import unicode_plain, unicode_shape
 from ..spec import size_symbol
 from ..steps import Step
-from .common import atomic_write, percent, thousands
+from .common import percent, thousands
 
 FORMATS = ("md", "html", "tex", "pdf")
 
@@ -151,48 +152,10 @@ def output_stem(net: Network) -> str:
     return stem or "network"
 
 
-# -------------------------------------------------------------------- writing
-
-def renderer(fmt: str) -> Callable[[Report, str | Path | None], bytes | str]:
-    if fmt == "md":
-        from .markdown import render
-    elif fmt == "html":
-        from .html import render
-    elif fmt == "tex":
-        from .latex import render
-    elif fmt == "pdf":
-        from .pdf import render
-    else:
-        raise SymparamsError(f"unknown format {fmt!r} (expected md, html, tex, pdf or all)",
-                             field="--format")
-    return render
-
-
-def write_reports(net: Network, formats: list[str], out_dir: str | Path = "reports",
-                  templates: str | Path | None = None) -> list[Path]:
-    """Render every format in memory first, then write each file atomically.
-
-    Nothing is written unless every format rendered.
-    """
-    report = build_report(net)
-    rendered = []
-    if "md" in formats:
-        # Markdown links its figures as SVG files written next to it.
-        from .figures import figure_files
-        files = figure_files(report, output_stem(net))
-        report.figures["files"] = {key: name for key, (name, _) in files.items()}
-        rendered += [(Path(out_dir) / name, svg) for name, svg in files.values()]
-    for fmt in formats:
-        try:
-            content = renderer(fmt)(report, templates)
-        except jinja2.TemplateError as exc:
-            where = getattr(exc, "filename", None) or getattr(exc, "name", None) or "template"
-            line = getattr(exc, "lineno", None)
-            raise SymparamsError(f"template error{f' at line {line}' if line else ''}: "
-                                 f"{exc.message if hasattr(exc, 'message') else exc}",
-                                 file=where) from None
-        rendered.append((Path(out_dir) / f"{output_stem(net)}.{fmt}", content))
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise SymparamsError("is not a folder", file=str(out))
-    return [atomic_write(path, content) for path, content in rendered]
+def __getattr__(name: str):
+    # The old import path of the dispatcher's functions (they moved to dispatch.py so
+    # that the model never imports a format); kept for a while for callers and merges.
+    if name in ("renderer", "write_reports"):
+        from . import dispatch
+        return getattr(dispatch, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
