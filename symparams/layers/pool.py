@@ -5,9 +5,10 @@ from sympy import Integer
 
 from ..errors import SymparamsError
 from ..printing import unicode_plain
+from ..shapes import given_working
 from .base import PADDINGS, Layer, check_pair, show_pair
 from .conv import (check_padding, pair_field, padding_field, window_divides,
-                   window_output_shape)
+                   window_output_shape, window_workings)
 
 
 class _Pool2D(Layer):
@@ -69,6 +70,11 @@ class _Pool2D(Layer):
     def divides_exactly(self, in_hw):
         return window_divides(in_hw, self.kernel, self.stride, self.padding,
                               (Integer(1), Integer(1)))
+
+    def shape_working(self, in_shape):
+        out = self.output_shape(in_shape)
+        return (*window_workings(in_shape, out, self.kernel, self.stride, self.padding, None),
+                given_working("channels", "C", in_shape[2]))
 
     def describe(self):
         text = f"{show_pair(self.kernel, square=True)} window, stride {show_pair(self.stride)}"
