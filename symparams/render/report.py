@@ -21,7 +21,9 @@ from ..network import Network
 from ..printing import unicode_plain, unicode_shape
 from ..spec import size_symbol
 from ..steps import Step
-from .common import atomic_write, percent, thousands
+from .common import percent, thousands
+from .outfiles import write_files
+from .templating import SafeEnvironment, check_template_folder, template_error  # noqa: F401
 
 FORMATS = ("md", "html", "tex", "pdf")
 
@@ -140,6 +142,7 @@ def template_loader(override: str | Path | None = None) -> jinja2.BaseLoader:
         folder = Path(override)
         if not folder.is_dir():
             raise SymparamsError("no such template folder", file=str(folder), field="--templates")
+        check_template_folder(folder, packaged_templates())
         loaders.append(jinja2.FileSystemLoader(str(folder)))
     loaders.append(jinja2.FileSystemLoader(str(packaged_templates())))
     return jinja2.ChoiceLoader(loaders)
@@ -170,10 +173,17 @@ def renderer(fmt: str) -> Callable[[Report, str | Path | None], bytes | str]:
 
 def write_reports(net: Network, formats: list[str], out_dir: str | Path = "reports",
                   templates: str | Path | None = None) -> list[Path]:
-    """Render every format in memory first, then write each file atomically.
+    """Render every format in memory first, then write the files as one run.
 
-    Nothing is written unless every format rendered.
+    Nothing is written unless every format rendered and every path can be
+    written; the files are then replaced all together or not at all (see
+    :func:`symparams.render.outfiles.write_files`).
     """
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise SymparamsError("is not a folder", file=str(out))
+    if templates is not None:
+        check_template_folder(templates, packaged_templates())
     report = build_report(net)
     rendered = []
     if "md" in formats:
@@ -181,18 +191,14 @@ def write_reports(net: Network, formats: list[str], out_dir: str | Path = "repor
         from .figures import figure_files
         files = figure_files(report, output_stem(net))
         report.figures["files"] = {key: name for key, (name, _) in files.items()}
-        rendered += [(Path(out_dir) / name, svg) for name, svg in files.values()]
+        rendered += [(out / name, svg) for name, svg in files.values()]
     for fmt in formats:
         try:
             content = renderer(fmt)(report, templates)
-        except jinja2.TemplateError as exc:
-            where = getattr(exc, "filename", None) or getattr(exc, "name", None) or "template"
-            line = getattr(exc, "lineno", None)
-            raise SymparamsError(f"template error{f' at line {line}' if line else ''}: "
-                                 f"{exc.message if hasattr(exc, 'message') else exc}",
-                                 file=where) from None
-        rendered.append((Path(out_dir) / f"{output_stem(net)}.{fmt}", content))
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise SymparamsError("is not a folder", file=str(out))
-    return [atomic_write(path, content) for path, content in rendered]
+        except Exception as exc:
+            error = template_error(exc)
+            if error is None:
+                raise
+            raise error from None
+        rendered.append((out / f"{output_stem(net)}.{fmt}", content))
+    return write_files(rendered)
