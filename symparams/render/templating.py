@@ -31,8 +31,8 @@ _PATH_PARAMETERS = frozenset({"path", "out_dir", "folder", "directory", "file", 
                               "out", "dest", "target", "templates"})
 TEMPLATE_SUFFIXES = (".j2", ".css")
 # Where the templates live, for the messages (see templates/README.md).
-LAYOUT = ("report: md/, html/, tex/ (md/report.md.j2 …); homework sheets: homework/md/, "
-          "homework/html/, homework/tex/ (homework/html/answers.html.j2 …)")
+LAYOUT = ("reports in md/, html/, tex/ (md/report.md.j2 …), homework sheets in "
+          "homework/md/, homework/html/, homework/tex/")
 
 
 class SafeEnvironment(SandboxedEnvironment):
@@ -100,8 +100,7 @@ def check_template_folder(folder: str | Path, packaged: Path) -> None:
     known, subfolders = _known(str(packaged))
     found = _template_files(folder)
     if not found:
-        raise SymparamsError(f"no template files here; expected them by path as we ship "
-                             f"them, {LAYOUT}", file=str(folder), field="--templates")
+        raise SymparamsError(f"no template files here; expected our paths: {LAYOUT}", file=str(folder), field="--templates")
     for rel in found:
         where, _, name = rel.rpartition("/")
         if rel in known or (where in subfolders and name.startswith("_")):
