@@ -25,6 +25,8 @@ def parse_assignments(items: Sequence[str] | None) -> dict[str, str]:
         if not sep or not name or not value:
             raise SymparamsError(f"expected NAME=VALUE such as k_1=16, found {item!r}",
                                  field="--set")
+        if name in values:       # the last one would win in silence
+            raise SymparamsError(f"{name} is given twice", field="--set")
         values[name] = value
     return values
 

@@ -73,6 +73,11 @@ def test_same_file_for_csv_and_plot_is_refused(tmp_path):
     assert not out.exists()
 
 
+def test_a_size_set_twice_is_refused():
+    line = one_clean_line(run_cli("count", "lenet", "--set", "k_1=8", "k_1=16"))
+    assert "k_1" in line and "twice" in line
+
+
 # ------------------------------------------------------------ FIFOs, devices, stdout
 
 def test_atomic_write_writes_into_a_fifo(tmp_path):
@@ -154,6 +159,18 @@ def test_dash_is_standard_output(tmp_path):
     result = run_cli("count", "lenet", "--json", "-o", "-", cwd=tmp_path)
     assert result.returncode == 0 and f'"total": {DOCUMENT_TOTAL}' in result.stdout
     assert list(tmp_path.iterdir()) == []
+
+
+def test_dev_stdout_redirected_to_a_file_writes_through_it(tmp_path):
+    import subprocess
+    import sys
+    out = tmp_path / "redirected.json"
+    out.write_text("", encoding="utf-8")
+    inode = os.stat(out).st_ino
+    with open(out, "ab") as handle:
+        subprocess.run([sys.executable, "-m", "symparams", "count", "lenet", "--json", "-o",
+                         "/dev/stdout"], stdout=handle, cwd=ROOT, check=True, timeout=120)
+    assert os.stat(out).st_ino == inode and f'"total": {DOCUMENT_TOTAL}' in out.read_text()
 
 
 # ------------------------------------------------------------ folders as output paths

@@ -18,8 +18,8 @@ as it was until the new one is complete:
   (``renameat2(RENAME_EXCHANGE)`` on Linux), so DIR exists throughout; else two
   renames, and a run killed between them has the old DIR put back by the next;
 * staging folders of killed runs are removed by the next run writing beside them;
-* one run at a time per DIR: a lock on ``.DIR.symparams.lock`` beside it, and a
-  second run says so in one line;
+* one run at a time per DIR: a lock on ``.DIR.symparams.lock`` beside it (removed
+  at the end), and a second run says so in one line;
 * a DIR that is a symbolic link is followed: the folder it points to is
   replaced and the link stays;
 * the pool's workers exit with the process that started them (killed or not).
@@ -153,8 +153,7 @@ def _write_set(staging, fixed, drawn, seed, name, plan, formats, jobs, quiet, te
 
 
 def lock_path(out: Path) -> Path:
-    """The lock file of a homework folder: hidden, beside it (kept: removing a lock
-    file another run may hold open would let a third run in)."""
+    """The lock file of a homework folder: hidden, beside it, there while a run holds it."""
     return out.parent / f".{out.name}.symparams.lock"
 
 
@@ -175,22 +174,46 @@ def _output_folder(out_dir: str | Path) -> Path:
 
 @contextmanager
 def _locked(out: Path):
-    """Hold the folder's lock for the run, or say in one line that another run has it."""
+    """Hold the folder's lock for the run, or say in one line that another run has it.
+
+    The holder removes the lock file before letting go; so that a run which
+    opened the file just before cannot then lock a removed file, a lock only
+    counts when the path still names the file locked.
+    """
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(lock_path(out), os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as exc:
         raise SymparamsError(f"cannot write here: {exc.strerror}", file=str(out)) from None
+    path = lock_path(out)
+    for _ in range(100):
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise SymparamsError(f"cannot write here: {exc.strerror}", file=str(out)) from None
+        if fcntl is None:
+            break
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise SymparamsError("another symparams homework run is writing this folder; "
+                                 "run again when it has finished", file=str(out)) from None
+        try:
+            if os.stat(path).st_ino == os.fstat(fd).st_ino:
+                break
+        except FileNotFoundError:
+            pass
+        os.close(fd)         # the file was removed by the run before: try again
+    else:
+        raise SymparamsError("cannot lock this folder", file=str(out))
     try:
-        if fcntl is not None:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise SymparamsError("another symparams homework run is writing this folder; "
-                                     "run again when it has finished", file=str(out)) from None
         yield
     finally:
-        os.close(fd)     # closing releases the lock
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+        os.close(fd)         # closing releases the lock
 
 
 def _run(tasks, jobs: int | None):

@@ -3,8 +3,10 @@
 Where a path leads decides how it is written:
 
 * ``-`` is standard output;
-* an existing FIFO, character or block device or socket is written to directly,
-  never replaced (``--csv /dev/null`` as root must not replace the device);
+* an existing FIFO, character or block device or socket, and anything under
+  /dev or /proc (``/dev/stdout`` may lead to a regular file), is written to
+  directly, never replaced (``--csv /dev/null`` as root must not replace the
+  device);
 * a regular file, or a name not taken yet, is written to a temporary file beside
   it and renamed over it; a symbolic link is followed, so the file it points to
   is replaced and the link stays;
@@ -41,6 +43,7 @@ from pathlib import Path
 from ..errors import SymparamsError
 
 STDOUT = "-"
+_DEVICE_FOLDERS = ("/dev/", "/proc/")
 _OURS = re.compile(r"^\.(?:(?P<name>.+)\.)?symparams-(?P<pid>\d+)-(?P<tag>[0-9a-f]+)"
                    r"\.(?P<kind>tmp|old|journal)$", re.S)
 _HELD = {getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT")
@@ -153,6 +156,10 @@ def check_target(path: str | Path) -> Target:
     except OSError as exc:
         raise SymparamsError(f"cannot write here: {exc.strerror}", file=given) from None
     if info is not None:
+        if given.startswith(_DEVICE_FOLDERS) and not stat.S_ISDIR(info.st_mode):
+            # /dev/stdout may lead to the regular file the shell redirected
+            # into: write through it, as the shell's `>` or `>>` meant.
+            return Target(given, Path(given), "direct")
         if stat.S_ISDIR(info.st_mode):
             raise SymparamsError("is a folder; expected a file name", file=given)
         if not stat.S_ISREG(info.st_mode):
