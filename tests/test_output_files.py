@@ -103,6 +103,16 @@ def test_atomic_write_replaces_a_regular_file_through_its_symlink(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["link.txt", "real.txt"]
 
 
+def test_a_replaced_file_keeps_its_permissions(tmp_path):
+    private = tmp_path / "scores.csv"
+    private.write_text("old", encoding="utf-8")
+    os.chmod(private, 0o600)
+    atomic_write(private, "new")
+    assert stat.S_IMODE(os.stat(private).st_mode) == 0o600
+    atomic_write(tmp_path / "new.csv", "x")
+    assert stat.S_IMODE(os.stat(tmp_path / "new.csv").st_mode) == 0o644
+
+
 def _cli_cases(tmp_path, homework_dir):
     folder, responses = homework_dir
     fifo = tmp_path / "pipe.svg"

@@ -160,6 +160,8 @@ def lock_path(out: Path) -> Path:
 def _output_folder(out_dir: str | Path) -> Path:
     """The folder to replace: a symbolic link is followed; a file is refused."""
     out = Path(out_dir)
+    if "\0" in str(out):
+        raise SymparamsError("a folder name cannot hold a NUL character", file=repr(str(out)))
     if out.is_symlink():
         out = Path(os.path.realpath(out))
     if os.path.lexists(out) and not out.is_dir():

@@ -149,6 +149,8 @@ def check_target(path: str | Path) -> Target:
     given = str(path)
     if given == STDOUT:
         return Target(given, Path(STDOUT), "stdout")
+    if "\0" in given:
+        raise SymparamsError("a file name cannot hold a NUL character", file=repr(given))
     try:
         info = os.stat(given)          # follows symbolic links
     except FileNotFoundError:
@@ -240,7 +242,7 @@ def _stage(replaced, tag: str) -> list[tuple[Target, Path, Path | None]]:
             staged.append((target, tmp, None))
             with open(tmp, "xb") as handle:
                 handle.write(data)
-            os.chmod(tmp, 0o644)
+            os.chmod(tmp, _mode_of(target.path))
             crash_point("temp", number)
     except OSError as exc:
         for _, tmp, _ in staged:
@@ -252,6 +254,14 @@ def _stage(replaced, tag: str) -> list[tuple[Target, Path, Path | None]]:
             _unlink(tmp)
         raise
     return staged
+
+
+def _mode_of(path: Path) -> int:
+    """A replaced file keeps its permissions; a new one is readable by everyone."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        return 0o644
 
 
 def _commit(staged, tag: str) -> None:
