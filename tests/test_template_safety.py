@@ -81,6 +81,20 @@ def test_template_errors_name_the_file_and_line(tmp_path, body, line_no):
     assert not (tmp_path / "out").exists()
 
 
+def test_a_template_that_is_not_utf8_is_named_with_its_line(tmp_path):
+    templates = tmp_path / "tpl"
+    (templates / "md").mkdir(parents=True)
+    (templates / "md" / "report.md.j2").write_bytes(b"ok\n\xff\xfe bad\n")
+    line = one_clean_line(report(tmp_path, templates))
+    assert "md/report.md.j2" in line and "line 2" in line and "UTF-8" in line
+
+
+def test_a_missing_include_is_named(tmp_path):
+    templates = folder_with(tmp_path, {"md/report.md.j2": 'ok\n{% include "md/_nope.md.j2" %}\n'})
+    line = one_clean_line(report(tmp_path, templates))
+    assert "md/report.md.j2" in line and "line 2" in line and "md/_nope.md.j2" in line
+
+
 def test_an_error_in_a_partial_names_the_partial(tmp_path):
     templates = folder_with(tmp_path, {"md/_step.md.j2": "x\n{{ step.no_such_thing.y }}\n"})
     line = one_clean_line(report(tmp_path, templates))

@@ -104,12 +104,28 @@ def check_template_folder(folder: str | Path, packaged: Path) -> None:
     for rel in found:
         where, _, name = rel.rpartition("/")
         if rel in known or (where in subfolders and name.startswith("_")):
+            _check_readable(folder / rel)
             continue
         same = sorted(k for k in known if k.rpartition("/")[2] == name)
         hint = (f"expected {' or '.join(same)}" if same else
                 f"not a template name we read ({LAYOUT})")
         raise SymparamsError(f"{rel} is not read from there: {hint}", file=str(folder),
                              field="--templates")
+
+
+def _check_readable(path: Path) -> None:
+    """A template must be UTF-8 text: Jinja's loader would fail without naming it."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SymparamsError(f"cannot read this template: {exc.strerror}",
+                             file=str(path)) from None
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise SymparamsError(f"template error at line {line}: not UTF-8 text "
+                             f"(byte 0x{data[exc.start]:02x})", file=str(path)) from None
 
 
 # ------------------------------------------------------------------ errors
@@ -149,7 +165,9 @@ def template_error(exc: BaseException) -> SymparamsError | None:
             if not isinstance(exc, jinja2.TemplateError):
                 return None
             where = (getattr(exc, "name", None) or "template", None)
-    if isinstance(exc, jinja2.TemplateError):
+    if isinstance(exc, jinja2.TemplateNotFound):
+        message = f"no template {exc.name!r} (ours or in --templates)"
+    elif isinstance(exc, jinja2.TemplateError):
         message = exc.message or type(exc).__name__
     else:
         message = f"{type(exc).__name__}: {exc}"
