@@ -88,9 +88,18 @@ def parse_formats(text: str, allowed: tuple[str, ...] | None = None) -> list[str
     return list(dict.fromkeys(names))
 
 
+def _folder_option(path: str) -> None:
+    """report and homework write several files into a folder: ``-o -`` would make a
+    folder named "-" rather than write to standard output, so it is refused."""
+    if path == "-":
+        raise SymparamsError("expected a folder: this command writes several files, so "
+                             "'-' (standard output) cannot take them", field="-o")
+
+
 def cmd_report(args) -> int:
     from .render.report import write_reports
     formats = parse_formats(args.format)
+    _folder_option(args.output)
     net = build_network(args)
     for path in write_reports(net, formats, args.output, templates=args.templates):
         print(f"wrote {path}")
@@ -100,6 +109,7 @@ def cmd_report(args) -> int:
 def cmd_homework(args) -> int:
     from .homework.output import SHEET_FORMATS, write_homework
     formats = parse_formats(args.format, SHEET_FORMATS)
+    _folder_option(args.output)
     if args.variants < 1:
         raise SymparamsError(f"expected at least 1 variant, found {args.variants}",
                              field="--variants")

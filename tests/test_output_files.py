@@ -78,6 +78,14 @@ def test_a_size_set_twice_is_refused():
     assert "k_1" in line and "twice" in line
 
 
+@pytest.mark.parametrize("command", [["report", "lenet", "--format", "md"],
+                                     ["homework", "lenet", "--variants", "1", "--format", "md"]])
+def test_dash_is_no_folder(tmp_path, command):
+    line = one_clean_line(run_cli(*command, "-o", "-", cwd=tmp_path))
+    assert "-o" in line
+    assert list(tmp_path.iterdir()) == []
+
+
 # ------------------------------------------------------------ FIFOs, devices, stdout
 
 def test_atomic_write_writes_into_a_fifo(tmp_path):
