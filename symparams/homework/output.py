@@ -226,7 +226,13 @@ def _run(tasks, jobs: int | None):
     with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), initializer=_die_with_parent,
                              initargs=(os.getpid(),)) as pool:
         # map keeps the order, so files are written in the same order for any job count.
-        yield from pool.map(_render_variant, tasks)
+        try:
+            yield from pool.map(_render_variant, tasks)
+        except BaseException:
+            # A failed or interrupted run drops the variants not started yet
+            # instead of rendering them all before it can stop.
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
 
 
 _PR_SET_PDEATHSIG = 1
