@@ -48,7 +48,7 @@ except ImportError:          # not on Windows: runs there are not locked
     fcntl = None
 
 from ..errors import SymparamsError
-from ..render.outfiles import clean_folder, crash_point, new_tag, our_name
+from ..render.outfiles import check_folder, clean_folder, crash_point, new_tag, our_name
 from .build import Variant, answers_csv_rows, load_template, make_variant, make_variants, manifest
 
 SHEET_FORMATS = ("pdf", "html", "md", "tex")
@@ -166,11 +166,7 @@ def _output_folder(out_dir: str | Path) -> Path:
         out = Path(os.path.realpath(out))
     if os.path.lexists(out) and not out.is_dir():
         raise SymparamsError("is not a folder", file=str(out_dir))
-    probe = out.parent
-    while not os.path.lexists(probe) and probe != probe.parent:
-        probe = probe.parent
-    if not probe.is_dir():
-        raise SymparamsError(f"{probe} is not a folder", file=str(out_dir))
+    check_folder(out.parent, str(out_dir))
     return out
 
 

@@ -153,8 +153,8 @@ def check_target(path: str | Path) -> Target:
         raise SymparamsError("a file name cannot hold a NUL character", file=repr(given))
     try:
         info = os.stat(given)          # follows symbolic links
-    except FileNotFoundError:
-        info = None
+    except (FileNotFoundError, NotADirectoryError):
+        info = None                    # a new file; its folders are checked below
     except OSError as exc:
         raise SymparamsError(f"cannot write here: {exc.strerror}", file=given) from None
     if info is not None:
@@ -167,19 +167,22 @@ def check_target(path: str | Path) -> Target:
         if not stat.S_ISREG(info.st_mode):
             return Target(given, Path(given), "direct")
     real = Path(os.path.realpath(given))
-    _check_folder(real.parent, given)
+    check_folder(real.parent, given)
     return Target(given, real, "replace")
 
 
-def _check_folder(folder: Path, given: str) -> None:
-    """The nearest existing folder above a new file must be a writable folder."""
-    probe = folder
+def check_folder(folder: str | Path, given: str | None = None) -> None:
+    """A folder to write into: it, or the nearest existing folder above it (where
+    the missing ones will be made), must be a folder we may write in."""
+    probe = Path(folder)
     while not os.path.lexists(probe) and probe != probe.parent:
         probe = probe.parent
     if not probe.is_dir():
-        raise SymparamsError(f"{probe} is not a folder", file=given)
+        raise SymparamsError(f"cannot write to this folder: {probe} is not a folder",
+                             file=str(given or folder))
     if not os.access(probe, os.W_OK | os.X_OK):
-        raise SymparamsError(f"cannot write in {probe}: permission denied", file=given)
+        raise SymparamsError(f"cannot write to this folder: {probe}: permission denied",
+                             file=str(given or folder))
 
 
 def check_targets(paths) -> list[Target]:
@@ -385,5 +388,5 @@ def crash_point(stage: str, number: int) -> None:
         os.kill(os.getpid(), getattr(signal, f"SIG{name}"))
 
 
-__all__ = ["atomic_write", "write_files", "check_target", "check_targets", "clean_folder",
+__all__ = ["atomic_write", "write_files", "check_target", "check_targets", "check_folder", "clean_folder",
            "our_name", "new_tag", "process_alive", "crash_point", "Target", "STDOUT"]

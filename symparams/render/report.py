@@ -22,8 +22,8 @@ from ..printing import unicode_plain, unicode_shape
 from ..spec import size_symbol
 from ..steps import Step
 from .common import percent, thousands
-from .outfiles import write_files
-from .templating import SafeEnvironment, check_template_folder, template_error  # noqa: F401
+from .outfiles import check_folder, write_files
+from .templating import check_template_folder, template_error
 
 FORMATS = ("md", "html", "tex", "pdf")
 
@@ -182,8 +182,9 @@ def write_reports(net: Network, formats: list[str], out_dir: str | Path = "repor
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise SymparamsError("is not a folder", file=str(out))
+    check_folder(out)
     if templates is not None:
-        check_template_folder(templates, packaged_templates())
+        template_loader(templates)        # a missing folder or wrong layout: before rendering
     report = build_report(net)
     rendered = []
     if "md" in formats:
