@@ -313,3 +313,18 @@ def test_temporaries_of_a_live_process_are_left_alone(tmp_path):
     user.write_text("not ours", encoding="utf-8")
     atomic_write(tmp_path / "lenet.md", "new")
     assert live.exists() and user.exists() and not dead.exists()
+
+
+def test_a_journal_reaches_only_its_own_temporaries(tmp_path):
+    import json
+    from symparams.render.outfiles import clean_folder
+    (tmp_path / "keep.pdf").write_text("keep", encoding="utf-8")
+    (tmp_path / "victim").write_text("v", encoding="utf-8")
+    (tmp_path / ".a.symparams-999999999-ab.tmp").write_text("new a", encoding="utf-8")
+    (tmp_path / ".symparams-999999999-ab.journal").write_text(json.dumps({"renames": [
+        [".a.symparams-999999999-ab.tmp", "a", None], ["keep.pdf", "../x", None],
+        [".b.symparams-999999999-cd.tmp", "b", "victim"]]}), encoding="utf-8")
+    clean_folder(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "keep.pdf", "victim"]
+    assert (tmp_path / "a").read_text(encoding="utf-8") == "new a"
+    assert not (tmp_path.parent / "x").exists()

@@ -70,7 +70,7 @@ def process_alive(pid: int) -> bool:
         return True
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, OverflowError):
         return False
     except OSError:
         return True
@@ -110,7 +110,8 @@ def clean_folder(folder: str | Path) -> None:
                 continue
             if path.is_dir() and not path.is_symlink():
                 origin = folder / (match["name"] or "")
-                if match["kind"] == "old" and match["name"] and not os.path.lexists(origin):
+                if match["kind"] == "old" and _whole_name(match["name"]) and \
+                        not os.path.lexists(origin):
                     os.rename(path, origin)
                 else:
                     shutil.rmtree(path, ignore_errors=True)
@@ -120,10 +121,32 @@ def clean_folder(folder: str | Path) -> None:
             pass
 
 
+def _whole_name(name: str | None) -> bool:
+    """A name our_name did not cut, so the folder it names can be found again."""
+    return bool(name) and len(name.encode("utf-8", "surrogateescape")) <= 180
+
+
+def _plain(name) -> bool:
+    return isinstance(name, str) and name not in ("", ".", "..") and "/" not in name \
+        and "\0" not in name
+
+
+def _same_run(name, run) -> bool:
+    """``name`` is a plain name of our form, of the run ``run`` (a match)."""
+    ours = _OURS.match(name) if _plain(name) else None
+    return bool(ours) and (ours["pid"], ours["tag"]) == (run["pid"], run["tag"])
+
+
 def _finish_journal(path: Path) -> None:
+    """Make the renames a journal lists: names in its own folder only, temporaries
+    of the same run only (a journal is never trusted to reach elsewhere)."""
+    run = _OURS.match(path.name)
     try:
         entries = json.loads(path.read_text(encoding="utf-8"))["renames"]
         for tmp, target, backup in entries:
+            if not (_plain(target) and _same_run(tmp, run) and
+                    (backup is None or _same_run(backup, run))):
+                continue
             tmp, target = path.parent / tmp, path.parent / target
             if tmp.exists() and not target.is_dir():
                 os.replace(tmp, target)
