@@ -52,7 +52,8 @@ def _running(pid: int) -> bool:
     return state not in "ZX"
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.skipif(not Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").exists(),
+                    reason="needs /proc/PID/task/TID/children (Linux)")
 def test_pool_workers_exit_with_their_parent(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "symparams", "homework", "lenet",
                              "--variants", "40", "--format", "pdf", "--jobs", "2", "--quiet",
