@@ -34,7 +34,7 @@ def test_count_json():
 
 def test_json_symbolic_values_are_strings():
     data = json.loads(run_cli("count", "lenet", "--json", "--symbolic",
-                              "--set", "k_1=8").stdout)
+                              "--set", "k_1=8", "C=3").stdout)
     assert isinstance(data["total"], str) and "k_2" in data["total"]
     by_name = {layer["name"]: layer for layer in data["layers"]}
     from symparams.spec import parse_expression
@@ -98,7 +98,7 @@ def test_bad_specs_get_one_clean_line(case, write_spec):
 
 
 @pytest.mark.parametrize("args, expected", [
-    (("--set", "x=3"), "unknown symbol 'x'"),
+    (("--set", "x=3"), "unknown size 'x'"),
     (("--set", "k_1"), "expected NAME=VALUE"),
     (("--set", "k_1=__import__('os')"), "k_1: unexpected character"),
     (("--set", "k_1=0"), "expected a positive whole number"),
@@ -133,4 +133,4 @@ def test_help_for_every_command():
 
 def test_presets_lists_lenet():
     result = run_cli("presets")
-    assert "lenet" in result.stdout and "62958" in result.stdout
+    assert "lenet" in result.stdout and "62,958" in result.stdout

@@ -148,8 +148,8 @@ def test_symbolic_markdown(tmp_path):
     text = (tmp_path / "lenet.md").read_text(encoding="utf-8")
     for bad in ("None", "Symbol(", "Integer(", "nan"):
         assert bad not in text
-    assert "expression in the layers' letters" in text  # no empty list of names
-    assert r"((m_{1} \times n_{1} \times 3) + 1) \times k_{1}" in text  # d₁ = 3 comes from the input
+    assert "expression in C, H, W" in text  # --symbolic makes the input letters too
+    assert r"((m_{1} \times n_{1} \times C) + 1) \times k_{1}" in text  # d₁ = C comes from the input
 
 
 def test_figure_files_are_linked_only_when_written():

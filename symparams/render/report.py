@@ -1,10 +1,12 @@
-"""Worked-solution reports: the data every format shares, templates, and writing files.
+"""Worked-solution reports: the data every format shares and the templates' location.
 
 A report follows the source document: for each layer what it is and why it
 has (or has no) learnable parameters, the formula in the letters, the same
 formula with the numbers put in, the result; then a summary table and the
-total.  This module gathers that into ready objects; the format modules pick
-the math markup and escaping; the Jinja templates only place things.
+total.  This module gathers that into ready objects; the format modules
+(markdown, html, latex, pdf) import it and pick the math markup and escaping;
+the Jinja templates only place things; :mod:`symparams.render.dispatch`, on
+top, chooses a format and writes files.  This module imports no format.
 """
 from __future__ import annotations
 
@@ -12,7 +14,6 @@ import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Callable
 
 import jinja2
 
@@ -22,8 +23,7 @@ from ..printing import unicode_plain, unicode_shape
 from ..spec import size_symbol
 from ..steps import Step
 from .common import percent, thousands
-from .outfiles import check_folder, write_files
-from .templating import check_template_folder, template_error
+from .templating import check_template_folder
 
 FORMATS = ("md", "html", "tex", "pdf")
 
@@ -154,52 +154,10 @@ def output_stem(net: Network) -> str:
     return stem or "network"
 
 
-# -------------------------------------------------------------------- writing
-
-def renderer(fmt: str) -> Callable[[Report, str | Path | None], bytes | str]:
-    if fmt == "md":
-        from .markdown import render
-    elif fmt == "html":
-        from .html import render
-    elif fmt == "tex":
-        from .latex import render
-    elif fmt == "pdf":
-        from .pdf import render
-    else:
-        raise SymparamsError(f"unknown format {fmt!r} (expected md, html, tex, pdf or all)",
-                             field="--format")
-    return render
-
-
-def write_reports(net: Network, formats: list[str], out_dir: str | Path = "reports",
-                  templates: str | Path | None = None) -> list[Path]:
-    """Render every format in memory first, then write the files as one run.
-
-    Nothing is written unless every format rendered and every path can be
-    written; the files are then replaced all together or not at all (see
-    :func:`symparams.render.outfiles.write_files`).
-    """
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise SymparamsError("is not a folder", file=str(out))
-    check_folder(out)
-    if templates is not None:
-        template_loader(templates)        # a missing folder or wrong layout: before rendering
-    report = build_report(net)
-    rendered = []
-    if "md" in formats:
-        # Markdown links its figures as SVG files written next to it.
-        from .figures import figure_files
-        files = figure_files(report, output_stem(net))
-        report.figures["files"] = {key: name for key, (name, _) in files.items()}
-        rendered += [(out / name, svg) for name, svg in files.values()]
-    for fmt in formats:
-        try:
-            content = renderer(fmt)(report, templates)
-        except Exception as exc:
-            error = template_error(exc)
-            if error is None:
-                raise
-            raise error from None
-        rendered.append((out / f"{output_stem(net)}.{fmt}", content))
-    return write_files(rendered)
+def __getattr__(name: str):
+    # The old import path of the dispatcher's functions (they moved to dispatch.py so
+    # that the model never imports a format); kept for a while for callers and merges.
+    if name in ("renderer", "write_reports"):
+        from . import dispatch
+        return getattr(dispatch, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
