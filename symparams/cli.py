@@ -49,7 +49,9 @@ def build_network(args) -> Network:
 
 def cmd_count(args) -> int:
     net = build_network(args)
-    if args.json:
+    # -o x.json means JSON as much as --json does; any other file gets the table.
+    as_json = args.json or (args.output or "").lower().endswith(".json")
+    if as_json:
         text = json.dumps(net.to_dict(), indent=2, ensure_ascii=False) + "\n"
     elif args.output:
         text = _count_text(net)
@@ -282,9 +284,9 @@ def make_parser() -> argparse.ArgumentParser:
                        help="print JSON: name, input_shape, layers (index, name, kind, "
                             "output_shape, formula, substituted, params), total, total_symbolic")
     count.add_argument("-o", "--output", metavar="FILE",
-                       help="write to FILE instead of stdout: the JSON with --json, else the "
-                            "table as plain text; a regular file is replaced atomically, a "
-                            "FIFO or device written to, - is stdout")
+                       help="write to FILE instead of stdout: JSON with --json or a .json "
+                            "name, else the table as plain text; a regular file is replaced "
+                            "atomically, a FIFO or device written to, - is stdout")
     count.set_defaults(run=cmd_count)
 
     report = commands.add_parser(

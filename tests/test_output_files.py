@@ -65,6 +65,14 @@ def test_count_output_without_json_writes_the_table(tmp_path):
     assert "CONV1" not in result.stdout     # the table went to the file, not the terminal
 
 
+def test_count_output_named_json_writes_json(tmp_path):
+    import json
+    out = tmp_path / "x.json"
+    result = run_cli("count", "lenet", "-o", out)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(out.read_text(encoding="utf-8"))["total"] == DOCUMENT_TOTAL
+
+
 def test_same_file_for_csv_and_plot_is_refused(tmp_path):
     out = tmp_path / "same.svg"
     line = one_clean_line(run_cli("sweep", "lenet", "--vary", "CONV1.filters=4:8:4",
