@@ -325,7 +325,7 @@ def test_temporaries_of_a_live_process_are_left_alone(tmp_path):
 
 def test_a_journal_reaches_only_its_own_temporaries(tmp_path):
     import json
-    from symparams.render.outfiles import clean_folder
+    from symparams.outfiles import clean_folder
     (tmp_path / "keep.pdf").write_text("keep", encoding="utf-8")
     (tmp_path / "victim").write_text("v", encoding="utf-8")
     (tmp_path / ".a.symparams-999999999-ab.tmp").write_text("new a", encoding="utf-8")

@@ -48,7 +48,7 @@ except ImportError:          # not on Windows: runs there are not locked
     fcntl = None
 
 from ..errors import SymparamsError
-from ..render.outfiles import check_folder, clean_folder, crash_point, new_tag, our_name
+from ..outfiles import check_folder, clean_folder, crash_point, new_tag, our_name
 from .build import Variant, answers_csv_rows, load_template, make_variant, make_variants, manifest
 
 SHEET_FORMATS = ("pdf", "html", "md", "tex")

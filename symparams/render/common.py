@@ -1,12 +1,12 @@
 """Helpers every renderer shares: number formatting, escaping, and (from
-:mod:`symparams.render.outfiles`) atomic file writes."""
+:mod:`symparams.outfiles`) atomic file writes."""
 from __future__ import annotations
 
 import re
 
 from sympy import Expr, Rational
 
-from .outfiles import atomic_write, write_files  # noqa: F401  (imported from here)
+from ..outfiles import atomic_write, write_files  # noqa: F401  (imported from here)
 
 
 def thousands(value: Expr, sep: str = ",") -> str:

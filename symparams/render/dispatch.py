@@ -12,7 +12,7 @@ from typing import Callable, Iterable
 
 from ..errors import SymparamsError
 from ..network import Network
-from .outfiles import atomic_write, check_folder, check_target, write_files
+from ..outfiles import atomic_write, check_folder, check_target, write_files
 from .report import FORMATS, Report, build_report, output_stem, template_loader
 from .templating import template_error
 
@@ -56,7 +56,7 @@ def write_reports(net: Network, formats: list[str], out_dir: str | Path = "repor
 
     Nothing is written unless every format rendered and every path can be
     written; the files are then replaced all together or not at all (see
-    :func:`symparams.render.outfiles.write_files`).
+    :func:`symparams.outfiles.write_files`).
     """
     out = Path(out_dir)
     if out.exists() and not out.is_dir():

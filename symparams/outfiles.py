@@ -40,7 +40,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import SymparamsError
+from .errors import SymparamsError
 
 STDOUT = "-"
 _DEVICE_FOLDERS = ("/dev/", "/proc/")
