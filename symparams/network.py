@@ -19,8 +19,9 @@ from .errors import SymparamsError
 from .layers import Input, Layer, generic_formula, layer_class
 from .layers.base import check_size
 from .numbers import as_count
-from .printing import Inserted, ascii_plain, ascii_written, unicode_plain, unicode_shape
-from .shapes import Shape
+from .printing import (Inserted, ascii_plain, ascii_written, natural_key, unicode_plain,
+                       unicode_shape, unicode_written)
+from .shapes import AxisWorking, Shape
 from .spec import Spec, load_spec, size_symbol, size_value
 from .steps import Step
 
@@ -76,11 +77,49 @@ class LayerInfo:
         description = layer.describe()
         title = f"{self.name} ({layer.title}{', ' + description if description else ''})"
         return Step(title=title, name=self.name, kind=self.kind, index=self.index,
-                    description=description, reason=layer.reason,
+                    description=description, reason=layer.step_reason(),
                     notes=tuple(layer.notes(self.input_shape)) if self.index else (),
                     formula=self.written, substituted=self.substituted, result=self.params,
                     input_shape=self.input_shape, output_shape=self.output_shape,
-                    letters={s: layer.letters[l] for l, s in self.letters.items()})
+                    letters={s: layer.letters[l] for l, s in self.letters.items()},
+                    shape_steps=self.shape_steps)
+
+    @cached_property
+    def shape_working(self) -> tuple[AxisWorking, ...]:
+        """How each output size follows from the input, one entry per output size
+        (``count --json``'s ``shape_formula`` and ``shape_substituted``)."""
+        return tuple(self.layer.shape_working(self.input_shape))
+
+    @cached_property
+    def shape_steps(self) -> tuple[Step, ...]:
+        """The worked output shape: one step per size that is worked out, not handed on.
+
+        A convolution or pooling gives its output height and width (one step when
+        both axes are worked out alike), a flatten the product of its input's sizes,
+        a dense layer on a height × width × channels input the values it flattens
+        them to.  Homework answer keys for shape questions show these steps.
+        """
+        if not self.index:
+            return ()
+        worked = [*self.layer.input_working(self.input_shape),
+                  *(w for w in self.shape_working if w.is_rule)]
+        steps = []
+        i = 0
+        while i < len(worked):
+            working, label = worked[i], worked[i].label
+            pair = worked[i:i + 2]
+            if [w.label for w in pair] == ["height", "width"]:
+                height, width = pair
+                if height.result == width.result and \
+                        unicode_written(height.substituted) == unicode_written(width.substituted):
+                    working, label = width, "height and width"
+                    i += 1
+            steps.append(Step(title=_shape_title(label), name=self.name, kind="shape",
+                              index=self.index, formula=working.formula,
+                              substituted=working.substituted, result=working.result,
+                              input_shape=self.input_shape, output_shape=self.output_shape))
+            i += 1
+        return tuple(steps)
 
     def __repr__(self) -> str:
         return f"<LayerInfo {self.index} {self.name} ({self.kind}): {ascii_plain(self.params)}>"
@@ -96,6 +135,13 @@ class LayerInfo:
 
     def _pretty(self, printer=None):
         return self.step._pretty(printer)
+
+
+def _shape_title(label: str) -> str:
+    """``Output height and width``; a size coming in keeps its own label."""
+    if label.startswith("values coming in"):
+        return label[0].upper() + label[1:]
+    return f"Output {label}"
 
 
 class NoSuchLayer(KeyError):
@@ -285,6 +331,17 @@ class Network:
         """The total in the layers' letters."""
         return Add(*(info.formula for info in self.layers))
 
+    @cached_property
+    def total_written(self) -> Expr:
+        """The symbolic total as the document writes it: each layer's formula in its
+        letters, layer after layer (unevaluated; ``doit()`` gives :attr:`total_symbolic`).
+
+        Built from the layers' written formulas in order rather than by sorting the
+        evaluated sum, which SymPy does in time quadratic in the number of terms.
+        """
+        with evaluate(False):
+            return Add(*(info.written for info in self.layers if info.written is not None))
+
     @property
     def is_exact(self) -> bool:
         return bool(self.total.is_Integer)
@@ -302,7 +359,7 @@ class Network:
         for layer in self._layers:
             for size in layer.sizes():
                 found.update((s.name, s) for s in size.free_symbols)
-        return {k: found[k] for k in sorted(found) if k not in self.letters}
+        return {k: found[k] for k in sorted(found, key=natural_key) if k not in self.letters}
 
     @property
     def symbols(self) -> dict[str, Symbol]:
@@ -518,17 +575,28 @@ class Network:
                 "substituted": (ascii_written(info.substituted) if info.substituted is not None
                                 else "0"),
                 "params": number(info.params),
+                "shape_formula": [ascii_written(w.formula) for w in info.shape_working],
+                "shape_substituted": [ascii_written(w.substituted) for w in info.shape_working],
             } for info in self.layers],
             "total": number(self.total),
-            "total_symbolic": ascii_plain(self.total_symbolic),
+            "total_symbolic": self.total_symbolic_text(ascii_written),
         }
+
+    def total_symbolic_text(self, printer=unicode_written) -> str:
+        """The symbolic total printed in the document's order (``"0"`` with no layer
+        that has parameters)."""
+        return printer(self.total_written) if self.total_written.args else "0"
 
     def to_records(self) -> list[dict[str, Any]]:
         """One dict per layer, the layers of :meth:`to_dict` (``pandas.DataFrame(net.to_records())``).
 
         >>> load("lenet").to_records()[1]  # doctest: +NORMALIZE_WHITESPACE
         {'index': 1, 'name': 'CONV1', 'kind': 'conv2d', 'output_shape': [28, 28, 8],
-         'formula': '((m_1*n_1*d_1) + 1)*k_1', 'substituted': '((5*5*3) + 1)*8', 'params': 608}
+         'formula': '((m_1*n_1*d_1) + 1)*k_1', 'substituted': '((5*5*3) + 1)*8', 'params': 608,
+         'shape_formula': ['floor((H + 2*P - D*(n - 1) - 1) / S) + 1',
+                           'floor((W + 2*P - D*(m - 1) - 1) / S) + 1', 'k'],
+         'shape_substituted': ['floor((32 + 2*0 - 1*(5 - 1) - 1) / 1) + 1',
+                               'floor((32 + 2*0 - 1*(5 - 1) - 1) / 1) + 1', '8']}
         """
         return self.to_dict()["layers"]
 
@@ -636,11 +704,10 @@ class Network:
         return count_table(self)
 
     def _pretty(self, printer=None):
-        # sympy.pprint(net): the str form, left-aligned (prettyForm centres ragged lines).
-        from sympy.printing.pretty.stringpict import prettyForm
-        lines = str(self).split("\n")
-        width = max(len(line) for line in lines)
-        return prettyForm("\n".join(line.ljust(width) for line in lines))
+        # sympy.pprint(net): the str form, left-aligned, each line broken between terms
+        # to fit the width (SymPy would cut a number in two).
+        from .printing import pretty_lines
+        return pretty_lines(str(self), printer)
 
 
 def load(target: str, values: Mapping[str, Any] | None = None) -> Network:

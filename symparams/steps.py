@@ -52,7 +52,7 @@ class Step:
                  substituted: Basic | None = None, name: str = "", kind: str = "",
                  index: int | None = None, description: str = "", reason: str = "",
                  notes: tuple[str, ...] = (), input_shape: tuple = (), output_shape: tuple = (),
-                 letters: dict | None = None):
+                 letters: dict | None = None, shape_steps: tuple["Step", ...] = ()):
         self.title = title
         self.name = name
         self.kind = kind
@@ -66,6 +66,8 @@ class Step:
         self.input_shape = tuple(input_shape)
         self.output_shape = tuple(output_shape)
         self.letters = dict(letters or {})
+        # How the output shape is worked out: steps of their own (kind "shape").
+        self.shape_steps = tuple(shape_steps)
 
     @property
     def has_formula(self) -> bool:
@@ -144,9 +146,9 @@ class Step:
         return str(self)
 
     def _pretty(self, printer=None):
-        # sympy.pprint(step): the one-line text face is already the readable form.
-        from sympy.printing.pretty.stringpict import prettyForm
-        return prettyForm(str(self))
+        # sympy.pprint(step): the text face, broken between terms to fit the line,
+        # never inside a number (SymPy would cut a long line anywhere).
+        return printing.pretty_lines(str(self), printer)
 
     def __repr__(self) -> str:
         return f"<Step {self.title}: {self.ascii.equation()}>"

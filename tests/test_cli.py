@@ -29,7 +29,8 @@ def test_count_json():
     assert by_name["CONV2"]["substituted"] == "((5*5*8) + 1)*16"
     assert by_name["POOL2"]["output_shape"] == [5, 5, 16]
     assert set(by_name["FC3"]) == {"index", "name", "kind", "output_shape", "formula",
-                                   "substituted", "params"}
+                                   "substituted", "params", "shape_formula",
+                                   "shape_substituted"}
 
 
 def test_json_symbolic_values_are_strings():

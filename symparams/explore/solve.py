@@ -49,7 +49,7 @@ from sympy import (Add, Dummy, Eq, Expr, Integer, Max, Min, Mul, Pow, Symbol, ce
 
 from ..addresses import AXIS_LETTER, INPUT_AXES, fresh_name, resolve_size
 from ..errors import SymparamsError
-from ..printing import unicode_name, unicode_plain
+from ..printing import natural_key, unicode_name, unicode_plain
 from ..spec import size_symbol, size_value
 
 if TYPE_CHECKING:  # imports stay one way: network.py imports this module lazily
@@ -165,7 +165,7 @@ def _input_unknown(net: "Network", target: str, axis: str) -> Unknown:
         name = entry.name
         return Unknown(target, address, entry, net, None, lambda n: net.subs({name: n}))
     if not entry.is_number:
-        names = ", ".join(sorted(s.name for s in entry.free_symbols))
+        names = ", ".join(sorted((s.name for s in entry.free_symbols), key=natural_key))
         raise SymparamsError(f"{address} is {unicode_plain(entry)}; solve for {names} instead",
                              field=target)
     symbol = size_symbol(fresh_name(net, AXIS_LETTER[axis]))
@@ -530,7 +530,8 @@ def _problem(net: "Network", target: str, goal: int, params_of: str | None,
         problem._count_of = lambda built: built[layer_name].params
     else:
         problem = _Problem(unknown, unknown.network.total, goal)
-    others = sorted(s.name for s in problem.expr.free_symbols if s != unknown.symbol)
+    others = sorted((s.name for s in problem.expr.free_symbols if s != unknown.symbol),
+                    key=natural_key)
     if others:
         sets = " ".join(f"{o}=…" for o in others[:3])
         raise SymparamsError(f"{what} also depends on {', '.join(others)}; give "

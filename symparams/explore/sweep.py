@@ -41,6 +41,7 @@ from sympy.printing.lambdarepr import LambdaPrinter
 
 from ..addresses import Size, resolve_size
 from ..errors import SymparamsError
+from ..printing import natural_key
 
 if TYPE_CHECKING:  # imports stay one way: network.py imports this module lazily
     from ..network import Network
@@ -412,7 +413,7 @@ def _ties(targets: list[Size], variables: list[Symbol]) -> dict[Symbol, Symbol]:
 def _check_free(exprs: list[Expr], variables: list[Symbol], net: "Network") -> None:
     left = set().union(*(e.free_symbols for e in exprs)) - set(variables)
     if left:
-        names = ", ".join(sorted(s.name for s in left))
+        names = ", ".join(sorted((s.name for s in left), key=natural_key))
         raise SymparamsError(f"the counts still depend on {names}: set them with --set "
                              f"NAME=VALUE or vary them too", file=net.source, field="--vary")
 

@@ -68,10 +68,41 @@ class Report:
     free_symbols: list[str]
     total_share: str = ""        # the total row's share ("100.0 %" when exact)
     figures: dict = field(default_factory=dict)
+    # The total in the layers' letters, layer after layer as the document writes it
+    # (a statement: its formula alone, printed by the written printers).
+    symbolic_step: Step | None = None
+
+
+def _families(net: Network) -> set[str]:
+    """What the network has that the conventions and notes speak about."""
+    found = set()
+    for info in net.layers[1:]:
+        family = info.layer.family
+        if family in ("conv", "pool", "dense"):
+            found.add(family)
+        if len(info.input_shape) == 3 and len(info.output_shape) == 1:
+            found.add("flatten")
+    return found
+
+
+def _letters_convention(net: Network) -> str | None:
+    """Which letters belong to which layer, for the families the network has."""
+    parts = []
+    for family, what in (("conv", "convolution"), ("dense", "dense layer")):
+        first = next((info for info in net.layers if info.layer.family == family
+                      and info.letters), None)
+        if first is not None:
+            letters = ", ".join(unicode_plain(s) for s in first.letters.values())
+            parts.append(f"{letters} to the first {what}")
+    if not parts:
+        return None
+    return ("Letters carry the index of their layer within its family: "
+            f"{' and '.join(parts)}.").replace(" to the first", " belong to the first", 1)
 
 
 def _conventions(net: Network) -> list[str]:
     layers = [info.layer for info in net.layers[1:]]
+    families = _families(net)
     with_params = [layer for layer in layers if layer.has_params]
     if with_params and all(layer.bias for layer in with_params):
         bias = "Every layer with weights also has one bias per filter or neuron (the +1 terms)."
@@ -81,25 +112,45 @@ def _conventions(net: Network) -> list[str]:
         off = ", ".join(info.name for info in net.layers[1:]
                         if info.layer.has_params and not info.layer.bias)
         bias = f"Bias is on except in {off}, whose formulas drop the +1 term."
-    return [
-        "Shapes are channels-last: height × width × channels.",
-        bias,
-        "Convolution and pooling output size along each axis: ⌊(W + 2P − D(m − 1) − 1) / S⌋ + 1 "
-        "with input size W, padding P, dilation D, window m and stride S; with padding 'same' "
-        "it is ⌈W / S⌉. Pooling's stride defaults to its window.",
-        "A dense layer that follows a height × width × channels output sees it flattened: "
-        "p = height × width × channels.",
-        "Letters carry the index of their layer within its family: m₁, n₁, d₁, k₁ belong to the "
-        "first convolution, c₁, p₁ to the first dense layer.",
-    ]
+    lines = ["Shapes are channels-last: height × width × channels." if "conv" in families
+             or "pool" in families or len(net.input_shape) == 3 else
+             "The input is a vector of features.", bias]
+    if families & {"conv", "pool"}:
+        which = " and ".join(w for f, w in (("conv", "Convolution"), ("pool", "pooling"))
+                             if f in families).capitalize()
+        rule = (f"{which} output size along each axis: ⌊(W + 2P − D(m − 1) − 1) / S⌋ + 1 "
+                "with input size W, padding P, dilation D, window m and stride S (the height "
+                "likewise with H and the window height n); with padding 'same' it is ⌈W / S⌉.")
+        if "pool" in families:
+            rule += " Pooling has no dilation (D = 1: ⌊(W + 2P − m) / S⌋ + 1), and its stride " \
+                    "defaults to its window."
+        lines.append(rule)
+    if "flatten" in families:
+        lines.append("A height × width × channels output is flattened before a dense layer or "
+                     "by a flatten layer: H × W × C values, p = H × W × C for the dense layer.")
+    letters = _letters_convention(net)
+    if letters:
+        lines.append(letters)
+    return lines
 
 
-NOTES = [
-    "A convolution together with the pooling after it is often counted as one layer.",
-    "Pooling has no parameters, yet it still takes part in training: in the forward pass it "
-    "hands its values on to the next layer, and in backpropagation it routes the gradients "
-    "back to the inputs it took them from.",
-]
+CONV_POOL_NOTE = "A convolution together with the pooling after it is often counted as one layer."
+POOL_NOTE = ("Pooling has no parameters, yet it still takes part in training: in the forward "
+             "pass it hands its values on to the next layer, and in backpropagation it routes "
+             "the gradients back to the inputs it took them from.")
+# Every closing note, for templates and tools that list them all.
+NOTES = [CONV_POOL_NOTE, POOL_NOTE]
+
+
+def _notes(net: Network) -> list[str]:
+    """The closing notes that concern layers the network has."""
+    families = _families(net)
+    notes = []
+    if {"conv", "pool"} <= families:
+        notes.append(CONV_POOL_NOTE)
+    if "pool" in families:
+        notes.append(POOL_NOTE)
+    return notes
 
 
 def build_report(net: Network) -> Report:
@@ -121,8 +172,10 @@ def build_report(net: Network) -> Report:
         steps=[info.step for info in net.layers], total_step=net.total_step, rows=rows,
         total=thousands(net.total) if net.is_exact else unicode_plain(net.total),
         is_exact=net.is_exact, total_symbolic=net.total_symbolic, letters=letters,
-        conventions=_conventions(net), notes=NOTES, free_symbols=list(net.free_symbols),
-        total_share=percent(net.share_of_total()))
+        conventions=_conventions(net), notes=_notes(net), free_symbols=list(net.free_symbols),
+        total_share=percent(net.share_of_total()),
+        symbolic_step=Step(title="Total in letters", name="TOTAL", kind="total",
+                           formula=net.total_written, result=None))
 
 
 # ------------------------------------------------------------------ templates
