@@ -117,7 +117,8 @@ def prepare_torchvision() -> None:
             pass
     library = torch.library.Library("torchvision", "FRAGMENT")
     for schema in _UNGUARDED_OPS:
-        library.define(schema)
+        if not hasattr(torch.ops.torchvision, schema.split("(")[0]):  # declared elsewhere: keep it
+            library.define(schema)
     _schema_library = library
 
 
