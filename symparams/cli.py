@@ -97,6 +97,13 @@ def cmd_homework(args) -> int:
     if not args.quiet:
         print(f"wrote {out}/ ({len(variants)} variants, seed {args.seed}, "
               f"{', '.join(formats)})")
+        from .homework.moodle import left_out
+        omitted = left_out(variants)
+        if omitted:
+            print(f"symparams: note: moodle.xml leaves out {len(omitted)} symbolic "
+                  f"(expression) question{'s' if len(omitted) != 1 else ''} "
+                  f"({omitted[0][1]} …): Moodle cannot compare expressions; grade them "
+                  "with symparams grade", file=sys.stderr)
     return 0
 
 
@@ -106,7 +113,11 @@ def cmd_grade(args) -> int:
     write_scores(scores, args.output)
     if args.output:
         print(f"wrote {args.output}")
-    return 0
+    # Bad rows were left out; the others' scores are written, then each bad row
+    # is reported on its own line and the exit code says the grading is partial.
+    for problem in scores.problems:
+        print(f"symparams: error: {problem}", file=sys.stderr)
+    return EXIT_BAD_INPUT if scores.problems else 0
 
 
 def cmd_sweep(args) -> int:
@@ -315,10 +326,20 @@ def make_parser() -> argparse.ArgumentParser:
     grade = commands.add_parser(
         "grade", help="grade students' answers against a homework folder",
         description="Compare responses (CSV with columns student, variant, question, "
-                    "answer) with the answers in DIR/manifest.json. Numbers are compared "
-                    "exactly after removing thousands separators and spaces (62,958 and "
-                    "62 958 are 62958); expressions by SymPy.",
-        epilog="example:\n  symparams grade homework/ responses.csv -o scores.csv",
+                    "answer) with the answers in DIR/manifest.json. Bad rows are reported "
+                    "one per line and left out; the others are graded and the scores "
+                    "written, and the exit code is then 2.",
+        epilog="accepted answers:\n"
+               "  numbers      62958, 62,958, 62 958, 62_958, 62958.0, k_1 = 62958\n"
+               "               (62.958 and 62,958.0 are wrong: a decimal comma is not "
+               "guessed at)\n"
+               "  shapes       28 × 28 × 8, 28x28x8, [28, 28, 8], (64,)\n"
+               "  names        any case, spaces trimmed\n"
+               "  expressions  25*k_1*k_2 + 76*k_1, 25k₁k₂ + 76k₁, 25 k_1 k_2 + 76 k_1,\n"
+               "               k1*(25*k2 + 76), (k_1 + 1)(k_2 + 1), k₁²: any equivalent "
+               "form,\n"
+               "               checked by SymPy (read by our own parser, never eval)\n"
+               "example:\n  symparams grade homework/ responses.csv -o scores.csv",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     grade.add_argument("homework", metavar="DIR", help="a folder written by symparams homework")
     grade.add_argument("responses", metavar="RESPONSES_CSV",
