@@ -318,7 +318,7 @@ def output_shapes(model, example, paths: Iterable[str]) -> dict[str, tuple[int, 
     for path, module in model.named_modules():
         if path in wanted:
             def record(_module, _inputs, output, path=path):
-                shapes[path] = tuple(output.shape)
+                shapes[path] = tuple(_first_tensor(output).shape)
             handles.append(module.register_forward_hook(record))
     try:
         with torch.no_grad():
@@ -327,6 +327,13 @@ def output_shapes(model, example, paths: Iterable[str]) -> dict[str, tuple[int, 
         for handle in handles:
             handle.remove()
     return shapes
+
+
+def _first_tensor(output):
+    """A block's main output: transformers' layers return tuples or ModelOutputs."""
+    while not hasattr(output, "shape"):
+        output = output[0] if isinstance(output, (tuple, list)) else output.to_tuple()[0]
+    return output
 
 
 def nchw_to_hwc(shape: Sequence[int]) -> tuple[int, ...]:

@@ -182,3 +182,16 @@ def test_torchvision_compiled_ops_fail_loudly_not_silently():
     boxes = torch.tensor([[0.0, 0.0, 1.0, 1.0]])
     with pytest.raises(RuntimeError):
         torchvision.ops.nms(boxes, torch.tensor([1.0]), 0.5)
+
+
+def test_transformer_shapes_come_from_a_forward_pass(torch):
+    # T = 8 token ids on the meta device: blocks return tuples, their first tensor is the shape
+    tokens = torch.zeros(1, 8, dtype=torch.long, device="meta")
+    bert = fw.output_shapes(fw.reference_model("bert-base"), tokens, [
+        "embeddings", "encoder.layer.0", "encoder.layer.0.intermediate.dense", "pooler"])
+    assert bert == {"embeddings": (1, 8, 768), "encoder.layer.0": (1, 8, 768),
+                    "encoder.layer.0.intermediate.dense": (1, 8, 3072), "pooler": (1, 768)}
+    gpt2 = fw.output_shapes(fw.reference_model("gpt2"), tokens, [
+        "transformer.h.11", "transformer.h.0.attn.c_attn", "lm_head"])
+    assert gpt2 == {"transformer.h.11": (1, 8, 768), "transformer.h.0.attn.c_attn": (1, 8, 3 * 768),
+                    "lm_head": (1, 8, 50257)}
