@@ -60,16 +60,28 @@ class Layer:
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        if "schema" not in cls.__dict__:
+        if "schema" not in cls.__dict__ and "letters" not in cls.__dict__:
             return  # inherits its parent's tables (MaxPool2D from _Pool2D)
         cls.fields = tuple(f.name for f in cls.schema)
         cls.required = tuple(f.name for f in cls.schema if f.required)
-        cls.given_letters = {letter: f.name for f in cls.schema for letter in f.letters}
+        # A field's letter counts only where the formula has it: conv2d's groups gives
+        # g to the grouped convolution's formula, not to the plain one.
+        cls.given_letters = {letter: f.name for f in cls.schema for letter in f.letters
+                             if letter in cls.letters}
         cls.keyword_sizes = {f.name: f.keywords for f in cls.schema if isinstance(f, Padding)}
         for f in cls.schema:
             for index, letter in enumerate(f.letters):
-                if letter not in cls.__dict__:
+                if letter in cls.letters and not hasattr(cls, letter):
                     setattr(cls, letter, _letter_property(f, index))
+
+    @classmethod
+    def _class_for(cls, values: dict[str, Any]) -> type["Layer"]:
+        """The class a layer with these field values is (a family with a variant whose
+        formula differs, such as a grouped convolution, picks it here)."""
+        return cls
+
+    def __new__(cls, *args, **values):
+        return super().__new__(cls._class_for(values))
 
     # ----------------------------------------------------------------- building
 
@@ -132,7 +144,8 @@ class Layer:
             if field not in fields:
                 raise SymparamsError(f"missing; {cls.kind} needs {', '.join(cls.required)}",
                                      field=field)
-        layer = cls.__new__(cls)
+        target = cls._class_for(fields)
+        layer = target.__new__(target)
         layer._build(dict(fields), name, symbols)
         return layer
 
@@ -157,12 +170,13 @@ class Layer:
     def given(self) -> dict[str, Expr]:
         """Values of the letters that come from this layer's own fields."""
         return {letter: value for f in self.schema
-                for letter, value in zip(f.letters, f.letter_values(getattr(self, f.name)))}
+                for letter, value in zip(f.letters, f.letter_values(getattr(self, f.name)))
+                if letter in self.letters}
 
     def with_given(self, letter: str, value: Expr) -> "Layer":
         """A copy with one given letter set to another size."""
         for f in self.schema:
-            if letter in f.letters:
+            if letter in f.letters and letter in self.letters:
                 size = check_size(value, f.name, f.minimum)
                 new = f.with_letter(getattr(self, f.name), f.letters.index(letter), size)
                 return self._replace(**{f.name: new})

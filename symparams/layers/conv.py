@@ -4,7 +4,7 @@ from __future__ import annotations
 from sympy import Add, Integer, Mul
 
 from ..errors import SymparamsError
-from ..printing import Grouped, unicode_plain
+from ..printing import Grouped, SlashRatio, unicode_plain
 from ..shapes import (AxisWorking, Shape, conv_divides_exactly, conv_output_size,
                       given_working, window_working)
 from .base import Layer, show_pair
@@ -71,13 +71,37 @@ class Conv2D(Layer):
                "k": "filters in this layer"}
     schema = (Pair("kernel", letters=("m", "n")), Size("filters", letter="k"),
               Pair("stride", default=1), Padding("padding", default=0),
-              Pair("dilation", default=1), Flag("bias", default=True))
+              Pair("dilation", default=1), Size("groups", letter="g", default=1),
+              Flag("bias", default=True))
     needs_image = True
     reason = ("Each filter learns one weight for every value in its m × n window over all d "
               "input channels, plus one bias; there are k such filters.")
     reason_without_bias = ("Each filter learns one weight for every value in its m × n window "
                            "over all d input channels, and no bias (bias: false); there are k "
                            "such filters.")
+
+    @classmethod
+    def _class_for(cls, values):
+        # groups other than 1 make a grouped convolution, whose formula has g.
+        if cls is Conv2D and values.get("groups") is not None \
+                and Size("groups").parse(values["groups"]) != 1:
+            return GroupedConv2D
+        return cls
+
+    def check(self):
+        ratio = self.filters / self.groups
+        if ratio.is_number and not ratio.is_Integer:
+            raise SymparamsError(f"{unicode_plain(self.groups)} groups do not divide the "
+                                 f"{unicode_plain(self.filters)} filters: each group needs "
+                                 f"the same number of filters", field="groups")
+
+    def check_input(self, in_shape):
+        super().check_input(in_shape)
+        ratio = in_shape[2] / self.groups
+        if ratio.is_number and not ratio.is_Integer:
+            raise SymparamsError(f"{unicode_plain(self.groups)} groups do not divide the "
+                                 f"{unicode_plain(in_shape[2])} input channels: each group "
+                                 f"needs the same number of channels", field="groups")
 
     def derived(self, in_shape):
         return {"d": in_shape[2]}
@@ -111,4 +135,31 @@ class Conv2D(Layer):
             parts.append(f"padding {show_pair(self.padding)}")
         if self.dilation != (1, 1):
             parts.append(f"dilation {show_pair(self.dilation)}")
+        if self.groups != 1:
+            parts.append(f"{unicode_plain(self.groups)} groups")
         return ", ".join(parts)
+
+
+class GroupedConv2D(Conv2D):
+    """A convolution whose d input channels and k filters are split into g groups;
+    each filter sees only the d / g channels of its group (``groups:`` in conv2d).
+
+    >>> GroupedConv2D(kernel=3, filters=8, groups=2).formula
+    k*(d*m*n/g + 1)
+    """
+    letters = {"m": "filter width", "n": "filter height",
+               "d": "channels of the input (filters of the layer before)",
+               "g": "groups the channels and filters are split into",
+               "k": "filters in this layer"}
+    reason = ("Each filter learns one weight for every value in its m × n window over the "
+              "d / g input channels of its group, plus one bias; there are k such filters.")
+    reason_without_bias = ("Each filter learns one weight for every value in its m × n window "
+                           "over the d / g input channels of its group, and no bias (bias: "
+                           "false); there are k such filters.")
+
+    def written_formula(self, L):
+        # d / g on one line, as in ((m × n × d / g) + 1) × k: each filter sees d / g channels.
+        window = Grouped(Mul(L["m"], L["n"], SlashRatio(L["d"], L["g"])))
+        if self.bias:
+            return Mul(Add(window, Integer(1)), L["k"])
+        return Mul(window, L["k"])
