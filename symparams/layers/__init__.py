@@ -11,13 +11,14 @@ import re
 from ..errors import SymparamsError
 from ..printable import echo
 from .base import ACTIVATIONS, Layer, generic_formula
-from .conv import Conv2D
+from .conv import Conv2D, GroupedConv2D
+from .depthwise import DepthwiseConv2D, SeparableConv2D
 from .dense import Dense
 from .pool import AvgPool2D, MaxPool2D
 from .simple import Activation, Dropout, Flatten, Input
 
-FAMILIES: tuple[type[Layer], ...] = (Conv2D, MaxPool2D, AvgPool2D, Dense, Flatten, Dropout,
-                                     Activation)
+FAMILIES: tuple[type[Layer], ...] = (Conv2D, DepthwiseConv2D, SeparableConv2D, MaxPool2D,
+                                     AvgPool2D, Dense, Flatten, Dropout, Activation)
 
 REGISTRY: dict[str, type[Layer]] = {}
 for _cls in FAMILIES:
@@ -59,7 +60,7 @@ def layer_class(type_name: str) -> type[Layer]:
 # name without spaces, - and _): 1-D/3-D and transposed convolutions, global and
 # adaptive pooling, normalisation, recurrent, embedding, attention, reshaping …
 _UNSUPPORTED = re.compile(
-    r"1d|3d|transpose|deconv|separable|depthwise|global|adaptive|norm|lstm|gru|rnn|recurrent"
+    r"1d|3d|transpose|deconv|global|adaptive|norm|lstm|gru|rnn|recurrent"
     r"|embed|attention|transformer|upsampl|zeropad|padding|reshape|permute|concat|add$"
     r"|multiply|bidirectional|timedistributed|lambda|residual|resblock|bottleneck|conv3"
     r"|locallyconnected|cropping|repeatvector|masking|spatialdropout|gaussian|alphadropout"
@@ -76,6 +77,6 @@ _SQUASHED_ACTIVATIONS = {a.replace("_", ""): a for a in ACTIVATIONS if a not in 
                                                                                   "none")}
 
 
-__all__ = ["Layer", "Conv2D", "MaxPool2D", "AvgPool2D", "Dense", "Flatten", "Dropout",
+__all__ = ["Layer", "Conv2D", "GroupedConv2D", "DepthwiseConv2D", "SeparableConv2D", "MaxPool2D", "AvgPool2D", "Dense", "Flatten", "Dropout",
            "Activation", "Input", "REGISTRY", "FAMILIES", "layer_class", "generic_formula",
            "is_unsupported"]
