@@ -1,4 +1,5 @@
-"""Convolution variants: groups on conv2d, depthwise_conv2d, separable_conv2d.
+"""Convolution variants: groups on conv2d, depthwise_conv2d, separable_conv2d,
+conv2d_transpose.
 
 Counts and shapes are checked against an independent integer recount written
 here, and against the torch.nn modules that compute the same thing.
@@ -40,6 +41,11 @@ def recount(entry, shape):
     bias = 1 if entry.get("bias", True) else 0
     out_hw = (side(height, n, stride, padding, dilation), side(width, m, stride, padding, dilation))
     kind = entry["type"]
+    if kind == "conv2d_transpose":
+        extra = entry.get("output_padding", 0)
+        grow = [(size - 1) * stride - 2 * padding + dilation * (window - 1) + extra + 1
+                for size, window in ((height, n), (width, m))]
+        return entry["filters"] * (m * n * d + bias), (*grow, entry["filters"])
     if kind == "conv2d":
         g, k = entry.get("groups", 1), entry["filters"]
         return k * (m * n * (d // g) + bias), (*out_hw, k)
@@ -83,19 +89,44 @@ def test_groups_must_divide_channels_and_filters(entry, channels, words):
     assert "layer 1" in str(info.value)
 
 
-def test_new_kinds_are_registered_and_transpose_is_not_yet():
+def test_new_kinds_are_registered():
     assert layer_class("DepthwiseConv2D").kind == "depthwise_conv2d"
     assert layer_class("SeparableConv2D").kind == "separable_conv2d"
+    assert layer_class("ConvTranspose2d").kind == "conv2d_transpose"
     assert not is_unsupported("separable_conv2d") and not is_unsupported("depthwiseconv2d")
-    assert is_unsupported("conv2d_transpose")
+    assert not is_unsupported("conv2d_transpose") and is_unsupported("conv1d_transpose")
+
+
+def test_transposed_convolution_grows_the_input_and_works_its_shape():
+    net = network([{"type": "conv2d_transpose", "kernel": 3, "filters": 8, "stride": 2,
+                    "padding": 1, "output_padding": 1}], (7, 7, 4))
+    info = net.layers[1]
+    assert info.params == 8 * (3 * 3 * 4 + 1) and info.output_shape == (14, 14, 8)
+    height = info.layer.shape_working(info.input_shape)[0]
+    assert unicode_written(height.formula) == "(H - 1) × S - 2 × P + D × (n - 1) + O + 1"
+    assert unicode_written(height.substituted) == "(7 - 1) × 2 - 2 × 1 + 1 × (3 - 1) + 1 + 1"
+    assert height.result == 14
+
+
+@pytest.mark.parametrize("entry, field", [
+    ({"output_padding": 2, "stride": 2}, "output_padding"),
+    ({"output_padding": 1}, "output_padding"),
+    ({"padding": 9}, "padding"),
+])
+def test_transposed_convolution_refuses_impossible_sizes(entry, field):
+    with pytest.raises(SymparamsError) as info:
+        network([{"type": "conv2d_transpose", "kernel": 3, "filters": 2, **entry}], (4, 4, 1))
+    assert info.value.field == field and "layer 1" in str(info.value)
 
 
 variant = st.fixed_dictionaries({
-    "type": st.sampled_from(["conv2d", "depthwise_conv2d", "separable_conv2d"]),
+    "type": st.sampled_from(["conv2d", "depthwise_conv2d", "separable_conv2d",
+                             "conv2d_transpose"]),
     "kernel": st.one_of(st.integers(1, 4), st.tuples(st.integers(1, 4), st.integers(1, 4))),
     "stride": st.integers(1, 3), "padding": st.integers(0, 2), "dilation": st.integers(1, 2),
     "bias": st.booleans(), "groups": st.sampled_from([1, 2, 4]),
-    "filters": st.sampled_from([4, 8, 12]), "depth_multiplier": st.integers(1, 3)})
+    "filters": st.sampled_from([4, 8, 12]), "depth_multiplier": st.integers(1, 3),
+    "output_padding": st.integers(0, 1)})
 
 
 def as_entry(raw):
@@ -104,6 +135,8 @@ def as_entry(raw):
              if key in layer_class(raw["type"]).fields or key == "type"}
     if isinstance(entry["kernel"], tuple):
         entry["kernel"] = list(entry["kernel"])
+    if entry.get("output_padding", 0) >= max(entry["stride"], entry["dilation"]):
+        del entry["output_padding"]  # PyTorch's limit, tested on its own
     return entry
 
 
@@ -120,22 +153,28 @@ def test_counts_and_shapes_match_an_integer_recount(raw, channels, size):
 def test_homework_params_and_shapes_questions():
     net = network([{"type": "separable_conv2d", "kernel": 3, "filters": 6},
                    {"type": "depthwise_conv2d", "kernel": 3},
-                   {"type": "conv2d", "kernel": 1, "filters": 4, "groups": 2}], (12, 12, 4))
+                   {"type": "conv2d", "kernel": 1, "filters": 4, "groups": 2},
+                   {"type": "conv2d_transpose", "kernel": 2, "filters": 3, "stride": 2}],
+                  (12, 12, 4))
     params = {q.id: q.answer for q in params_questions(net, 1, random.Random(1))}
     shapes = {q.id: q.answer for q in shapes_questions(net, 1, random.Random(1))}
     assert params == {"params.CONV1": 9 * 4 + 6 * 5, "params.CONV2": 6 * 10,
-                      "params.CONV3": 4 * (3 + 1), "params.total": 66 + 60 + 16}
+                      "params.CONV3": 4 * (3 + 1), "params.CONV4": 3 * (2 * 2 * 4 + 1),
+                      "params.total": 66 + 60 + 16 + 51}
     assert shapes["shapes.CONV2"] == "8 × 8 × 6" and shapes["shapes.CONV3"] == "8 × 8 × 4"
+    assert shapes["shapes.CONV4"] == "16 × 16 × 3"
 
 
 def test_solve_over_the_new_sizes():
     net = network([{"type": "separable_conv2d", "kernel": 3, "filters": 6,
                     "depth_multiplier": 2},
-                   {"type": "conv2d", "kernel": 3, "filters": 8, "groups": 2}], (12, 12, 4))
+                   {"type": "conv2d", "kernel": 3, "filters": 8, "groups": 2},
+                   {"type": "conv2d_transpose", "kernel": 3, "filters": 5}], (12, 12, 4))
     total = int(net.total)
     assert net.solve("CONV1.depth_multiplier", total=total) == [2]
     assert net.solve("CONV1.filters", total=total) == [6]
     assert net.solve("CONV2.groups", total=total) == [2]
+    assert net.solve("CONV3.filters", total=total) == [5]
 
 
 # ------------------------------------------------------------------ PyTorch
@@ -159,6 +198,9 @@ def torch_module(entry, channels):
     if entry["type"] == "conv2d":
         return nn.Conv2d(channels, entry["filters"], groups=entry.get("groups", 1), bias=bias,
                          **common)
+    if entry["type"] == "conv2d_transpose":
+        return nn.ConvTranspose2d(channels, entry["filters"], bias=bias,
+                                  output_padding=entry.get("output_padding", 0), **common)
     if entry["type"] == "depthwise_conv2d":
         return nn.Conv2d(channels, channels * q, groups=channels, bias=bias, **common)
     return nn.Sequential(nn.Conv2d(channels, channels * q, groups=channels, bias=False, **common),

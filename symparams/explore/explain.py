@@ -24,6 +24,7 @@ from sympy import Expr, Integer
 from ..errors import SymparamsError
 from ..layers import (FAMILIES, REGISTRY, Conv2D, GroupedConv2D, Input, Layer, generic_formula,
                       is_unsupported)
+from ..layers.transpose import transpose_rule
 from ..printable import echo
 from ..printing import unicode_shape, unicode_written
 from ..shapes import conv_output_size, same_rule as _same_rule, window_rule as _window_rule
@@ -54,6 +55,13 @@ WHY = {
         "1 × 1 step mixes the d × q depthwise channels into k output channels with "
         "((d × q) + 1) × k parameters, the bias counted once, here. It needs far fewer "
         "parameters than a full m × n convolution with k filters."),
+    "conv2d_transpose": (
+        "A transposed convolution runs a convolution backwards: every value of each of the d "
+        "input channels is spread over an m × n window of each of the k output channels, "
+        "with one weight for each (input channel, output channel, window position), so "
+        "m × n × d × k weights, and each output channel adds one bias (+ 1 per filter). The "
+        "count is the one of a convolution from d to k channels; what differs is the shape: "
+        "with stride S the output grows about S times instead of shrinking."),
     "maxpool2d": (
         "Pooling replaces each m × n window by its largest value. Taking a maximum is a "
         "fixed rule: there is no weight to multiply by and no bias to add, so there is "
@@ -91,6 +99,7 @@ EXAMPLES: dict[str, tuple[tuple[int, ...], dict[str, Any]]] = {
     "conv2d": ((32, 32, 3), {"kernel": 5, "filters": 8}),
     "depthwise_conv2d": ((32, 32, 3), {"kernel": 3, "depth_multiplier": 2}),
     "separable_conv2d": ((32, 32, 3), {"kernel": 3, "filters": 8}),
+    "conv2d_transpose": ((7, 7, 16), {"kernel": 3, "filters": 8, "stride": 2}),
     "maxpool2d": ((28, 28, 8), {"kernel": 2}),
     "avgpool2d": ((28, 28, 8), {"kernel": 2}),
     "dense": ((5, 5, 16), {"units": 120}),
@@ -192,6 +201,14 @@ def _shape_section(cls: type[Layer]) -> list[str]:
                 f"  channels: {channels}",
                 "  P padding (default 0), S stride (default 1), D dilation (default 1);",
                 f"  padding same: {_rule_text(_same_rule(H, S))} × {_rule_text(_same_rule(W, S))}"]
+    if kind == "conv2d_transpose":
+        O = size_symbol("O")
+        return ["Output shape (input H × W × d)",
+                f"  height:   {_rule_text(transpose_rule(H, n, P, S, D, O))}",
+                f"  width:    {_rule_text(transpose_rule(W, m, P, S, D, O))}",
+                "  channels: k (one output channel per filter)",
+                "  P padding (default 0), S stride (default 1), D dilation (default 1),",
+                "  O output_padding (default 0, smaller than S or D), as in PyTorch"]
     if kind in ("maxpool2d", "avgpool2d"):
         return ["Output shape (input H × W × C, window m × n given by the field kernel)",
                 f"  height:   {_rule_text(_window_rule(H, n, P, S, None))}",
@@ -236,6 +253,9 @@ def _example_section(cls: type[Layer]) -> list[str]:
 def _example_shape(info) -> list[str]:
     """For windows: the output-shape rule with the example's numbers put in."""
     layer = info.layer
+    if layer.kind == "conv2d_transpose":  # its own rule, worked by the layer
+        return [f"  {w.label}: {unicode_written(w.substituted)} = {w.result}"
+                for w in layer.shape_working(info.input_shape) if w.is_rule]
     if not hasattr(layer, "kernel") or layer.padding == "same":
         return []
     kernel = layer.kernel

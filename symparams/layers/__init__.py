@@ -13,12 +13,13 @@ from ..printable import echo
 from .base import ACTIVATIONS, Layer, generic_formula
 from .conv import Conv2D, GroupedConv2D
 from .depthwise import DepthwiseConv2D, SeparableConv2D
+from .transpose import Conv2DTranspose
 from .dense import Dense
 from .pool import AvgPool2D, MaxPool2D
 from .simple import Activation, Dropout, Flatten, Input
 
-FAMILIES: tuple[type[Layer], ...] = (Conv2D, DepthwiseConv2D, SeparableConv2D, MaxPool2D,
-                                     AvgPool2D, Dense, Flatten, Dropout, Activation)
+FAMILIES: tuple[type[Layer], ...] = (Conv2D, DepthwiseConv2D, SeparableConv2D, Conv2DTranspose,
+                                     MaxPool2D, AvgPool2D, Dense, Flatten, Dropout, Activation)
 
 REGISTRY: dict[str, type[Layer]] = {}
 for _cls in FAMILIES:
@@ -57,10 +58,10 @@ def layer_class(type_name: str) -> type[Layer]:
 
 
 # Layer kinds of other libraries that symparams cannot count yet (matched on the
-# name without spaces, - and _): 1-D/3-D and transposed convolutions, global and
+# name without spaces, - and _): 1-D/3-D convolutions (transposed too), global and
 # adaptive pooling, normalisation, recurrent, embedding, attention, reshaping …
 _UNSUPPORTED = re.compile(
-    r"1d|3d|transpose|deconv|global|adaptive|norm|lstm|gru|rnn|recurrent"
+    r"1d|3d|deconv|global|adaptive|norm|lstm|gru|rnn|recurrent"
     r"|embed|attention|transformer|upsampl|zeropad|padding|reshape|permute|concat|add$"
     r"|multiply|bidirectional|timedistributed|lambda|residual|resblock|bottleneck|conv3"
     r"|locallyconnected|cropping|repeatvector|masking|spatialdropout|gaussian|alphadropout"
@@ -77,6 +78,7 @@ _SQUASHED_ACTIVATIONS = {a.replace("_", ""): a for a in ACTIVATIONS if a not in 
                                                                                   "none")}
 
 
-__all__ = ["Layer", "Conv2D", "GroupedConv2D", "DepthwiseConv2D", "SeparableConv2D", "MaxPool2D", "AvgPool2D", "Dense", "Flatten", "Dropout",
+__all__ = ["Layer", "Conv2D", "GroupedConv2D", "DepthwiseConv2D", "SeparableConv2D", "Conv2DTranspose",
+           "MaxPool2D", "AvgPool2D", "Dense", "Flatten", "Dropout",
            "Activation", "Input", "REGISTRY", "FAMILIES", "layer_class", "generic_formula",
            "is_unsupported"]
