@@ -18,8 +18,10 @@ from .dense import Dense
 from .pool import AvgPool2D, MaxPool2D
 from .simple import Activation, Dropout, Flatten, Input
 
-FAMILIES: tuple[type[Layer], ...] = (Conv2D, DepthwiseConv2D, SeparableConv2D, Conv2DTranspose,
-                                     MaxPool2D, AvgPool2D, Dense, Flatten, Dropout, Activation)
+# The source document's kinds first: error messages list as many as fit.
+FAMILIES: tuple[type[Layer], ...] = (Conv2D, MaxPool2D, AvgPool2D, Dense, Flatten, Dropout,
+                                     Activation, DepthwiseConv2D, SeparableConv2D,
+                                     Conv2DTranspose)
 
 REGISTRY: dict[str, type[Layer]] = {}
 for _cls in FAMILIES:
@@ -39,7 +41,7 @@ def layer_class(type_name: str) -> type[Layer]:
     if key == "input":
         raise SymparamsError("the input is given by the top-level 'input:' field, "
                              "not as a layer", field="type")
-    kinds = ", ".join(cls.kind for cls in FAMILIES)
+    kinds = kinds_text()
     squashed = re.sub(r"[\s_-]+", "", key)
     if squashed in _SQUASHED_ACTIVATIONS:
         function = _SQUASHED_ACTIVATIONS[squashed]
@@ -55,6 +57,21 @@ def layer_class(type_name: str) -> type[Layer]:
     hint = f"; did you mean '{REGISTRY[close[0]].kind}'?" if close else ""
     raise SymparamsError(f"unknown layer type {echo(type_name)} (known: {kinds}){hint}",
                          field="type")
+
+
+def kinds_text(limit: int = 100) -> str:
+    """The supported kinds for an error line: all of them, or as many as fit in
+    ``limit`` characters and a pointer to the full list (the line stays short)."""
+    names = [cls.kind for cls in FAMILIES]
+    if len(", ".join(names)) <= limit:
+        return ", ".join(names)
+    more = ", … (symparams explain lists all)"
+    shown: list[str] = []
+    for name in names:
+        if len(", ".join([*shown, name]) + more) > limit:
+            break
+        shown.append(name)
+    return ", ".join(shown) + more
 
 
 # Layer kinds of other libraries that symparams cannot count yet (matched on the
