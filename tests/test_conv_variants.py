@@ -219,3 +219,15 @@ def test_counts_and_shapes_match_torch(raw, channels, size):
     with torch.no_grad():
         out = module(torch.zeros(1, channels, size, size + 1))
     assert net.layers[1].output_shape == (out.shape[2], out.shape[3], out.shape[1])
+
+
+def test_find_error_and_backwards_sheets_take_the_new_kinds():
+    from symparams.homework.questions import backwards_questions, find_error_questions
+    net = network([{"type": "conv2d", "kernel": 3, "filters": 6},
+                   {"type": "depthwise_conv2d", "kernel": 3},
+                   {"type": "conv2d_transpose", "kernel": 3, "filters": 4},
+                   {"type": "dense", "units": 10}], (12, 12, 4))
+    assert find_error_questions(net, 1, random.Random(3))
+    asked = {q.id for seed in range(30) for q in backwards_questions(net, 1, random.Random(seed))}
+    # a depthwise convolution has no filters or units to ask about; the others are asked
+    assert "backwards.CONV3.filters" in asked and not any("CONV2" in key for key in asked)

@@ -206,14 +206,21 @@ class Context:
 
 
 def _size_field(info: LayerInfo) -> str:
-    return "filters" if isinstance(info.layer, Conv2D) else "units"
+    return "filters" if "filters" in info.layer.fields else "units"
+
+
+def _size_letter(info: LayerInfo) -> str | None:
+    """The letter of the layer's filters or units (k, c); None for a layer that has
+    neither (a depthwise convolution), which these sheets leave alone."""
+    return next((letter for letter, field in info.layer.given_letters.items()
+                 if field in ("filters", "units")), None)
 
 
 def _varied(net: Network, sizes: dict) -> list[LayerInfo]:
     """The layers whose filters or units the classmate changes: those that vary in
     the template, so that sizes the template fixes (a 10-unit output) stay fixed.
     Without such sizes (or without the template), every counted layer but the last."""
-    counted = _counted(net)
+    counted = [info for info in _counted(net) if _size_letter(info)]
     varied = [info for info in counted if (info.index, _size_field(info)) in sizes]
     return varied or counted[:-1] or counted
 
@@ -228,7 +235,7 @@ def classmate_network(net: Network, rng: random.Random, attempts: int = 20,
     for _ in range(attempts):
         values = {}
         for info in _varied(net, sizes or {}):
-            letter = "k" if isinstance(info.layer, Conv2D) else "c"
+            letter = _size_letter(info)
             current = int(info.values[info.letters[letter]])
             values[info.letters[letter].name] = max(1, current + rng.choice(offsets))
         other = net.subs(values)
@@ -295,9 +302,12 @@ def _candidates(net: Network) -> list[tuple[LayerInfo, Unknown, bool]]:
             if info.layer.m == info.layer.n:
                 found.append((info, Unknown(f"{info.name}.kernel", info.letters["m"],
                                             "kernel size (the filter is square)"), False))
-        else:
+        elif isinstance(info.layer, Dense):
             c = info.letters["c"]
             found.append((info, Unknown(f"{info.name}.units", c, "number of neurons"), False))
+        elif _size_letter(info) == "k":  # another convolution (transposed, separable)
+            k = info.letters["k"]
+            found.append((info, Unknown(f"{info.name}.filters", k, "number of filters"), False))
     return found
 
 
