@@ -19,10 +19,11 @@ from .errors import SymparamsError
 from .layers import Input, Layer, generic_formula, layer_class
 from .layers.base import check_size, is_letter_name
 from .numbers import as_count
-from .printing import (ascii_plain, ascii_written, natural_key, unicode_plain,
+from .printing import (ascii_plain, natural_key, unicode_plain,
                        unicode_shape, unicode_written)
 from .shapes import Shape
 from .spec import Spec, check_magnitude, load_spec, size_symbol, size_value
+from . import records
 from .layerinfo import LayerInfo, NoSuchLayer, layer_names
 
 if TYPE_CHECKING:
@@ -402,31 +403,13 @@ class Network:
         return None
 
     def to_dict(self) -> dict[str, Any]:
-        """The data of ``symparams count --json``."""
-        def number(value: Expr):
-            return int(value) if value.is_Integer else ascii_plain(value)
-
-        return {
-            "name": self.name,
-            "input_shape": [number(v) for v in self.input_shape],
-            "layers": [{
-                "index": info.index, "name": info.name, "kind": info.kind,
-                "output_shape": [number(v) for v in info.output_shape],
-                "formula": ascii_written(info.written) if info.written is not None else "0",
-                "substituted": (ascii_written(info.substituted) if info.substituted is not None
-                                else "0"),
-                "params": number(info.params),
-                "shape_formula": [ascii_written(w.formula) for w in info.shape_working],
-                "shape_substituted": [ascii_written(w.substituted) for w in info.shape_working],
-            } for info in self.layers],
-            "total": number(self.total),
-            "total_symbolic": self.total_symbolic_text(ascii_written),
-        }
+        """The data of ``symparams count --json`` (see :mod:`symparams.records`)."""
+        return records.network_dict(self)
 
     def total_symbolic_text(self, printer=unicode_written) -> str:
         """The symbolic total printed in the document's order (``"0"`` with no layer
         that has parameters)."""
-        return printer(self.total_written) if self.total_written.args else "0"
+        return records.total_symbolic_text(self, printer)
 
     def to_records(self) -> list[dict[str, Any]]:
         """One dict per layer, the layers of :meth:`to_dict` (``pandas.DataFrame(net.to_records())``).
@@ -449,21 +432,7 @@ class Network:
         >>> print(load("lenet").to_csv().splitlines()[-1])
         ,total,,,,,62958
         """
-        import csv
-        import io
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        columns = ["index", "name", "kind", "output_shape", "formula", "substituted", "params"]
-        writer.writerow(columns)
-        data = self.to_dict()
-        for record in data["layers"]:
-            record["output_shape"] = " x ".join(map(str, record["output_shape"]))
-            writer.writerow([record[c] for c in columns])
-        writer.writerow(["", "total", "", "", "", "", data["total"]])
-        if path is None:
-            return out.getvalue()
-        from .render.common import atomic_write
-        return atomic_write(path, out.getvalue())
+        return records.network_csv(self, path)
 
     def sweep(self, vary: Mapping[str, Any] | None = None, **sizes: Any):
         """Exact counts over a grid: one row (dict) per point, see :mod:`symparams.explore.sweep`.
