@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from sympy import Expr, Integer
 
-__all__ = ["Count", "as_count"]
+__all__ = ["Count", "as_count", "plain"]
 
 
 class Count(Integer):
@@ -36,6 +36,31 @@ class Count(Integer):
     def __bool__(self) -> bool:
         # Integer leaves truth to the S.Zero singleton; a Count(0) must be false too.
         return self.p != 0
+
+    def plain(self) -> Integer:
+        """The same number as SymPy's own Integer (``S.Zero`` and ``S.One`` for 0 and 1)."""
+        return Integer(self.p)
+
+
+# Arithmetic goes through SymPy's own Integer: SymPy drops a zero term or a unit
+# factor only when it is the S.Zero / S.One singleton, so a Count(0) added to a
+# symbol would otherwise stay in the sum as a visible '+ 0'.
+def _through_plain(name: str):
+    def method(self, *args):
+        return getattr(Integer(self.p), name)(*args)
+    method.__name__ = name
+    return method
+
+
+for _name in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__",
+              "__truediv__", "__rtruediv__", "__floordiv__", "__rfloordiv__", "__mod__",
+              "__rmod__", "__pow__", "__rpow__", "__neg__", "__abs__"):
+    setattr(Count, _name, _through_plain(_name))
+
+
+def plain(value: Expr) -> Expr:
+    """``value`` for SymPy arithmetic: a Count as SymPy's own Integer, anything else as is."""
+    return value.plain() if isinstance(value, Count) else value
 
 
 def as_count(value: Expr) -> Expr:
