@@ -127,7 +127,7 @@ EXAMPLES: dict[str, tuple[tuple[int, ...], dict[str, Any]]] = {
     "separable_conv2d": ((32, 32, 3), {"kernel": 3, "filters": 8}),
     "conv2d_transpose": ((7, 7, 16), {"kernel": 3, "filters": 8, "stride": 2}),
     "batchnorm": ((28, 28, 8), {}),
-    "layernorm": ((10, 64), {}),
+    "layernorm": ((64,), {}),
     "groupnorm": ((28, 28, 8), {"groups": 4}),
     "instancenorm": ((28, 28, 8), {"affine": True}),
     "maxpool2d": ((28, 28, 8), {"kernel": 2}),
