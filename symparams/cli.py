@@ -8,6 +8,7 @@ from typing import Sequence
 
 from . import __version__
 from .errors import SymparamsError
+from .printing import thousands
 from .network import Network, load
 from .spec import preset_names
 
@@ -207,7 +208,8 @@ def cmd_presets(args) -> int:
     for name in preset_names():
         net = load(name)
         total = net.total
-        print(f"{name}\t{len(net) - 1} layers\t{total} parameters\t{net.title or ''}")
+        print(f"{name}\t{len(net) - 1} layers\t{thousands(total)} parameters\t"
+              f"{net.title or ''}")
     return 0
 
 

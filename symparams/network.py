@@ -17,7 +17,7 @@ from sympy import Add, Expr, Integer, Symbol, evaluate
 from .errors import SymparamsError
 from .layers import Input, Layer, generic_formula, layer_class
 from .layers.base import check_size
-from .printing import Inserted, ascii_plain, ascii_written, unicode_plain, unicode_shape
+from .printing import Count, Inserted, ascii_plain, ascii_written, unicode_plain, unicode_shape
 from .shapes import Shape
 from .spec import Spec, load_spec, size_symbol, size_value
 from .steps import Step
@@ -78,7 +78,8 @@ class LayerInfo:
                     notes=tuple(layer.notes(self.input_shape)) if self.index else (),
                     formula=self.written, substituted=self.substituted, result=self.params,
                     input_shape=self.input_shape, output_shape=self.output_shape,
-                    letters={s: layer.letters[l] for l, s in self.letters.items()})
+                    letters={s: layer.letters[l] for l, s in self.letters.items()},
+                    is_count=True)
 
     def __repr__(self) -> str:
         return f"<LayerInfo {self.index} {self.name} ({self.kind}): {ascii_plain(self.params)}>"
@@ -445,10 +446,12 @@ class Network:
         counted = [info for info in self.layers if info.written is not None]
         with evaluate(False):
             formula = Add(*(info.written for info in counted))
-            substituted = Add(*(info.params if info.params.is_Atom else Inserted(info.params)
-                                for info in counted))
+            # The layers' counts, grouped in thousands where a person reads them.
+            substituted = Add(*(Count(info.params) if info.params.is_Integer
+                                else info.params if info.params.is_Atom
+                                else Inserted(info.params) for info in counted))
         return Step(title="Total", name="TOTAL", kind="total", formula=formula,
-                    substituted=substituted, result=self.total,
+                    substituted=substituted, result=self.total, is_count=True,
                     reason="The network's count is the sum of the counts of its layers.")
 
     def share_of_total(self) -> Expr | None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from sympy import Add, Basic, Function, Mul, UnevaluatedExpr
+from sympy import Add, Basic, Function, Mul, UnevaluatedExpr, evaluate
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.str import StrPrinter
 
@@ -44,6 +44,43 @@ class Ratio(Function):
         return numerator / denominator
 
 
+# ---------------------------------------------------------------- counts for people
+
+# Thousands separators of each format.  LaTeX needs the comma braced inside math, or it
+# is set as punctuation with a space after it (62, 958).
+SEPARATORS = {"text": ",", "latex": "{,}", "mathml": ",", "ascii": ""}
+
+
+def thousands(value, sep: str = ",") -> str:
+    """A count as a person reads it: 62958 → ``62,958`` (``sep`` between groups of three).
+
+    The one place where counts get their separators: the terminal, the reports, sweeps,
+    diffs, solve and homework sheets all call it.  Anything that is not a whole number
+    (an expression) is returned as ``str``.  JSON and CSV keep plain integers.
+
+    >>> thousands(62958), thousands(-1234567), thousands(850), thousands(62958, "{,}")
+    ('62,958', '-1,234,567', '850', '62{,}958')
+    """
+    if getattr(value, "is_Integer", False) or (isinstance(value, int)
+                                               and not isinstance(value, bool)):
+        return f"{int(value):,}".replace(",", sep)
+    return str(value)
+
+
+class Count(UnevaluatedExpr):
+    """A count shown to a person: grouped in thousands in text, LaTeX and MathML, plain in
+    ASCII (which must parse back).  ``doit()`` unwraps it."""
+
+
+def count_terms(expr: Basic) -> Basic:
+    """A count with its whole-number terms marked as counts, so that ``476·k₁ + 59150``
+    prints as ``476·k₁ + 59,150`` beside a total of 62,958; for display only."""
+    if isinstance(expr, Add):
+        with evaluate(False):
+            return Add(*(Count(a) if a.is_Integer else a for a in expr.args))
+    return Count(expr) if expr.is_Integer else expr
+
+
 _SUBSCRIPT_DIGITS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 _INDEXED = re.compile(r"^([A-Za-z]+)_(\d+)$")
 
@@ -60,6 +97,8 @@ def split_sign(term: Basic) -> tuple[bool, Basic]:
     """(True, 3·x) for a written term −3·x, so a sum prints "a − 3·x", not "a + −3·x"."""
     if term.is_Number and term.is_negative:
         return True, -term
+    if isinstance(term, Count) and term.args[0].is_negative:
+        return True, Count(-term.args[0])
     if isinstance(term, Mul) and term.args and term.args[0].is_Number \
             and term.args[0].is_negative:
         return True, Mul(-term.args[0], *term.args[1:], evaluate=False)
@@ -73,6 +112,13 @@ class PlainLatexPrinter(LatexPrinter):
 
     def __init__(self, settings=None):
         super().__init__({"mul_symbol": "times", **(settings or {})})
+
+    group_counts = True   # False: plain digits, for latex(step) that parsers read back
+
+    def _print_Count(self, expr):
+        if not self.group_counts:
+            return self._print(expr.args[0])
+        return thousands(expr.args[0], SEPARATORS["latex"])
 
 
 class AsciiPrinter(StrPrinter):
@@ -93,12 +139,22 @@ class AsciiPrinter(StrPrinter):
     def _print_Pow(self, expr, rational=False):
         return super()._print_Pow(expr, rational).replace("**", "^")
 
+    def _print_Count(self, expr):
+        return self._print(expr.args[0])
+
 
 class UnicodePrinter(AsciiPrinter):
     """For terminals: subscripted letters, ⌊floor⌋, ⌈ceil⌉ and · for products."""
 
     def _print_Symbol(self, expr):
         return unicode_name(expr.name)
+
+    group_counts = True   # False: plain digits, as str(step) shows SymPy's values
+
+    def _print_Count(self, expr):
+        if not self.group_counts:
+            return self._print(expr.args[0])
+        return thousands(expr.args[0], SEPARATORS["text"])
 
     def _print_floor(self, expr):
         return "⌊%s⌋" % self._print(expr.args[0])
@@ -126,7 +182,9 @@ class _WrittenMixin:
     close_tall: str = ")"
 
     def _plain(self):
-        return self.plain_class()
+        printer = self.plain_class()
+        printer.group_counts = getattr(self, "group_counts", True)
+        return printer
 
     def _paren(self, text: str) -> str:
         return f"{self.open_paren}{text}{self.close_paren}"
@@ -199,11 +257,17 @@ class WrittenUnicodePrinter(_WrittenMixin, UnicodePrinter):
 
 # ------------------------------------------------------------------ entry points
 
-def latex_plain(expr: Basic) -> str:
-    return PlainLatexPrinter().doprint(expr)
+def _printer(cls, grouped: bool):
+    printer = cls()
+    printer.group_counts = grouped
+    return printer
 
 
-def latex_written(expr: Basic) -> str:
+def latex_plain(expr: Basic, grouped: bool = True) -> str:
+    return _printer(PlainLatexPrinter, grouped).doprint(expr)
+
+
+def latex_written(expr: Basic, grouped: bool = True) -> str:
     """LaTeX in the textbook's order.
 
     >>> from sympy import symbols, Integer, Mul, Add, evaluate
@@ -213,7 +277,7 @@ def latex_written(expr: Basic) -> str:
     >>> latex_written(e)
     '((m \\\\times n \\\\times d) + 1) \\\\times k'
     """
-    return WrittenLatexPrinter().doprint(expr)
+    return _printer(WrittenLatexPrinter, grouped).doprint(expr)
 
 
 def ascii_plain(expr: Basic) -> str:
@@ -225,13 +289,13 @@ def ascii_written(expr: Basic) -> str:
     return WrittenAsciiPrinter().doprint(expr)
 
 
-def unicode_plain(expr: Basic) -> str:
-    return UnicodePrinter().doprint(expr)
+def unicode_plain(expr: Basic, grouped: bool = True) -> str:
+    return _printer(UnicodePrinter, grouped).doprint(expr)
 
 
-def unicode_written(expr: Basic) -> str:
+def unicode_written(expr: Basic, grouped: bool = True) -> str:
     """Terminal text in the textbook's order: ``((m₁ × n₁ × d₁) + 1) × k₁``."""
-    return WrittenUnicodePrinter().doprint(expr)
+    return _printer(WrittenUnicodePrinter, grouped).doprint(expr)
 
 
 # ------------------------------------------------------------------ MathML
@@ -244,6 +308,8 @@ _MATHML_NS = "http://www.w3.org/1998/Math/MathML"
 class PlainMathMLPrinter(MathMLPresentationPrinter):
     """SymPy's presentation MathML with × between numbers."""
 
+    group_counts = True
+
     def __init__(self, settings=None):
         super().__init__({"mul_symbol": "times", **(settings or {})})
         self._plain_depth = 0
@@ -251,6 +317,14 @@ class PlainMathMLPrinter(MathMLPresentationPrinter):
     def _mo(self, text: str):
         node = self.dom.createElement("mo")
         node.appendChild(self.dom.createTextNode(text))
+        return node
+
+    def _print_Count(self, expr):
+        value = expr.args[0]
+        if not value.is_Integer or not self.group_counts:
+            return self._print(value)
+        node = self.dom.createElement("mn")
+        node.appendChild(self.dom.createTextNode(thousands(value, SEPARATORS["mathml"])))
         return node
 
     def math_element(self, nodes, display: str = "inline"):

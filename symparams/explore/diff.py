@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from sympy import Expr, Integer
 
-from ..printing import ascii_plain, unicode_plain, unicode_shape
+from ..printing import ascii_plain, thousands, unicode_plain, unicode_shape
 
 if TYPE_CHECKING:  # imports stay one way: network.py imports this module lazily
     from ..network import LayerInfo, Network
@@ -92,13 +92,13 @@ def _number(value: Expr):
 def _count(value: Expr | None) -> str:
     if value is None:
         return "—"
-    return f"{int(value):,}" if value.is_Integer else unicode_plain(value)
+    return thousands(value) if value.is_Integer else unicode_plain(value)
 
 
 def _signed(value: Expr) -> str:
     """``+3,216``, ``-850``, ``0``; a symbolic change as its expression."""
     if value.is_Integer:
-        return "0" if value == 0 else f"{int(value):+,}"
+        return "0" if value == 0 else ("+" if value > 0 else "") + thousands(value)
     return unicode_plain(value)
 
 

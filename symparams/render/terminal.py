@@ -1,9 +1,10 @@
 """The terminal view of ``symparams count``: a rich table and the totals."""
 from __future__ import annotations
 
-import shutil
+import os
 
-from rich.console import Console
+from rich.console import Console, ConsoleOptions
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -12,17 +13,22 @@ from ..printing import unicode_plain, unicode_shape
 from .common import percent, thousands
 
 
-def count_table(net: Network) -> Table:
-    """Layer, kind, output shape, formula, substituted form, params and share."""
+def _count_cell(value) -> Text:
+    return Text(thousands(value) if value.is_Integer else unicode_plain(value))
+
+
+def wide_table(net: Network) -> Table:
+    """One line per layer: #, layer, kind, output shape, formula, substituted, params, share."""
     table = Table(title=Text(f"{net.name}: input {unicode_shape(net.input_shape)}"),
                   title_justify="left", show_lines=False)
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("layer", no_wrap=True)
     table.add_column("kind", no_wrap=True)
     table.add_column("output shape", no_wrap=True)
-    table.add_column("formula")
-    table.add_column("substituted")
-    table.add_column("params", justify="right")
+    # Wrapped, never cut short with "…", when the console is narrower than the table.
+    table.add_column("formula", overflow="fold")
+    table.add_column("substituted", overflow="fold")
+    table.add_column("params", justify="right", overflow="fold")
     table.add_column("share", justify="right", no_wrap=True)
     for info in net.layers:
         step = info.step
@@ -30,11 +36,59 @@ def count_table(net: Network) -> Table:
         table.add_row(str(info.index), Text(info.name), info.kind, step.shape_text(),
                       Text(faces.formula if step.has_formula else "0"),
                       Text(faces.substituted if step.has_formula else "0"),
-                      Text(faces.result), percent(net.share(info)))
+                      _count_cell(info.params), percent(net.share(info)))
     table.add_section()
-    table.add_row("", "total", "", "", "", "", Text(unicode_plain(net.total)),
+    table.add_row("", "total", "", "", "", "", _count_cell(net.total),
                   percent(net.share_of_total()))
     return table
+
+
+def narrow_table(net: Network) -> Table:
+    """For a narrow console: each layer's formula and substituted form fold under its
+    name and kind, so the row keeps its shape, count and share on its first line."""
+    table = Table(title=Text(f"{net.name}: input {unicode_shape(net.input_shape)}"),
+                  title_justify="left", show_lines=False)
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("layer (kind)\nformula\n= substituted", overflow="fold")
+    table.add_column("output shape", overflow="fold")
+    table.add_column("params", justify="right", overflow="fold")
+    table.add_column("share", justify="right", no_wrap=True)
+    for info in net.layers:
+        step = info.step
+        cell = Text.assemble((info.name, "bold"), f" ({info.kind})")
+        if step.has_formula:
+            faces = step.text
+            cell.append(f"\n{faces.formula}\n= {faces.substituted}")
+        exact = info.params.is_Integer
+        if not exact:   # an expression: under the working, where it has the line's width
+            cell.append(f"\n= {unicode_plain(info.params)}")
+        table.add_row(str(info.index), cell, Text(step.shape_text()),
+                      _count_cell(info.params) if exact else Text("↓"),
+                      percent(net.share(info)))
+    table.add_section()
+    table.add_row("", "total", "", _count_cell(net.total) if net.is_exact else Text("below"),
+                  percent(net.share_of_total()))
+    return table
+
+
+class CountTable:
+    """The table of ``symparams count``, laid out for the console it is printed on: one
+    line per layer when that fits, else :func:`narrow_table` (80 columns and less)."""
+
+    def __init__(self, net: Network):
+        self.net = net
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions):
+        wide = wide_table(self.net)
+        # Measured as if the console were unbounded: the natural width of one line a row.
+        natural = Measurement.get(console, options.update_width(100_000), wide).maximum
+        fits = natural <= options.max_width
+        yield wide if fits else narrow_table(self.net)
+
+
+def count_table(net: Network) -> CountTable:
+    """Layer, kind, output shape, formula, substituted form, params and share."""
+    return CountTable(net)
 
 
 def print_count(net: Network, console: Console | None = None) -> None:
@@ -51,11 +105,12 @@ def print_count(net: Network, console: Console | None = None) -> None:
 
 
 def make_console() -> Console:
-    """A console that does not squeeze formulas when output goes to a file or pipe."""
+    """The terminal's width; 200 columns when output goes to a file or pipe, unless
+    ``COLUMNS`` says otherwise (``COLUMNS=80 symparams count vgg16 | less``)."""
     console = Console(highlight=False)
     if not console.is_terminal:
-        console = Console(highlight=False, width=max(shutil.get_terminal_size((200, 24)).columns,
-                                                     200))
+        width = int(os.environ["COLUMNS"]) if os.environ.get("COLUMNS", "").isdigit() else 200
+        console = Console(highlight=False, width=max(width, 20))
     return console
 
 
@@ -64,7 +119,7 @@ def print_sweep(rows, console: Console | None = None, limit: int = 60) -> None:
     from ..printing import unicode_name
     console = console or make_console()
     table = Table(title=Text(f"{rows.network}: learnable parameters over "
-                             f"{len(rows):,} point{'s' if len(rows) != 1 else ''}"),
+                             f"{thousands(len(rows))} point{'s' if len(rows) != 1 else ''}"),
                   title_justify="left")
     for column in rows.columns:
         table.add_column(unicode_name(column), justify="right", no_wrap=True)
@@ -78,5 +133,5 @@ def print_sweep(rows, console: Console | None = None, limit: int = 60) -> None:
                             for c in rows.columns))
     console.print(table)
     if len(rows) > limit:
-        console.print(Text(f"{len(rows) - 2 * (limit // 2):,} rows left out; "
+        console.print(Text(f"{thousands(len(rows) - 2 * (limit // 2))} rows left out; "
                            f"--csv FILE writes them all"))
