@@ -114,24 +114,49 @@ def make_console() -> Console:
     return console
 
 
-def print_sweep(rows, console: Console | None = None, limit: int = 60) -> None:
-    """A sweep's rows as a table (the first and last rows when there are many)."""
+def _natural_width(console: Console, table: Table) -> int:
+    """The width a table takes when nothing has to wrap or be cut short."""
+    return Measurement.get(console, console.options.update_width(100_000), table).maximum
+
+
+def _sweep_table(rows, columns: list[str], shown: list) -> Table:
     from ..printing import unicode_name
-    console = console or make_console()
     table = Table(title=Text(f"{rows.network}: learnable parameters over "
                              f"{thousands(len(rows))} point{'s' if len(rows) != 1 else ''}"),
                   title_justify="left")
-    for column in rows.columns:
+    for column in columns:
         table.add_column(unicode_name(column), justify="right", no_wrap=True)
-    shown = list(rows) if len(rows) <= limit else [*rows[:limit // 2], None,
-                                                   *rows[-(limit // 2):]]
     for row in shown:
         if row is None:
-            table.add_row(*["…"] * len(rows.columns))
+            table.add_row(*["…"] * len(columns))
         else:
             table.add_row(*(thousands(row[c]) if c not in rows.varied else str(row[c])
-                            for c in rows.columns))
+                            for c in columns))
+    return table
+
+
+def print_sweep(rows, console: Console | None = None, limit: int = 60) -> None:
+    """A sweep's rows as a table (the first and last rows when there are many).
+
+    When the layers' columns do not fit the console, the smallest layers are left out
+    (and said so) rather than every count cut short to ``2,359,8…``.
+    """
+    console = console or make_console()
+    shown = list(rows) if len(rows) <= limit else [*rows[:limit // 2], None,
+                                                   *rows[-(limit // 2):]]
+    # Layers by their largest count, the smallest first: those are left out first.
+    droppable = sorted(rows.layers, key=lambda name: max(rows.column(name)))
+    kept = list(rows.layers)
+    table = _sweep_table(rows, rows.columns, shown)
+    while droppable and _natural_width(console, table) > console.width:
+        kept.remove(droppable.pop(0))
+        table = _sweep_table(rows, [*rows.varied, *kept, "total"], shown)
     console.print(table)
     if len(rows) > limit:
         console.print(Text(f"{thousands(len(rows) - 2 * (limit // 2))} rows left out; "
                            f"--csv FILE writes them all"))
+    left_out = [name for name in rows.layers if name not in kept]
+    if left_out:
+        names = ", ".join(left_out[:5]) + (" …" if len(left_out) > 5 else "")
+        console.print(Text(f"left out to fit {console.width} columns: {names} (the "
+                           f"smallest); --csv FILE writes every layer"))
