@@ -17,6 +17,7 @@ import re
 
 from sympy import Add, Basic, Function, Mul, UnevaluatedExpr, evaluate
 from sympy.printing.latex import LatexPrinter
+from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.str import StrPrinter
 
 
@@ -70,6 +71,19 @@ def thousands(value, sep: str = ",") -> str:
 class Count(UnevaluatedExpr):
     """A count shown to a person: grouped in thousands in text, LaTeX and MathML, plain in
     ASCII (which must parse back).  ``doit()`` unwraps it."""
+
+    # A number: printed bare, never bracketed as "(13,842)" in a sum, which SymPy
+    # would do for an unevaluated negative one; the sum's printer takes the sign out.
+    precedence = PRECEDENCE["Atom"]
+
+    def could_extract_minus_sign(self) -> bool:
+        return self.args[0].could_extract_minus_sign()
+
+    def __neg__(self):
+        return Count(-self.args[0])
+
+    def __int__(self) -> int:
+        return int(self.args[0])
 
 
 def count_terms(expr: Basic) -> Basic:

@@ -209,3 +209,10 @@ def test_pdf_math_sets_a_grouped_count_as_one_number():
     from symparams.render.mathsvg import typeset
     grouped, plain = typeset(r"= 4{,}097{,}000").width, typeset(r"= 4097000").width
     assert 0 < grouped - plain < 2 * 0.3
+
+
+def test_solve_equation_with_a_negative_constant():
+    result = run_cli("solve", "lenet", "--for", "INPUT.height", "--total", "62958")
+    assert result.returncode == 0, result.stderr
+    first = result.stdout.splitlines()[0]
+    assert "9600·⌊⌊H/2⌋/2⌋ - 13,842 = 62,958" in first and "(13,842)" not in first
