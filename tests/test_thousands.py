@@ -216,3 +216,21 @@ def test_solve_equation_with_a_negative_constant():
     assert result.returncode == 0, result.stderr
     first = result.stdout.splitlines()[0]
     assert "9600·⌊⌊H/2⌋/2⌋ - 13,842 = 62,958" in first and "(13,842)" not in first
+
+
+@pytest.mark.parametrize("b", ["lenet", "vgg16"])
+def test_diff_counts_are_whole_at_80_columns(b):
+    """Grouped counts are wider: the diff table still fits 80 columns (names and shapes
+    wrap), and no count is cut short or cropped at the edge."""
+    result = run_cli("diff", "lenet", b, "--set-b", "CONV2.filters=32" if b == "lenet"
+                     else "FC6.units=2048", env={"COLUMNS": "80"})
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "…" not in result.stdout and max(len(line) for line in lines) <= 80
+    table = [line for line in lines if line[:1] in "┏┃┡│├└"]
+    assert table and all(line.rstrip()[-1] in "┓┃┩│┤┘" for line in table)  # not cropped
+    if b == "lenet":
+        assert "+48,000" in result.stdout and "114,174" in result.stdout
+    else:
+        assert "78,586,664" in result.stdout and "+78,523,706" in result.stdout
+        assert "+4,097,000" in result.stdout

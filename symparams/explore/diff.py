@@ -180,11 +180,15 @@ class NetworkDiff:
         from rich.text import Text
         table = Table(title=Text(f"{self.a.name} (A) → {self.b.name} (B)"), title_justify="left")
         for i, header in enumerate(self.HEADERS):
+            # In a narrow terminal names and shapes wrap (shapes at their "×"); the
+            # counts are never cut short.
             table.add_column(header, justify="right" if i >= 4 else "left",
-                             no_wrap=i < 4)
+                             no_wrap=i >= 4, overflow="fold")
         styles = {"same": "", "changed": "bold", "added": "green", "removed": "red"}
         for r, cells in zip(self.rows, self.table_rows()):
-            table.add_row(*(Text(c) for c in cells), style=styles[r.status])
+            *cells, change = cells   # "(added)" on a line under the change: a narrow column
+            table.add_row(*(Text(c) for c in cells), Text(change.replace(" (", "\n(")),
+                          style=styles[r.status])
         table.add_section()
         table.add_row("total", "", "", "", Text(_count(self.total_a)),
                       Text(_count(self.total_b)), Text(_signed(self.total_change)),
