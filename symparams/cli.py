@@ -8,7 +8,7 @@ from typing import Sequence
 
 from . import __version__
 from .errors import SymparamsError
-from .printing import thousands
+from .thousands import thousands
 from .network import Network, load
 from .spec import preset_names
 

@@ -17,10 +17,11 @@ from sympy import Add, Expr, Integer, Symbol, evaluate
 from .errors import SymparamsError
 from .layers import Input, Layer, generic_formula, layer_class
 from .layers.base import check_size
-from .printing import Count, Inserted, ascii_plain, ascii_written, unicode_plain, unicode_shape
+from .printing import Inserted, ascii_plain, ascii_written, unicode_plain, unicode_shape
 from .shapes import Shape
 from .spec import Spec, load_spec, size_symbol, size_value
 from .steps import Step
+from .thousands import Count
 
 
 class LayerInfo:

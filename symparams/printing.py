@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import re
 
-from sympy import Add, Basic, Function, Mul, UnevaluatedExpr, evaluate
+from sympy import Add, Basic, Function, Mul, UnevaluatedExpr
 from sympy.printing.latex import LatexPrinter
-from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.str import StrPrinter
+
+# Counts for people (thousands separators); re-exported for callers of this module.
+from .thousands import SEPARATORS, Count, count_terms, thousands  # noqa: F401
 
 
 class Grouped(UnevaluatedExpr):
@@ -43,56 +45,6 @@ class Ratio(Function):
     def doit(self, **hints):
         numerator, denominator = (a.doit(**hints) for a in self.args)
         return numerator / denominator
-
-
-# ---------------------------------------------------------------- counts for people
-
-# Thousands separators of each format.  LaTeX needs the comma braced inside math, or it
-# is set as punctuation with a space after it (62, 958).
-SEPARATORS = {"text": ",", "latex": "{,}", "mathml": ",", "ascii": ""}
-
-
-def thousands(value, sep: str = ",") -> str:
-    """A count as a person reads it: 62958 → ``62,958`` (``sep`` between groups of three).
-
-    The one place where counts get their separators: the terminal, the reports, sweeps,
-    diffs, solve and homework sheets all call it.  Anything that is not a whole number
-    (an expression) is returned as ``str``.  JSON and CSV keep plain integers.
-
-    >>> thousands(62958), thousands(-1234567), thousands(850), thousands(62958, "{,}")
-    ('62,958', '-1,234,567', '850', '62{,}958')
-    """
-    if getattr(value, "is_Integer", False) or (isinstance(value, int)
-                                               and not isinstance(value, bool)):
-        return f"{int(value):,}".replace(",", sep)
-    return str(value)
-
-
-class Count(UnevaluatedExpr):
-    """A count shown to a person: grouped in thousands in text, LaTeX and MathML, plain in
-    ASCII (which must parse back).  ``doit()`` unwraps it."""
-
-    # A number: printed bare, never bracketed as "(13,842)" in a sum, which SymPy
-    # would do for an unevaluated negative one; the sum's printer takes the sign out.
-    precedence = PRECEDENCE["Atom"]
-
-    def could_extract_minus_sign(self) -> bool:
-        return self.args[0].could_extract_minus_sign()
-
-    def __neg__(self):
-        return Count(-self.args[0])
-
-    def __int__(self) -> int:
-        return int(self.args[0])
-
-
-def count_terms(expr: Basic) -> Basic:
-    """A count with its whole-number terms marked as counts, so that ``476·k₁ + 59150``
-    prints as ``476·k₁ + 59,150`` beside a total of 62,958; for display only."""
-    if isinstance(expr, Add):
-        with evaluate(False):
-            return Add(*(Count(a) if a.is_Integer else a for a in expr.args))
-    return Count(expr) if expr.is_Integer else expr
 
 
 _SUBSCRIPT_DIGITS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")

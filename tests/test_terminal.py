@@ -15,7 +15,8 @@ from rich.console import Console
 
 from conftest import run_cli
 from symparams import Conv2D, Dense, Flatten, MaxPool2D, Network, load
-from symparams.printing import thousands, unicode_plain
+from symparams.printing import unicode_plain
+from symparams.thousands import thousands
 from symparams.render.terminal import print_count
 
 WIDTHS = (80, 200)

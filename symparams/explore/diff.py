@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 from sympy import Expr, Integer
 
-from ..printing import ascii_plain, thousands, unicode_plain, unicode_shape
+from ..printing import ascii_plain, unicode_plain, unicode_shape
+from ..thousands import thousands
 
 if TYPE_CHECKING:  # imports stay one way: network.py imports this module lazily
     from ..network import LayerInfo, Network

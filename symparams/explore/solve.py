@@ -49,7 +49,8 @@ from sympy import (Add, Dummy, Eq, Expr, Integer, Max, Min, Mul, Pow, Symbol, ce
                    solve as sympy_solve)
 
 from ..errors import SymparamsError
-from ..printing import count_terms, thousands, unicode_name, unicode_plain
+from ..printing import unicode_name, unicode_plain
+from ..thousands import count_terms, thousands
 from ..spec import size_symbol, size_value
 
 if TYPE_CHECKING:  # imports stay one way: network.py imports this module lazily

@@ -40,7 +40,7 @@ from sympy import fraction, lambdify, together
 from sympy.printing.lambdarepr import LambdaPrinter
 
 from ..errors import SymparamsError
-from ..printing import thousands
+from ..thousands import thousands
 
 if TYPE_CHECKING:  # imports stay one way: network.py imports this module lazily
     from ..network import Network

@@ -23,10 +23,10 @@ from ..errors import SymparamsError
 from ..layers import Conv2D, Dense, generic_formula
 from ..layers.pool import _Pool2D
 from ..network import LayerInfo, Network
-from ..printing import (Count, Inserted, Ratio, ascii_plain, count_terms, thousands,
-                        unicode_plain, unicode_shape)
+from ..printing import Inserted, Ratio, ascii_plain, unicode_plain, unicode_shape
 from ..spec import size_symbol
 from ..steps import Step
+from ..thousands import Count, count_terms, thousands
 
 QUESTION_TYPES = ("params", "shapes", "find-error", "backwards", "symbolic")
 

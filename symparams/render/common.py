@@ -11,7 +11,7 @@ from sympy import Expr, Rational
 from ..errors import SymparamsError
 # Counts get their separators in one place, below the renderers, since explore/ (diff,
 # solve, sweep) formats counts for people too.
-from ..printing import thousands  # noqa: F401  (re-exported for the renderers)
+from ..thousands import thousands  # noqa: F401  (re-exported for the renderers)
 
 
 def percent(share: Rational | None, decimals: int = 1) -> str:
