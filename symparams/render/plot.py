@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import SymparamsError
 from ..printing import unicode_name
+from ..thousands import thousands
 
 if TYPE_CHECKING:
     from ..explore.sweep import Sweep
@@ -124,7 +125,7 @@ def sweep_figure(rows: "Sweep", log: bool | None = None):
                 raise SymparamsError("a log scale needs counts above 0", field="--plot")
             ax.set_yscale("log")
         else:
-            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: thousands(round(v))))
         ax.set_xlabel(_wrap(_label(rows, x_key), TITLE_CHARS))
         ax.set_ylabel("learnable parameters")
         ax.set_title(_wrap(title, TITLE_CHARS), loc="left")

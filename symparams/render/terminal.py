@@ -1,4 +1,5 @@
-"""The terminal view of ``symparams count``: a rich table and the totals."""
+"""The terminal views: the table of ``symparams count`` (one line per layer when it fits
+the width, else each formula folded under its layer), its totals, and a sweep's table."""
 from __future__ import annotations
 
 import os
