@@ -29,6 +29,20 @@ def explain(kind: str):
     return _explain(kind)
 
 
+def report(net, out_dir="reports", formats="all", templates=None):
+    """Write a network's worked-solution report, as ``symparams report`` does; returns
+    the files written.  ``net`` is a Network, a preset name or a spec file; ``formats``
+    a list such as ``["pdf", "html"]``, text such as ``"md,tex"``, or ``"all"``.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as out:
+    ...     [path.name for path in report(load("lenet"), out, formats=["md"])][-1]
+    'lenet.md'
+    """
+    from .render.dispatch import report as _report   # lazily: render sits above the network
+    return _report(net, out_dir, formats, templates)
+
+
 __all__ = ["Network", "LayerInfo", "Step", "Layer", "Conv2D", "MaxPool2D", "AvgPool2D", "Dense",
            "Flatten", "Dropout", "Activation", "Input", "load", "parse_expression",
-           "conv_output_size", "SymparamsError", "explain", "__version__"]
+           "conv_output_size", "SymparamsError", "explain", "report", "__version__"]

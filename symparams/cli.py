@@ -8,8 +8,9 @@ from typing import Sequence
 
 from . import __version__
 from .errors import SymparamsError
-from .thousands import thousands
 from .network import Network, load
+from .catalog import check_network_target, check_template_target, homework_templates, \
+    listing_text
 from .spec import preset_names
 
 EXIT_BAD_INPUT = 2
@@ -30,6 +31,7 @@ def parse_assignments(items: Sequence[str] | None) -> dict[str, str]:
 
 
 def build_network(args) -> Network:
+    check_network_target(args.spec)
     net = load(args.spec)
     if getattr(args, "symbolic", False):
         net = net.symbolic()
@@ -59,20 +61,12 @@ def cmd_count(args) -> int:
 
 def parse_formats(text: str, allowed: tuple[str, ...] | None = None) -> list[str]:
     """``"md,pdf"`` → ``["md", "pdf"]``; ``all`` means every allowed format, in order."""
-    if allowed is None:
-        from .render.report import FORMATS as allowed
-    names = [f.strip().lower() for f in text.split(",") if f.strip()]
-    if "all" in names:
-        return list(allowed)
-    unknown = [f for f in names if f not in allowed]
-    if unknown or not names:
-        raise SymparamsError(f"expected {', '.join(allowed)} or all (comma-separated), "
-                             f"found {text!r}", field="--format")
-    return list(dict.fromkeys(names))
+    from .render.dispatch import FORMATS, parse_formats as parse
+    return parse(text, allowed or FORMATS)
 
 
 def cmd_report(args) -> int:
-    from .render.report import write_reports
+    from .render.dispatch import write_reports
     formats = parse_formats(args.format)
     net = build_network(args)
     for path in write_reports(net, formats, args.output, templates=args.templates):
@@ -81,6 +75,15 @@ def cmd_report(args) -> int:
 
 
 def cmd_homework(args) -> int:
+    if args.show_template:
+        from .catalog import template_text
+        sys.stdout.write(template_text(args.show_template))
+        return 0
+    if not args.template:
+        raise SymparamsError("expected a homework template (a file or one of "
+                             f"{', '.join(homework_templates())}), or --show-template NAME",
+                             field="TEMPLATE")
+    check_template_target(args.template)
     from .homework.output import SHEET_FORMATS, write_homework
     formats = parse_formats(args.format, SHEET_FORMATS)
     if args.variants < 1:
@@ -94,6 +97,13 @@ def cmd_homework(args) -> int:
     if not args.quiet:
         print(f"wrote {out}/ ({len(variants)} variants, seed {args.seed}, "
               f"{', '.join(formats)})")
+        from .homework.moodle import left_out
+        omitted = left_out(variants)
+        if omitted:
+            print(f"symparams: note: moodle.xml leaves out {len(omitted)} symbolic "
+                  f"(expression) question{'s' if len(omitted) != 1 else ''} "
+                  f"({omitted[0][1]} …): Moodle cannot compare expressions; grade them "
+                  "with symparams grade", file=sys.stderr)
     return 0
 
 
@@ -103,7 +113,11 @@ def cmd_grade(args) -> int:
     write_scores(scores, args.output)
     if args.output:
         print(f"wrote {args.output}")
-    return 0
+    # Bad rows were left out; the others' scores are written, then each bad row
+    # is reported on its own line and the exit code says the grading is partial.
+    for problem in scores.problems:
+        print(f"symparams: error: {problem}", file=sys.stderr)
+    return EXIT_BAD_INPUT if scores.problems else 0
 
 
 def cmd_sweep(args) -> int:
@@ -184,6 +198,7 @@ def cmd_explain(args) -> int:
 def cmd_diff(args) -> int:
     nets = []
     for target, items in ((args.a, args.set_a), (args.b, args.set_b)):
+        check_network_target(target)
         net = load(target)
         values = parse_assignments(items)
         if values:
@@ -205,11 +220,7 @@ def cmd_diff(args) -> int:
 
 
 def cmd_presets(args) -> int:
-    for name in preset_names():
-        net = load(name)
-        total = net.total
-        print(f"{name}\t{len(net) - 1} layers\t{thousands(total)} parameters\t"
-              f"{net.title or ''}")
+    print(listing_text())
     return 0
 
 
@@ -218,11 +229,12 @@ def _add_network_options(parser: argparse.ArgumentParser) -> None:
                         help="a spec file (.yaml, .json, .toml) or a preset name "
                              f"({', '.join(preset_names())})")
     parser.add_argument("--set", metavar="NAME=VALUE", nargs="+", action="extend",
-                        help="set a size: a layer letter (k_1=16), a free name (H=32) or "
-                             "LAYER.FIELD (CONV1.filters=16); repeatable")
+                        help="set a size: a layer letter (k_1=16), a free name (H=32), "
+                             "LAYER.FIELD (CONV1.filters=16, CONV2.kernel=3) or an input "
+                             "size (INPUT.size=64, INPUT.height=40; H=64 on a numeric input)")
     parser.add_argument("--symbolic", action="store_true",
-                        help="keep every layer size as its letter (m_1, k_1, c_1 …); "
-                             "--set then fills in only the ones given")
+                        help="keep every size as its letter (m_1, k_1, c_1 …; the input "
+                             "H, W, C); --set then fills in only the ones given")
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -284,9 +296,12 @@ def make_parser() -> argparse.ArgumentParser:
                "  symparams homework my-template.yaml --variants 30 --seed 7 --format all "
                "--exact",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    homework.add_argument("template", metavar="TEMPLATE_OR_PRESET",
-                          help="a homework template file or a preset (lenet, vgg-small, "
-                               "strided)")
+    homework.add_argument("template", metavar="TEMPLATE_OR_PRESET", nargs="?",
+                          help="a homework template file or a shipped template ("
+                               f"{', '.join(homework_templates())}; see symparams presets)")
+    homework.add_argument("--show-template", metavar="NAME",
+                          help="print a shipped template (YAML with comments) to start "
+                               "your own from, and exit")
     homework.add_argument("--variants", type=int, default=20, metavar="N",
                           help="number of distinct variants (default 20)")
     homework.add_argument("--seed", type=int, default=0, metavar="S",
@@ -311,10 +326,20 @@ def make_parser() -> argparse.ArgumentParser:
     grade = commands.add_parser(
         "grade", help="grade students' answers against a homework folder",
         description="Compare responses (CSV with columns student, variant, question, "
-                    "answer) with the answers in DIR/manifest.json. Numbers are compared "
-                    "exactly after removing thousands separators and spaces (62,958 and "
-                    "62 958 are 62958); expressions by SymPy.",
-        epilog="example:\n  symparams grade homework/ responses.csv -o scores.csv",
+                    "answer) with the answers in DIR/manifest.json. Bad rows are reported "
+                    "one per line and left out; the others are graded and the scores "
+                    "written, and the exit code is then 2.",
+        epilog="accepted answers:\n"
+               "  numbers      62958, 62,958, 62 958, 62_958, 62958.0, k_1 = 62958\n"
+               "               (62.958 and 62,958.0 are wrong: a decimal comma is not "
+               "guessed at)\n"
+               "  shapes       28 × 28 × 8, 28x28x8, [28, 28, 8], (64,)\n"
+               "  names        any case, spaces trimmed\n"
+               "  expressions  25*k_1*k_2 + 76*k_1, 25k₁k₂ + 76k₁, 25 k_1 k_2 + 76 k_1,\n"
+               "               k1*(25*k2 + 76), (k_1 + 1)(k_2 + 1), k₁²: any equivalent "
+               "form,\n"
+               "               checked by SymPy (read by our own parser, never eval)\n"
+               "example:\n  symparams grade homework/ responses.csv -o scores.csv",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     grade.add_argument("homework", metavar="DIR", help="a folder written by symparams homework")
     grade.add_argument("responses", metavar="RESPONSES_CSV",
@@ -418,8 +443,11 @@ def make_parser() -> argparse.ArgumentParser:
                            "total_b, total_change")
     diff.set_defaults(run=cmd_diff)
 
-    presets = commands.add_parser("presets", help="list the networks shipped as presets",
-                                  description="List the preset networks with their totals.")
+    presets = commands.add_parser(
+        "presets", help="list the shipped network presets and homework templates",
+        description="List the network presets (read by count, report, sweep, solve and "
+                    "diff) with their input, layers and totals, and the homework templates "
+                    "(read by homework; --show-template NAME prints one).")
     presets.set_defaults(run=cmd_presets)
     return parser
 

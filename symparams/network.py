@@ -14,14 +14,16 @@ from typing import Any, Iterable, Mapping
 
 from sympy import Add, Expr, Integer, Symbol, evaluate
 
+from .addresses import AXIS_LETTER, fresh_name, input_axes, listing, resolve_size
 from .errors import SymparamsError
 from .layers import Input, Layer, generic_formula, layer_class
 from .layers.base import check_size
-from .printing import Inserted, ascii_plain, ascii_written, unicode_plain, unicode_shape
-from .shapes import Shape
+from .numbers import ShownCount, as_count
+from .printing import (Inserted, ascii_plain, ascii_written, natural_key, unicode_plain,
+                       unicode_shape, unicode_written)
+from .shapes import AxisWorking, Shape
 from .spec import Spec, load_spec, size_symbol, size_value
 from .steps import Step
-from .thousands import Count
 
 
 class LayerInfo:
@@ -42,7 +44,7 @@ class LayerInfo:
         self.output_shape = output_shape
         self.letters = letters
         self.values = values
-        self.params = params
+        self.params = as_count(params)   # an Integer count also takes format specs
 
     @cached_property
     def formula(self) -> Expr:
@@ -75,12 +77,49 @@ class LayerInfo:
         description = layer.describe()
         title = f"{self.name} ({layer.title}{', ' + description if description else ''})"
         return Step(title=title, name=self.name, kind=self.kind, index=self.index,
-                    description=description, reason=layer.reason,
+                    description=description, reason=layer.step_reason(),
                     notes=tuple(layer.notes(self.input_shape)) if self.index else (),
                     formula=self.written, substituted=self.substituted, result=self.params,
                     input_shape=self.input_shape, output_shape=self.output_shape,
                     letters={s: layer.letters[l] for l, s in self.letters.items()},
-                    is_count=True)
+                    shape_steps=self.shape_steps, is_count=True)
+
+    @cached_property
+    def shape_working(self) -> tuple[AxisWorking, ...]:
+        """How each output size follows from the input, one entry per output size
+        (``count --json``'s ``shape_formula`` and ``shape_substituted``)."""
+        return tuple(self.layer.shape_working(self.input_shape))
+
+    @cached_property
+    def shape_steps(self) -> tuple[Step, ...]:
+        """The worked output shape: one step per size that is worked out, not handed on.
+
+        A convolution or pooling gives its output height and width (one step when
+        both axes are worked out alike), a flatten the product of its input's sizes,
+        a dense layer on a height × width × channels input the values it flattens
+        them to.  Homework answer keys for shape questions show these steps.
+        """
+        if not self.index:
+            return ()
+        worked = [*self.layer.input_working(self.input_shape),
+                  *(w for w in self.shape_working if w.is_rule)]
+        steps = []
+        i = 0
+        while i < len(worked):
+            working, label = worked[i], worked[i].label
+            pair = worked[i:i + 2]
+            if [w.label for w in pair] == ["height", "width"]:
+                height, width = pair
+                if height.result == width.result and \
+                        unicode_written(height.substituted) == unicode_written(width.substituted):
+                    working, label = width, "height and width"
+                    i += 1
+            steps.append(Step(title=_shape_title(label), name=self.name, kind="shape",
+                              index=self.index, formula=working.formula,
+                              substituted=working.substituted, result=working.result,
+                              input_shape=self.input_shape, output_shape=self.output_shape))
+            i += 1
+        return tuple(steps)
 
     def __repr__(self) -> str:
         return f"<LayerInfo {self.index} {self.name} ({self.kind}): {ascii_plain(self.params)}>"
@@ -96,6 +135,30 @@ class LayerInfo:
 
     def _pretty(self, printer=None):
         return self.step._pretty(printer)
+
+
+def _shape_title(label: str) -> str:
+    """``Output height and width``; a size coming in keeps its own label."""
+    if label.startswith("values coming in"):
+        return label[0].upper() + label[1:]
+    return f"Output {label}"
+
+
+class NoSuchLayer(KeyError):
+    """``net["NOPE"]``: a KeyError whose message lists the layers (shortened if long)."""
+
+    def __str__(self) -> str:   # KeyError would print the repr of the message
+        return str(self.args[0])
+
+    @classmethod
+    def name(cls, net: "Network", key: str) -> "NoSuchLayer":
+        return cls(f"no layer named {key!r} (layers: {listing(i.name for i in net.layers)})")
+
+    @staticmethod
+    def index(net: "Network", key) -> IndexError:
+        last = len(net.layers) - 1
+        return IndexError(f"no layer {key}: {net.name} has layers 0 ({net.layers[0].name}) "
+                          f"… {last} ({net.layers[-1].name})")
 
 
 def layer_names(entries: list[tuple[str, str | None]], source: str | None = None) -> list[str]:
@@ -234,14 +297,24 @@ class Network:
     # ------------------------------------------------------------------ access
 
     def __getitem__(self, key: int | str) -> LayerInfo:
-        if isinstance(key, int):
+        """A layer by index (0 is the input, as in the table; negative from the end)
+        or by name; a slice gives a tuple."""
+        if isinstance(key, slice):
             return self.layers[key]
-        for info in self.layers:
-            if info.name == key:
-                return info
-        raise KeyError(f"no layer named {key!r} (layers: {', '.join(i.name for i in self.layers)})")
+        if isinstance(key, int) or (hasattr(key, "__index__") and not isinstance(key, str)):
+            try:
+                return self.layers[key.__index__()]
+            except IndexError:
+                raise NoSuchLayer.index(self, key) from None
+        if isinstance(key, str):
+            for info in self.layers:
+                if info.name == key:
+                    return info
+            raise NoSuchLayer.name(self, key)
+        raise TypeError(f"expected a layer index or name, found {key!r}")
 
     def __len__(self) -> int:
+        """The number of layers, the input (layer 0) included: the rows of the table."""
         return len(self.layers)
 
     def __iter__(self):
@@ -249,13 +322,25 @@ class Network:
 
     @cached_property
     def total(self) -> Expr:
-        """The number of learnable parameters with the network's sizes put in."""
-        return Add(*(info.params for info in self.layers))
+        """The number of learnable parameters with the network's sizes put in
+        (a :class:`~symparams.numbers.Count` when every size is known: ``f"{net.total:,}"``)."""
+        return as_count(Add(*(info.params for info in self.layers)))
 
     @cached_property
     def total_symbolic(self) -> Expr:
         """The total in the layers' letters."""
         return Add(*(info.formula for info in self.layers))
+
+    @cached_property
+    def total_written(self) -> Expr:
+        """The symbolic total as the document writes it: each layer's formula in its
+        letters, layer after layer (unevaluated; ``doit()`` gives :attr:`total_symbolic`).
+
+        Built from the layers' written formulas in order rather than by sorting the
+        evaluated sum, which SymPy does in time quadratic in the number of terms.
+        """
+        with evaluate(False):
+            return Add(*(info.written for info in self.layers if info.written is not None))
 
     @property
     def is_exact(self) -> bool:
@@ -274,7 +359,7 @@ class Network:
         for layer in self._layers:
             for size in layer.sizes():
                 found.update((s.name, s) for s in size.free_symbols)
-        return {k: found[k] for k in sorted(found) if k not in self.letters}
+        return {k: found[k] for k in sorted(found, key=natural_key) if k not in self.letters}
 
     @property
     def symbols(self) -> dict[str, Symbol]:
@@ -282,50 +367,52 @@ class Network:
         return {**self.letters, **self.free_symbols}
 
     def letter_for(self, address: str) -> str:
-        """``CONV1.filters`` → ``k_1``: the letter behind a layer field."""
-        layer_name, _, field = address.partition(".")
-        info = self[layer_name] if layer_name in self._names or layer_name == "INPUT" else None
-        if info is None or not field:
-            raise SymparamsError(f"expected LAYER.FIELD such as CONV1.filters, found {address!r}")
-        matches = [l for l, f in info.layer.given_letters.items() if f == field]
-        if len(matches) != 1:
-            fields = sorted(set(info.layer.given_letters.values()))
-            raise SymparamsError(f"{info.name} has no single size called {field!r} "
-                                 f"(sizes with a letter: {', '.join(fields) or 'none'})")
-        return info.letters[matches[0]].name
+        """``CONV1.filters`` → ``k_1``: the letter behind a layer field (the first of
+        ``m_2, n_2`` for ``CONV2.kernel``)."""
+        size = resolve_size(self, address)
+        if not size.letters:
+            raise SymparamsError(f"{address} is not a layer size with a letter", field=address)
+        return size.letters[0]
 
     # ------------------------------------------------------------- substitution
 
     def subs(self, values: Mapping[str, Any] | None = None, **more: Any) -> "Network":
-        """A new network with some sizes set: layer letters (``k_1``), free names
-        (``H``) or addresses (``CONV1.filters``). Values may be numbers or expressions.
+        """A new network with some sizes set.  Keys are any size address (see
+        :mod:`symparams.addresses`): letters (``k_1``), free names (``H``), layer fields
+        (``CONV1.filters``, ``CONV2.kernel``), input axes (``INPUT.height``,
+        ``INPUT.size``; ``H``, ``W``, ``C`` for a numeric input).  Values may be
+        numbers or expressions.
+
+        >>> load("lenet").subs({"CONV2.kernel": 3, "INPUT.size": 64}).total
+        389230
         """
         # Keys may be the SymPy symbols themselves: net.subs({net.symbols["H"]: 32}).
         values = {getattr(k, "name", k): v for k, v in {**(values or {}), **more}.items()}
         layers = list(self._layers)
-        shape = self.input_shape
+        shape = list(self.input_shape)
         free: dict[Symbol, Expr] = {}
+        seen: dict[tuple, str] = {}
         for key, raw in values.items():
+            size = resolve_size(self, key)
+            for part in size.parts():
+                if part in seen:
+                    raise SymparamsError(f"{seen[part]} and {key} set the same size", field=key)
+                seen[part] = key
             value = _as_expr(raw, key)
-            name = self.letter_for(key) if "." in key else key
-            if name in self.letters:
+            for name in size.letters:
                 index, letter = self._locate_letter(name)
-                if letter not in layers[index - 1].given_letters:
-                    raise SymparamsError(f"{name} follows from the layer before and cannot be "
-                                         f"set; set the size it comes from instead", field=key)
                 try:
                     layers[index - 1] = layers[index - 1].with_given(letter, value)
                 except SymparamsError as exc:
                     raise exc.located(layer=(index, self._names[index - 1])) from None
-            elif name in self.free_symbols:
+            for name in size.free:
                 free[self.free_symbols[name]] = value
-            else:
-                known = ", ".join(self.symbols) or "none"
-                raise SymparamsError(f"unknown symbol {name!r} (known: {known})", field=key)
+            for axis in size.axes:
+                shape[axis] = value
         if free:
-            shape = tuple(v.xreplace(free) for v in shape)
+            shape = [v.xreplace(free) for v in shape]
             layers = [layer.xreplace(free) for layer in layers]
-        return self._rebuild(layers, shape)
+        return self._rebuild(layers, tuple(shape))
 
     @cached_property
     def _letter_owner(self) -> dict[str, tuple[int, str]]:
@@ -342,39 +429,49 @@ class Network:
                        description=self.description)
 
     def symbolic(self) -> "Network":
-        """A copy whose every given size is its own letter (k_1 = k_1 …)."""
-        return self.free(*self.letters)
+        """A copy whose every size is a letter: each given size its own letter
+        (k_1 = k_1 …) and each numeric input size H, W, C (N for a flat input).
+
+        >>> sym = load("lenet").symbolic()
+        >>> sym.input_shape, sym.subs(k_1=8, H=32)["CONV1"].params
+        ((H, W, C), 8*C*m_1*n_1 + 8)
+        """
+        # Numeric input sizes only: a name (H) is a letter already, an expression (2*F)
+        # keeps its names.
+        axes = [f"INPUT.{axis}" for axis, entries in input_axes(self).items()
+                if len(entries) == 1 and self.input_shape[entries[0]].is_number]
+        return self.free(*self.letters, *axes)
 
     def free(self, *names: str) -> "Network":
-        """A copy in which the named sizes are their letters again.
+        """A copy in which the named sizes are letters again.
 
-        Names are letters (``k_1``) or addresses (``CONV1.filters``; ``CONV1.kernel``
-        frees both m_1 and n_1); letters that follow from the layer before are skipped.
+        Names are any size address: letters (``k_1``), layer fields (``CONV1.filters``;
+        ``CONV1.kernel`` frees both m_1 and n_1) or input axes (``INPUT.height`` becomes
+        ``H``, ``INPUT.size`` one ``H`` for both); letters that follow from the layer
+        before are skipped, and names that are free already stay as they are.
 
-        >>> from symparams import load
         >>> load("lenet").free("CONV1.filters")["CONV1"].params
         76*k_1
         """
         layers = list(self._layers)
-        for key in (getattr(n, "name", n) for n in names):  # letters or their Symbols
-            if "." in key:
-                layer_name, _, field = key.partition(".")
-                info = self[layer_name] if layer_name in self._names else None
-                letters = [l for l, f in info.layer.given_letters.items() if f == field] \
-                    if info is not None else []
-                if not letters:
-                    raise SymparamsError(f"no size with a letter at {key!r}", field=key)
-                targets = [(info.index, l) for l in letters]
-            elif key in self.letters:
-                targets = [self._locate_letter(key)]
-            else:
-                raise SymparamsError(f"unknown letter {key!r}", field=key)
-            for index, letter in targets:
-                layer = layers[index - 1]
-                if letter in layer.given_letters:
-                    symbol = self.layers[index].letters[letter]
-                    layers[index - 1] = layer.with_given(letter, symbol)
-        return self._rebuild(layers, self.input_shape)
+        shape = list(self.input_shape)
+        letters: list[str] = []
+        for key in (getattr(n, "name", n) for n in names):  # addresses or their Symbols
+            if key in self._letter_owner:   # d_2, p_1 …: nothing to free
+                letters.append(key)
+                continue
+            size = resolve_size(self, key, verb="free")
+            letters += size.letters
+            if size.axes:
+                letter = size_symbol(fresh_name(self, AXIS_LETTER[size.axis or "height"]))
+                for axis in size.axes:
+                    shape[axis] = letter
+        for name in letters:
+            index, letter = self._locate_letter(name)
+            layer = layers[index - 1]
+            if letter in layer.given_letters:
+                layers[index - 1] = layer.with_given(letter, self.layers[index].letters[letter])
+        return self._rebuild(layers, tuple(shape))
 
     # ------------------------------------------------------------ questions
     # The machinery lives in symparams.explore, imported here lazily (imports go one way).
@@ -448,7 +545,7 @@ class Network:
         with evaluate(False):
             formula = Add(*(info.written for info in counted))
             # The layers' counts, grouped in thousands where a person reads them.
-            substituted = Add(*(Count(info.params) if info.params.is_Integer
+            substituted = Add(*(ShownCount(info.params) if info.params.is_Integer
                                 else info.params if info.params.is_Atom
                                 else Inserted(info.params) for info in counted))
         return Step(title="Total", name="TOTAL", kind="total", formula=formula,
@@ -480,17 +577,28 @@ class Network:
                 "substituted": (ascii_written(info.substituted) if info.substituted is not None
                                 else "0"),
                 "params": number(info.params),
+                "shape_formula": [ascii_written(w.formula) for w in info.shape_working],
+                "shape_substituted": [ascii_written(w.substituted) for w in info.shape_working],
             } for info in self.layers],
             "total": number(self.total),
-            "total_symbolic": ascii_plain(self.total_symbolic),
+            "total_symbolic": self.total_symbolic_text(ascii_written),
         }
+
+    def total_symbolic_text(self, printer=unicode_written) -> str:
+        """The symbolic total printed in the document's order (``"0"`` with no layer
+        that has parameters)."""
+        return printer(self.total_written) if self.total_written.args else "0"
 
     def to_records(self) -> list[dict[str, Any]]:
         """One dict per layer, the layers of :meth:`to_dict` (``pandas.DataFrame(net.to_records())``).
 
         >>> load("lenet").to_records()[1]  # doctest: +NORMALIZE_WHITESPACE
         {'index': 1, 'name': 'CONV1', 'kind': 'conv2d', 'output_shape': [28, 28, 8],
-         'formula': '((m_1*n_1*d_1) + 1)*k_1', 'substituted': '((5*5*3) + 1)*8', 'params': 608}
+         'formula': '((m_1*n_1*d_1) + 1)*k_1', 'substituted': '((5*5*3) + 1)*8', 'params': 608,
+         'shape_formula': ['floor((H + 2*P - D*(n - 1) - 1) / S) + 1',
+                           'floor((W + 2*P - D*(m - 1) - 1) / S) + 1', 'k'],
+         'shape_substituted': ['floor((32 + 2*0 - 1*(5 - 1) - 1) / 1) + 1',
+                               'floor((32 + 2*0 - 1*(5 - 1) - 1) / 1) + 1', '8']}
         """
         return self.to_dict()["layers"]
 
@@ -528,6 +636,36 @@ class Network:
         from .explore.sweep import sweep
         return sweep(self, vary, **sizes)
 
+    # The report in one format: the text (bytes for PDF), or written atomically to path.
+    # render/ sits above this module, so it is imported when asked for.
+
+    def to_markdown(self, path=None, *, templates=None):
+        """The worked-solution report as Markdown (no figure files), or written to ``path``.
+
+        >>> load("lenet").to_markdown().splitlines()[0]
+        '# Parameters of LeNet-style CNN from the worked example'
+        """
+        from .render.dispatch import render_network
+        return render_network(self, "md", path, templates)
+
+    def to_html(self, path=None, *, templates=None):
+        """The report as one HTML page (MathML, no scripts), or written to ``path``.
+
+        Not ``_repr_html_``: Jupyter shows the summary table, this is the whole report.
+        """
+        from .render.dispatch import render_network
+        return render_network(self, "html", path, templates)
+
+    def to_latex(self, path=None, *, templates=None):
+        """The report as a LaTeX document (pdflatex), or written to ``path``."""
+        from .render.dispatch import render_network
+        return render_network(self, "tex", path, templates)
+
+    def to_pdf(self, path=None, *, templates=None):
+        """The report as PDF bytes (WeasyPrint), or written to ``path``."""
+        from .render.dispatch import render_network
+        return render_network(self, "pdf", path, templates)
+
     def to_spec(self) -> dict[str, Any]:
         """The network as spec data (what a spec file holds)."""
         data: dict[str, Any] = {"name": self.name}
@@ -545,7 +683,10 @@ class Network:
         return "\n".join(lines)
 
     def __repr__(self) -> str:
-        return (f"<Network {self.name!r}: {len(self._layers)} layers, "
+        # The input counts as layer 0, as in len(net), net[0] and the table.
+        last = len(self) - 1
+        span = f"0 {self.layers[0].name}" + (f" … {last} {self.layers[-1].name}" if last else "")
+        return (f"<Network {self.name!r}: {len(self)} layer{'s' if last else ''} ({span}), "
                 f"total {ascii_plain(self.total)}>")
 
     def _latex(self, printer=None) -> str:
@@ -565,11 +706,10 @@ class Network:
         return count_table(self)
 
     def _pretty(self, printer=None):
-        # sympy.pprint(net): the str form, left-aligned (prettyForm centres ragged lines).
-        from sympy.printing.pretty.stringpict import prettyForm
-        lines = str(self).split("\n")
-        width = max(len(line) for line in lines)
-        return prettyForm("\n".join(line.ljust(width) for line in lines))
+        # sympy.pprint(net): the str form, left-aligned, each line broken between terms
+        # to fit the width (SymPy would cut a number in two).
+        from .printing import pretty_lines
+        return pretty_lines(str(self), printer)
 
 
 def load(target: str, values: Mapping[str, Any] | None = None) -> Network:

@@ -19,8 +19,8 @@ from sympy import Add, Basic, Function, Mul, UnevaluatedExpr
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.str import StrPrinter
 
-# Counts for people (thousands separators); re-exported for callers of this module.
-from .thousands import SEPARATORS, Count, count_terms, thousands  # noqa: F401
+# Counts as people read them (thousands separators).
+from .numbers import SEPARATORS, ShownCount, thousands
 
 
 class Grouped(UnevaluatedExpr):
@@ -47,6 +47,11 @@ class Ratio(Function):
         return numerator / denominator
 
 
+class SlashRatio(Ratio):
+    """``(W + 2P − …) / S`` written on one line in every format (no stacked fraction),
+    as the document writes the output-size rule inside ⌊ ⌋."""
+
+
 _SUBSCRIPT_DIGITS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 _INDEXED = re.compile(r"^([A-Za-z]+)_(\d+)$")
 
@@ -60,15 +65,48 @@ def unicode_name(name: str) -> str:
 
 
 def split_sign(term: Basic) -> tuple[bool, Basic]:
-    """(True, 3·x) for a written term −3·x, so a sum prints "a − 3·x", not "a + −3·x"."""
+    """(True, 3·x) for a written term −3·x, so a sum prints "a − 3·x", not "a + −3·x".
+
+    A written −1·D·x is "− D·x": the 1 left over from the sign is not shown.
+    """
     if term.is_Number and term.is_negative:
         return True, -term
-    if isinstance(term, Count) and term.args[0].is_negative:
-        return True, Count(-term.args[0])
+    if isinstance(term, ShownCount) and term.args[0].is_negative:
+        return True, ShownCount(-term.args[0])
     if isinstance(term, Mul) and term.args and term.args[0].is_Number \
             and term.args[0].is_negative:
-        return True, Mul(-term.args[0], *term.args[1:], evaluate=False)
+        rest = term.args[1:]
+        if term.args[0] == -1 and rest:
+            return True, rest[0] if len(rest) == 1 else Mul(*rest, evaluate=False)
+        return True, Mul(-term.args[0], *rest, evaluate=False)
     return False, term
+
+
+_NATURAL = re.compile(r"(\d+)")
+
+
+def natural_key(name) -> tuple:
+    """Sort key for letters and names with numbers in them: k_2 before k_10.
+
+    Accepts a name or a Symbol.
+
+    >>> sorted(["k_10", "k_2", "H"], key=natural_key)
+    ['H', 'k_2', 'k_10']
+    """
+    text = getattr(name, "name", name)
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part)
+                 for part in _NATURAL.split(str(text)) if part) or ((1, 0, ""),)
+
+
+def over_denominator(arg: Basic) -> tuple[Basic, Basic] | None:
+    """(numerator, denominator) of an evaluated floor's or ceiling's argument when it
+    is a fraction, so that ⌊31/2 − n/2⌋ prints as the document writes it: ⌊(31 − n)/2⌋."""
+    if not isinstance(arg, (Add, Mul)):
+        return None
+    numerator, denominator = arg.as_numer_denom()
+    if denominator == 1:
+        return None
+    return numerator, denominator
 
 
 # ---------------------------------------------------------------- plain printers
@@ -81,10 +119,24 @@ class PlainLatexPrinter(LatexPrinter):
 
     group_counts = True   # False: plain digits, for latex(step) that parsers read back
 
-    def _print_Count(self, expr):
+    def _print_ShownCount(self, expr):
         if not self.group_counts:
             return self._print(expr.args[0])
         return thousands(expr.args[0], SEPARATORS["latex"])
+
+    def _rounded_argument(self, arg) -> str:
+        parts = over_denominator(arg)
+        if parts is None:
+            return self._print(arg)
+        return r"\frac{%s}{%s}" % tuple(self._print(p) for p in parts)
+
+    def _print_floor(self, expr, exp=None):
+        tex = r"\left\lfloor{%s}\right\rfloor" % self._rounded_argument(expr.args[0])
+        return r"%s^{%s}" % (tex, exp) if exp is not None else tex
+
+    def _print_ceiling(self, expr, exp=None):
+        tex = r"\left\lceil{%s}\right\rceil" % self._rounded_argument(expr.args[0])
+        return r"%s^{%s}" % (tex, exp) if exp is not None else tex
 
 
 class AsciiPrinter(StrPrinter):
@@ -93,8 +145,23 @@ class AsciiPrinter(StrPrinter):
     Output can be parsed back by :func:`symparams.spec.parse_expression`.
     """
 
+    def _rounded_argument(self, arg) -> str:
+        """A floor's or ceiling's argument, a fraction over its common denominator."""
+        parts = over_denominator(arg)
+        if parts is None:
+            return self._print(arg)
+        numerator, denominator = (self._print(p) for p in parts)
+        if isinstance(parts[0], Add):
+            numerator = f"({numerator})"
+        if not parts[1].is_Atom:
+            denominator = f"({denominator})"
+        return f"{numerator}/{denominator}"
+
+    def _print_floor(self, expr):
+        return "floor(%s)" % self._rounded_argument(expr.args[0])
+
     def _print_ceiling(self, expr):
-        return "ceil(%s)" % self._print(expr.args[0])
+        return "ceil(%s)" % self._rounded_argument(expr.args[0])
 
     def _print_Max(self, expr):
         return "max(%s)" % ", ".join(self._print(a) for a in expr.args)
@@ -105,7 +172,7 @@ class AsciiPrinter(StrPrinter):
     def _print_Pow(self, expr, rational=False):
         return super()._print_Pow(expr, rational).replace("**", "^")
 
-    def _print_Count(self, expr):
+    def _print_ShownCount(self, expr):
         return self._print(expr.args[0])
 
 
@@ -117,16 +184,16 @@ class UnicodePrinter(AsciiPrinter):
 
     group_counts = True   # False: plain digits, as str(step) shows SymPy's values
 
-    def _print_Count(self, expr):
+    def _print_ShownCount(self, expr):
         if not self.group_counts:
             return self._print(expr.args[0])
         return thousands(expr.args[0], SEPARATORS["text"])
 
     def _print_floor(self, expr):
-        return "⌊%s⌋" % self._print(expr.args[0])
+        return "⌊%s⌋" % self._rounded_argument(expr.args[0])
 
     def _print_ceiling(self, expr):
-        return "⌈%s⌉" % self._print(expr.args[0])
+        return "⌈%s⌉" % self._rounded_argument(expr.args[0])
 
     def _print_Mul(self, expr):
         # StrPrinter joins factors with '*', and nothing else in its output
@@ -151,6 +218,10 @@ class _WrittenMixin:
         printer = self.plain_class()
         printer.group_counts = getattr(self, "group_counts", True)
         return printer
+
+    def _rounded_argument(self, arg):
+        # Written expressions print as built: no common denominator worked out.
+        return self._print(arg)
 
     def _paren(self, text: str) -> str:
         return f"{self.open_paren}{text}{self.close_paren}"
@@ -190,6 +261,10 @@ class _WrittenMixin:
             parts.append(self._paren(text) if isinstance(arg, (Add, Mul)) else text)
         return " / ".join(parts)
 
+    # SymPy looks up a Function subclass's printer by its own name only.
+    def _print_SlashRatio(self, expr):
+        return _WrittenMixin._print_Ratio(self, expr)
+
     def _print_Inserted(self, expr):
         value = expr.args[0]
         text = self._plain()._print(value)
@@ -203,6 +278,9 @@ class WrittenLatexPrinter(_WrittenMixin, PlainLatexPrinter):
 
     def _print_Ratio(self, expr):
         return r"\frac{%s}{%s}" % (self._print(expr.args[0]), self._print(expr.args[1]))
+
+    def _print_SlashRatio(self, expr):
+        return _WrittenMixin._print_Ratio(self, expr)
 
     times = r" \times "
     open_paren, close_paren = "(", ")"
@@ -285,13 +363,35 @@ class PlainMathMLPrinter(MathMLPresentationPrinter):
         node.appendChild(self.dom.createTextNode(text))
         return node
 
-    def _print_Count(self, expr):
+    def _print_ShownCount(self, expr):
         value = expr.args[0]
         if not value.is_Integer or not self.group_counts:
             return self._print(value)
         node = self.dom.createElement("mn")
         node.appendChild(self.dom.createTextNode(thousands(value, SEPARATORS["mathml"])))
         return node
+
+    def _rounded(self, expr, left: str, right: str):
+        parts = over_denominator(expr.args[0]) if self._plain_rounding() else None
+        if parts is None:
+            inner = self._print(expr.args[0])
+        else:
+            inner = self.dom.createElement("mfrac")
+            for part in parts:
+                inner.appendChild(self._print(part))
+        row = self.dom.createElement("mrow")
+        for node in (self._mo(left), inner, self._mo(right)):
+            row.appendChild(node)
+        return row
+
+    def _plain_rounding(self) -> bool:
+        return True
+
+    def _print_floor(self, expr):
+        return self._rounded(expr, "⌊", "⌋")
+
+    def _print_ceiling(self, expr):
+        return self._rounded(expr, "⌈", "⌉")
 
     def math_element(self, nodes, display: str = "inline"):
         """Wrap printed nodes in a <math> element of this printer's document."""
@@ -307,6 +407,9 @@ class PlainMathMLPrinter(MathMLPresentationPrinter):
 
 class WrittenMathMLPrinter(PlainMathMLPrinter):
     """Presentation MathML in the textbook's order (SymPy's reorders products)."""
+
+    def _plain_rounding(self) -> bool:
+        return bool(self._plain_depth)
 
     def _row(self, nodes):
         row = self.dom.createElement("mrow")
@@ -357,6 +460,15 @@ class WrittenMathMLPrinter(PlainMathMLPrinter):
             frac.appendChild(self._print(arg))
         return frac
 
+    def _print_SlashRatio(self, expr):
+        nodes = []
+        for i, arg in enumerate(expr.args):
+            if i:
+                nodes.append(self._mo("/"))
+            printed = self._print(arg)
+            nodes.append(self._paren_row(printed, arg) if isinstance(arg, (Add, Mul)) else printed)
+        return self._row(nodes)
+
     def _print_Inserted(self, expr):
         value = expr.args[0]
         self._plain_depth += 1
@@ -400,3 +512,77 @@ def unicode_shape(shape) -> str:
     """``28 × 28 × 8``; a compound entry is bracketed: ``(H − 4) × (W − 4) × 8``."""
     return " × ".join(f"({unicode_plain(v)})" if isinstance(v, (Add, Mul)) else unicode_plain(v)
                       for v in shape)
+
+
+# ------------------------------------------------------------------ pretty printing
+
+# Where a long line may break, from the best place to the last resort: before an
+# operator outside any brackets, then inside them, then at any space.
+_BREAK_LEVELS = ((("=",), True), (("+", "-", "−"), True), (("×",), True),
+                 (("+", "-", "−", "×"), False), (None, False))
+_OPENING, _CLOSING = "([{⌊⌈", ")]}⌋⌉"
+
+
+def _breaks(text: str, level: tuple) -> list[str]:
+    """``text`` cut at each space before one of the level's operators (None: at every
+    space), only outside brackets when the level says so."""
+    operators, outside = level
+    pieces, start, depth = [], 0, 0
+    for i, char in enumerate(text):
+        if char in _OPENING:
+            depth += 1
+        elif char in _CLOSING:
+            depth = max(depth - 1, 0)
+        elif char == " " and i > start and (depth == 0 or not outside) and \
+                (operators is None or text[i + 1:i + 2] in operators):
+            pieces.append(text[start:i])
+            start = i
+    pieces.append(text[start:])
+    return pieces
+
+
+def _pieces(text: str, width: int, level: int = 0) -> list[str]:
+    """Pieces no wider than ``width`` where possible, cut at the best level that does it."""
+    if len(text) <= width or level == len(_BREAK_LEVELS):
+        return [text]
+    found = []
+    for piece in _breaks(text, _BREAK_LEVELS[level]):
+        found += _pieces(piece, width, level + 1) if len(piece) > width else [piece]
+    return found
+
+
+def wrap_terms(text: str, width: int, indent: str = "    ") -> list[str]:
+    """Lines of at most ``width`` characters, broken before an ``=``, else before a
+    ``+``/``-``, else before a ``×``, else at a space: never inside a number or a name.
+
+    >>> wrap_terms("a = 120 × 400 + 1 × 120 = 48120", 16)
+    ['a = 120 × 400', '    + 1 × 120', '    = 48120']
+    """
+    if width <= 0 or len(text) <= width:
+        return [text]
+    lines, current = [], ""
+    for piece in _pieces(text, width - len(indent)):
+        if current.strip() and len(current) + len(piece) > width:
+            lines.append(current.rstrip())
+            current = indent + piece.lstrip()
+        else:
+            current += piece
+    lines.append(current.rstrip())
+    return lines
+
+
+def pretty_lines(text: str, printer=None):
+    """A prettyForm of ``text`` broken between terms to fit SymPy's line width, so
+    ``sympy.pprint`` never cuts a number in two ("= 4 ↪ 8120"); lines of a
+    several-line text are broken each on its own, continued under their indent."""
+    from sympy.printing.pretty.stringpict import prettyForm, stringPict
+    settings = getattr(printer, "_settings", {}) or {}
+    width = settings.get("num_columns") or stringPict("").terminal_width() or 80
+    lines = text.split("\n")
+    if settings.get("wrap_line") is not False:
+        indent = [line[:len(line) - len(line.lstrip())] for line in lines]
+        lines = [wrapped for line, lead in zip(lines, indent)
+                 for wrapped in wrap_terms(line, width, indent=lead + "    ")]
+    longest = max(len(line) for line in lines)
+    # Ragged lines would be centred: pad them to one width, left-aligned.
+    return prettyForm("\n".join(line.ljust(longest) for line in lines))

@@ -1,7 +1,11 @@
 """Shape arithmetic shared by the layer families: channels-last (height, width, channels)."""
 from __future__ import annotations
 
-from sympy import Expr, Integer, Mul, ceiling, floor
+from typing import NamedTuple
+
+from sympy import Add, Expr, Integer, Mul, Symbol, ceiling, evaluate, floor
+
+from .printing import Grouped, Inserted, SlashRatio
 
 Shape = tuple  # tuple[Expr, ...]: (height, width, channels) or (features,)
 
@@ -38,7 +42,6 @@ def conv_output_size(size: Expr, kernel: Expr, stride: Expr = Integer(1),
     return floor((size + 2 * padding - dilation * (kernel - 1) - 1) / stride) + 1
 
 
-
 def conv_divides_exactly(size: Expr, kernel: Expr, stride: Expr = Integer(1),
                          padding: Expr | str = Integer(0), dilation: Expr = Integer(1)) -> bool:
     """True when :func:`conv_output_size` needs no rounding (the window tiles exactly).
@@ -62,3 +65,84 @@ def flat_size(shape: Shape) -> Expr:
             total *= int(v)
         return Integer(total)
     return Mul(*shape)
+
+
+# ------------------------------------------------------------- worked shapes
+# How an output size is worked out, as the three faces of a step (formula in
+# letters, the same with the numbers put in, the size), built unevaluated so the
+# written printers show them in the document's order.
+
+class AxisWorking(NamedTuple):
+    """How one output size follows from the input: ``formula`` in letters,
+    ``substituted`` with the layer's sizes put in (both unevaluated), ``result``."""
+    label: str
+    formula: Expr
+    substituted: Expr
+    result: Expr
+
+    @property
+    def is_rule(self) -> bool:
+        """False when the size is only handed on or given (``k``, ``C``): nothing to work out."""
+        return not self.formula.is_Atom
+
+
+def put_in(value: Expr) -> Expr:
+    """A value put in place of a letter; compound ones print in parentheses."""
+    return value if value.is_Atom else Inserted(value)
+
+
+def window_rule(size: Expr, window: Expr, padding: Expr, stride: Expr,
+                dilation: Expr | None = None) -> Expr:
+    """``⌊(W + 2 × P - D × (m - 1) - 1) / S⌋ + 1`` as written (unevaluated);
+    without dilation (pooling) ``⌊(W + 2 × P - m) / S⌋ + 1``."""
+    with evaluate(False):
+        if dilation is None:
+            span = Add(size, Mul(Integer(2), padding), Mul(Integer(-1), window))
+        else:
+            span = Add(size, Mul(Integer(2), padding),
+                       Mul(Integer(-1), dilation, Grouped(Add(window, Integer(-1)))),
+                       Integer(-1))
+        return Add(floor(SlashRatio(span, stride)), Integer(1))
+
+
+def same_rule(size: Expr, stride: Expr) -> Expr:
+    """``⌈W / S⌉``, the output size with padding 'same' (unevaluated)."""
+    with evaluate(False):
+        return ceiling(SlashRatio(size, stride))
+
+
+def window_working(label: str, letters: tuple[str, str], size: Expr, window: Expr,
+                   stride: Expr, padding: Expr | str, dilation: Expr | None,
+                   result: Expr) -> AxisWorking:
+    """One axis of a sliding window; ``letters`` name the input size and the window
+    along it (``("W", "m")`` for the width, ``("H", "n")`` for the height)."""
+    size_letter, window_letter = (Symbol(l) for l in letters)
+    P, S, D = Symbol("P"), Symbol("S"), Symbol("D")
+    if padding == "same":
+        return AxisWorking(label, same_rule(size_letter, S),
+                           same_rule(put_in(size), put_in(stride)), result)
+    formula = window_rule(size_letter, window_letter, P, S, None if dilation is None else D)
+    substituted = window_rule(put_in(size), put_in(window), put_in(padding), put_in(stride),
+                              None if dilation is None else put_in(dilation))
+    return AxisWorking(label, formula, substituted, result)
+
+
+def flat_working(label: str, shape: Shape) -> AxisWorking:
+    """``H × W × C`` = the product of a height × width × channels shape."""
+    with evaluate(False):
+        formula = Mul(*(Symbol(l) for l in "HWC"))
+        substituted = Mul(*(put_in(v) for v in shape))
+    return AxisWorking(label, formula, substituted, flat_size(shape))
+
+
+def given_working(label: str, letter: str, value: Expr) -> AxisWorking:
+    """A size that is given or handed on unchanged: its letter and its value."""
+    return AxisWorking(label, Symbol(letter), put_in(value), value)
+
+
+def passed_on(shape: Shape) -> tuple[AxisWorking, ...]:
+    """Every size handed on unchanged: (H, W, C) or (N,)."""
+    if len(shape) == 3:
+        return tuple(given_working(label, letter, v)
+                     for label, letter, v in zip(("height", "width", "channels"), "HWC", shape))
+    return tuple(given_working("values", "N", v) for v in shape)

@@ -13,6 +13,7 @@ from typing import NamedTuple
 from sympy import Basic, Expr
 
 from . import printing
+from .numbers import ShownCount
 
 
 class Faces(NamedTuple):
@@ -47,7 +48,7 @@ class Step:
     or ``None`` for a statement (an equation to solve) shown as its formula alone.
     ``is_count`` says the result is a number of parameters: the faces renderers show
     (``text``, ``latex``, ``mathml``) group it in thousands, ``62,958``, as they do
-    the counts a total adds up (:class:`~symparams.printing.Count`).  ``str()``,
+    the counts a total adds up (:class:`~symparams.numbers.ShownCount`).  ``str()``,
     ``latex()`` and Jupyter's LaTeX keep SymPy's plain digits, so they parse back.
     """
 
@@ -55,7 +56,8 @@ class Step:
                  substituted: Basic | None = None, name: str = "", kind: str = "",
                  index: int | None = None, description: str = "", reason: str = "",
                  notes: tuple[str, ...] = (), input_shape: tuple = (), output_shape: tuple = (),
-                 letters: dict | None = None, is_count: bool = False):
+                 letters: dict | None = None, shape_steps: tuple["Step", ...] = (),
+                 is_count: bool = False):
         self.title = title
         self.is_count = is_count
         self.name = name
@@ -70,6 +72,8 @@ class Step:
         self.input_shape = tuple(input_shape)
         self.output_shape = tuple(output_shape)
         self.letters = dict(letters or {})
+        # How the output shape is worked out: steps of their own (kind "shape").
+        self.shape_steps = tuple(shape_steps)
 
     @property
     def has_formula(self) -> bool:
@@ -94,7 +98,7 @@ class Step:
             return Faces(statement, statement, statement)
         shown = self.result
         if self.is_count and self.is_exact:
-            shown = printing.Count(self.result)
+            shown = ShownCount(self.result)
         result = plain(shown)
         if self.formula is None:
             return Faces(result, result, result)
@@ -121,7 +125,7 @@ class Step:
             return printing.mathml_chain([], exprs[0], display, written_last=True)
         result = exprs[-1]
         if result is self.result and self.is_count and self.is_exact:
-            result = printing.Count(result)
+            result = ShownCount(result)
         return printing.mathml_chain(exprs[:-1], result, display)
 
     @cached_property
@@ -161,9 +165,9 @@ class Step:
         return str(self)
 
     def _pretty(self, printer=None):
-        # sympy.pprint(step): the one-line text face is already the readable form.
-        from sympy.printing.pretty.stringpict import prettyForm
-        return prettyForm(str(self))
+        # sympy.pprint(step): the text face, broken between terms to fit the line,
+        # never inside a number (SymPy would cut a long line anywhere).
+        return printing.pretty_lines(str(self), printer)
 
     def __repr__(self) -> str:
         return f"<Step {self.title}: {self.ascii.equation()}>"

@@ -29,12 +29,13 @@ def test_count_json():
     assert by_name["CONV2"]["substituted"] == "((5*5*8) + 1)*16"
     assert by_name["POOL2"]["output_shape"] == [5, 5, 16]
     assert set(by_name["FC3"]) == {"index", "name", "kind", "output_shape", "formula",
-                                   "substituted", "params"}
+                                   "substituted", "params", "shape_formula",
+                                   "shape_substituted"}
 
 
 def test_json_symbolic_values_are_strings():
     data = json.loads(run_cli("count", "lenet", "--json", "--symbolic",
-                              "--set", "k_1=8").stdout)
+                              "--set", "k_1=8", "C=3").stdout)
     assert isinstance(data["total"], str) and "k_2" in data["total"]
     by_name = {layer["name"]: layer for layer in data["layers"]}
     from symparams.spec import parse_expression
@@ -98,7 +99,7 @@ def test_bad_specs_get_one_clean_line(case, write_spec):
 
 
 @pytest.mark.parametrize("args, expected", [
-    (("--set", "x=3"), "unknown symbol 'x'"),
+    (("--set", "x=3"), "unknown size 'x'"),
     (("--set", "k_1"), "expected NAME=VALUE"),
     (("--set", "k_1=__import__('os')"), "k_1: unexpected character"),
     (("--set", "k_1=0"), "expected a positive whole number"),

@@ -32,7 +32,7 @@ def symbolic():
 # ------------------------------------------------------------------ REPL
 
 def test_reprs_say_what_each_object_is(lenet):
-    assert repr(lenet) == "<Network 'lenet': 7 layers, total 62958>"
+    assert repr(lenet) == "<Network 'lenet': 8 layers (0 INPUT … 7 SOFTMAX), total 62958>"
     assert repr(lenet["CONV2"]) == "<LayerInfo 3 CONV2 (conv2d): 3216>"
     assert repr(lenet["CONV2"].step).startswith("<Step CONV2 (convolution")
     assert repr(lenet["CONV2"].layer) == "Conv2D(kernel=5, filters=16)"

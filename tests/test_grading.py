@@ -7,6 +7,7 @@ import time
 import pytest
 from sympy import collect
 
+from conftest import run_cli
 from symparams.errors import SymparamsError
 from symparams.homework.build import load_template, make_variants, manifest
 from symparams.homework.grading import (equivalent, grade, load_manifest,
@@ -175,13 +176,72 @@ def test_bom_and_crlf_give_the_same_scores(homework, tmp_path):
 ])
 @pytest.mark.parametrize("bom, newline", [(False, "\n"), (True, "\r\n")])
 def test_bad_rows_are_one_line_errors(homework, tmp_path, lines, where, message, bom, newline):
+    """A bad header or unreadable CSV stops grading; a bad row is reported and
+    every other row is graded."""
     folder, _ = homework
     path = write(tmp_path, lines, bom=bom, newline=newline)
-    with pytest.raises(SymparamsError) as info:
-        grade(folder, path)
-    text = str(info.value)
+    whole_file = where.startswith("row 1") or message == "malformed CSV"
+    if whole_file:
+        with pytest.raises(SymparamsError) as info:
+            grade(folder, path)
+        text = str(info.value)
+    else:
+        scores = grade(folder, path)
+        assert len(scores.problems) == 1, scores.problems
+        text = scores.problems[0]
     assert text.startswith(f"{path}: {where}: ") and message in text, text
     assert "\n" not in text
+
+
+def test_bad_rows_do_not_stop_the_others_from_being_graded(homework, tmp_path):
+    folder, data = homework
+    right, points = answers(data, "variant-01")
+    other, other_points = answers(data, "variant-02")
+    lines = [HEADER,
+             row("ada", "variant-01", "params.total", str(right["params.total"])),
+             row("bob", "variant-99", "params.total", "1"),                    # row 3
+             row("ada", "variant-01", "params.CONV9", "1"),                    # row 4
+             row("cy", "variant-02", "params.total", str(other["params.total"])),
+             row("ada", "variant-01", "params.FC3", str(right["params.FC3"])),
+             row("cy", "variant-02", "params.FC3", "1"),
+             row("cy", "variant-02", "params.FC3", "2")]                       # row 8
+    path = write(tmp_path, lines)
+    scores = grade(folder, path)
+    by_student = {s.student: s for s in scores.students}
+    assert set(by_student) == {"ada", "cy"}
+    assert by_student["ada"].total == points["params.total"] + points["params.FC3"]
+    assert by_student["cy"].total == other_points["params.total"]
+    assert [p.split(": ")[1] for p in scores.problems] == ["row 3", "row 4", "row 8"]
+    out = tmp_path / "scores.csv"
+    result = run_cli("grade", folder, path, "-o", out)
+    assert result.returncode == 2
+    assert [line for line in result.stderr.splitlines()] == \
+        [f"symparams: error: {p}" for p in scores.problems]
+    assert out.read_text(encoding="utf-8") == scores.to_csv()
+
+
+@pytest.mark.parametrize("name", ["=HYPERLINK(\"http://x\",\"y\")", "+1+1", "-2+3", "@SUM(A1)",
+                                  "\tTAB", "\rCR", "=1+1", "-", "+"])
+def test_scores_csv_names_cannot_run_as_spreadsheet_formulas(homework, tmp_path, name):
+    folder, data = homework
+    right, _ = answers(data, "variant-01")
+    path = write(tmp_path, [HEADER, row(name, "variant-01", "params.total",
+                                        str(right["params.total"]))])
+    scores = grade(folder, path)
+    table = list(csv.reader(io.StringIO(scores.to_csv())))
+    cell = table[1][0]
+    assert cell[0] not in "=+-@\t\r"
+    stored = scores.students[0].student          # the data keeps the name (trimmed)
+    assert stored == name.strip()
+    assert cell == ("'" + stored if stored[0] in "=+-@\t\r" else stored)
+
+
+def test_ordinary_names_are_written_as_they_are(homework, tmp_path):
+    folder, data = homework
+    path = write(tmp_path, [HEADER, row("Ada Lovelace", "variant-01", "params.total", "1"),
+                            row("o'Brien-Smith", "variant-01", "params.total", "1")])
+    table = list(csv.reader(io.StringIO(grade(folder, path).to_csv())))
+    assert [r[0] for r in table[1:]] == ["Ada Lovelace", "o'Brien-Smith"]
 
 
 def test_unreadable_files(homework, tmp_path):
@@ -236,9 +296,17 @@ def test_integers_that_are_62958(text):
     assert parse_integer(text) == 62958
 
 
+@pytest.mark.parametrize("text", ["62958.0", "62958.00", "k_1 = 62958", "k₁ = 62958",
+                                  "k_1=62,958", "c = 62958.0", " total = 62 958 "])
+def test_integers_written_as_values_or_with_a_zero_decimal(text):
+    assert parse_integer(text) == 62958
+
+
 @pytest.mark.parametrize("text", ["62.958", "6,29,58", "629,58", "62,958.0", "62,,958",
                                   "62, 958", "6295,8", ",62958", "62958,", "", "+", "-62958",
-                                  "1e5", "٦٢٩٥٨", "62958 params", "0x1"])
+                                  "1e5", "٦٢٩٥٨", "62958 params", "0x1", "62958.5",
+                                  "= 62958", "k_1 = ", "k_1 = 62958 = 1", "62958.",
+                                  "k_1 == 62958", "1 = 62958"])
 def test_malformed_integers_are_wrong(text):
     assert parse_integer(text) != 62958
 
@@ -266,7 +334,18 @@ KEY = "25*k_1*k_2 + 76*k_1 + 2305*k_2 + 3674"
     ("(k_1 + k_2)^2 - k_1^2 - k_2**2 + 23*k_1*k_2 + 76*k_1 + 2305*k_2 + 3674", True),
     (KEY + " + 1", False),
     ("25*k_1*k_2 + 76*k_1 + 2305*k_2 + 3674*k_3", False),
-    ("25k_1k_2 + 76k_1 + 2305k_2 + 3674", False),       # implicit products: unparsable
+    ("25k_1k_2 + 76k_1 + 2305k_2 + 3674", True),        # implicit products
+    ("25k₁k₂ + 76k₁ + 2305k₂ + 3674", True),
+    ("25 k_1 k_2 + 76 k_1 + 2305 k_2 + 3674", True),
+    ("k₁(25k₂ + 76) + 2305k₂ + 3674", True),
+    ("25k1k2 + 76k1 + 2305k2 + 3674", True),
+    ("(k_1 + 1)(k_2 + 1) + 24k_1k_2 + 75k_1 + 2304k_2 + 3673", True),
+    ("25k_1k_2 + 76k_1 + 2305k_2 + 3675", False),
+    ("25 k_1 k_2 + 76 k_1 + 2305 k_2 + 36 74", False),     # two numbers side by side
+    ("25k_1k_2 + 76k_1 + 2305k_2 + 3674k_3", False),
+    ("floor(k_1)(25k_2 + 76) + 2305k_2 + 3674", True),
+    ("25k_1k_2 + 76k_1 + 2305k_2 + 3674 + open('x')", False),
+    ("__import__('os')", False),
     ("open('x')", False),
     ("k_1^k_2", False),
     ("((9^64)^64)^64", False),
@@ -285,3 +364,11 @@ def test_expressions(text, right):
     got = expr is not None and equivalent(expr, key)
     assert got is right
     assert time.monotonic() - started < 10
+
+
+def test_grade_help_states_the_accepted_forms():
+    result = run_cli("grade", "--help")
+    assert result.returncode == 0
+    for form in ("62,958", "62958.0", "k_1 = 62958", "25k₁k₂", "25 k_1 k_2", "(k_1 + 1)(k_2 + 1)",
+                 "28x28x8"):
+        assert form in result.stdout, form

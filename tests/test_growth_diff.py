@@ -149,6 +149,6 @@ def test_diff_cli_errors(capsys):
     assert "nope: no such file or preset" in capsys.readouterr().err
     assert main(["diff", "lenet", "lenet", "--set-b", "Q=3"]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "unknown symbol 'Q'" in err
+    assert err.count("\n") == 1 and "unknown size 'Q'" in err
     with pytest.raises(SymparamsError, match="expected a Network"):
         load("lenet").diff("lenet")

@@ -25,8 +25,21 @@ def homework(tmp_path_factory):
     out = tmp_path_factory.mktemp("hw") / "homework"
     result = run_cli("homework", "lenet", "--variants", N, "--seed", 1, "-o", out, "--jobs", 2)
     assert result.returncode == 0, result.stderr
-    assert result.stderr == ""   # no progress bar when stderr is not a terminal
+    # No progress bar when stderr is not a terminal; one line says what Moodle misses.
+    assert result.stderr.splitlines() == [
+        f"symparams: note: moodle.xml leaves out {N} symbolic (expression) questions "
+        "(symbolic.total …): Moodle cannot compare expressions; grade them with "
+        "symparams grade"]
     return out
+
+
+def test_no_note_when_moodle_holds_every_question_or_quiet(tmp_path):
+    vgg = run_cli("homework", "vgg-small", "--variants", 2, "-o", tmp_path / "a",
+                  "--format", "md")
+    assert vgg.returncode == 0 and vgg.stderr == ""          # no symbolic questions
+    quiet = run_cli("homework", "lenet", "--variants", 2, "-o", tmp_path / "b",
+                    "--format", "md", "--quiet")
+    assert quiet.returncode == 0 and quiet.stderr == "" and quiet.stdout == ""
 
 
 def digests(folder: Path) -> dict[str, str]:

@@ -209,3 +209,80 @@ def test_helpers():
     assert category_path("a/b") == "$course$/top/symparams/a//b"
     assert category_path("/x/") == "$course$/top/symparams/ //x// "
     assert category_path("  ") == "$course$/top/symparams/homework"
+
+
+UNNAMED = {"name": "unnamed", "input": [{"choice": [16, 20]}, "same", 1],
+           "layers": [{"type": "conv2d", "kernel": 3, "filters": {"choice": [4, 6, 8]}},
+                      {"type": "maxpool2d", "kernel": 2},
+                      {"type": "flatten"},
+                      {"type": "dense", "units": {"choice": [5, 7]}}]}
+
+
+@pytest.fixture(scope="module")
+def unnamed(tmp_path_factory):
+    import yaml
+    path = tmp_path_factory.mktemp("unnamed") / "unnamed.yaml"
+    path.write_text(yaml.safe_dump(UNNAMED), encoding="utf-8")
+    template, plan = load_template(str(path))
+    variants = make_variants(template, plan, 2, seed=1)
+    return variants, moodle_xml("unnamed", variants)
+
+
+def table_rows(question) -> list[list[str]]:
+    """The network table's rows of a question text, cell by cell."""
+    html = question.find("questiontext/text").text
+    rows = []
+    for row in re.findall(r"<tr>(.*?)</tr>", html, re.S):
+        rows.append(re.findall(r"<t[dh]>(.*?)</t[dh]>", row, re.S))
+    return rows
+
+
+def test_unnamed_layers_show_the_names_the_questions_use(unnamed):
+    variants, xml = unnamed
+    found = questions(parse(xml))
+    variant = variants[0]
+    names = [info.name for info in variant.net.layers[1:]]
+    assert "FLATTEN1" in names or any(n.startswith("FLATTEN") for n in names)
+    question = found[f"{variant.id} shapes.{names[2]}"]
+    assert [row[1] for row in table_rows(question)[2:]] == names
+    assert f"shape of {names[2]}" in " ".join(html_of(question).text)
+
+
+def test_find_error_prompt_comes_before_the_working_it_says_is_below(lenet):
+    variants, _, xml = lenet
+    found = questions(parse(xml))
+    for variant in variants:
+        for qid in ("find-error.layer", "find-error.value"):
+            html = found[f"{variant.id} {qid}"].find("questiontext/text").text
+            prompt = next(q.prompt for q in variant.questions if q.id == qid)
+            assert html.index(prompt.split(",")[0]) < html.index("<ul>"), qid
+            if "below" in prompt:
+                assert "above" not in prompt
+            assert "that layer" not in prompt      # it would name nothing on its own
+
+
+def test_shape_feedback_shows_the_shape_working_not_the_parameter_step(lenet, unnamed):
+    for variants, xml in ((lenet[0], lenet[2]), unnamed):
+        found = questions(parse(xml))
+        for variant in variants:
+            for question in variant.questions:
+                if question.type != "shapes":
+                    continue
+                info = variant.net[question.id.split(".", 1)[1]]
+                feedback = " ".join(html_of(found[f"{variant.id} {question.id}"],
+                                            "generalfeedback/text").text)
+                assert question.answer in feedback, (variant.id, question.id)
+                if info.layer.has_params:
+                    # the parameter count is no part of the shape's working
+                    assert f"= {info.params}" not in feedback.replace(",", "")
+                if info.kind in ("conv2d", "maxpool2d", "avgpool2d"):
+                    assert "⌊" in feedback and "height" in feedback, feedback
+                if info.kind == "flatten":
+                    h, w, c = info.input_shape
+                    assert f"{h} × {w} × {c}" in feedback, feedback
+
+
+def test_left_out_questions_are_listed_for_the_command_line(lenet):
+    from symparams.homework.moodle import left_out
+    variants, _, _ = lenet
+    assert left_out(variants) == [(v.id, "symbolic.total") for v in variants]

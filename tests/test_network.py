@@ -79,7 +79,7 @@ def test_partial_substitution_keeps_the_rest_symbolic(lenet):
     assert sym.symbols["k_1"] not in partial.total.free_symbols
     assert sym.symbols["k_2"] in partial.total.free_symbols
     full = sym.subs({name: 5 for name in ("m_1", "n_1", "m_2", "n_2")},
-                    k_1=8, k_2=16, c_1=120, c_2=84, c_3=10)
+                    k_1=8, k_2=16, c_1=120, c_2=84, c_3=10, H=32, W=32, C=3)
     assert full.total == DOCUMENT_TOTAL and full.total.is_Integer
 
 
@@ -91,11 +91,11 @@ def test_subs_returns_a_new_network(lenet):
 
 
 @pytest.mark.parametrize("values, fragment", [
-    ({"x": 3}, "unknown symbol 'x'"),
+    ({"x": 3}, "unknown size 'x'"),
     ({"d_2": 3}, "follows from the layer before"),
     ({"k_1": 0}, "expected a positive whole number"),
     ({"k_1": "2.5"}, "only whole numbers"),
-    ({"CONV9.filters": 3}, "expected LAYER.FIELD"),
+    ({"CONV9.filters": 3}, "no layer named 'CONV9'"),
 ])
 def test_bad_substitutions(lenet, values, fragment):
     with pytest.raises(SymparamsError, match=fragment):

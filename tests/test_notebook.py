@@ -90,13 +90,13 @@ def test_network_html_is_mathml_with_the_total(executed):
     root = ET.fromstring(html)
     assert root.findall(f".//{MATHML}") and "<script" not in html
     assert "62,958" in html and "3,216" in html
-    assert data(executed["network-html"], "text/plain") == "<Network 'lenet': 7 layers, total 62958>"
+    assert data(executed["network-html"], "text/plain") == "<Network 'lenet': 8 layers (0 INPUT … 7 SOFTMAX), total 62958>"
     symbolic = data(executed["symbolic-html"], "text/html")
     assert "<mi>H</mi>" in symbolic and "Free sizes: H" in symbolic
 
 
 def test_repr_and_str(executed):
-    assert "<Network 'lenet': 7 layers, total 62958>" in data(executed["repr"], "text/plain")
+    assert "<Network 'lenet': 8 layers (0 INPUT … 7 SOFTMAX), total 62958>" in data(executed["repr"], "text/plain")
     text = stream(executed["str"])
     assert text.splitlines()[0] == "lenet: input 32 × 32 × 3"
     assert "= ((5 × 5 × 8) + 1) × 16 = 3216" in text and "total = 62958" in text

@@ -293,6 +293,8 @@ def test_symbolic_round_trip(data):
         assert {symbolic.letters[name] for name in values} <= symbolic.total.free_symbols
     else:
         assert symbolic.total == 0 == net.total
+    # The input is symbolic too (H, W, C or N): put its numbers back as well.
+    values.update({s.name: v for s, v in zip(symbolic.input_shape, net.input_shape) if s != v})
     back = symbolic.subs(values)
     assert back.total == net.total and isinstance(back.total, Integer)
     assert [info.params for info in back] == [info.params for info in net]

@@ -183,7 +183,9 @@ def test_render_page_keeps_its_signature_for_print():
                        expr=lambda value: Markup('<svg class="e"></svg>'),
                        face=lambda step, face: Markup(f'<svg class="f {face}"></svg>'))
     assert "<math" not in page
-    assert page.count('<svg class="m">') == 9  # every step, and the total
+    # every step (8), the worked height and width of the two convolutions and
+    # poolings (4), FC3's flattened input, the total, and the total in letters
+    assert page.count('<svg class="m">') == 15
     assert '<svg class="f formula">' in page and '<svg class="e">' in page
     assert "@page" in page  # print.css came in
     assert page.count('<svg xmlns="http://www.w3.org/2000/svg"') == 2  # the figures

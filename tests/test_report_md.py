@@ -58,14 +58,17 @@ def test_worked_steps_in_the_documents_order(lenet_md):
     assert -1 not in positions, [s for s, p in zip(DOCUMENT_STEPS, positions) if p < 0]
     assert positions == sorted(positions)
     headings = re.findall(r"^### (\d+)\. (\S+)", lenet_md, re.M)
-    assert headings == [("1", "INPUT"), ("2", "CONV1"), ("3", "POOL1"), ("4", "CONV2"),
-                        ("5", "POOL2"), ("6", "FC3"), ("7", "FC4"), ("8", "SOFTMAX")]
+    # numbered by the layers' index, as in the summary table (the input is 0)
+    assert headings == [("0", "INPUT"), ("1", "CONV1"), ("2", "POOL1"), ("3", "CONV2"),
+                        ("4", "POOL2"), ("5", "FC3"), ("6", "FC4"), ("7", "SOFTMAX")]
     # each step: heading, reason, math, then the output shape, before the next heading
-    conv1 = lenet_md.split("### 2. CONV1", 1)[1].split("### 3.", 1)[0]
+    conv1 = lenet_md.split("### 1. CONV1", 1)[1].split("### 2.", 1)[0]
     assert conv1.index("Each filter") < conv1.index("$$") < conv1.index("Output shape: 28 × 28 × 8.")
-    pool1 = lenet_md.split("### 3. POOL1", 1)[1].split("### 4.", 1)[0]
-    assert "Learnable parameters: 0." in pool1 and "$$" not in pool1
-    fc3 = lenet_md.split("### 6. FC3", 1)[1].split("### 7.", 1)[0]
+    pool1 = lenet_md.split("### 2. POOL1", 1)[1].split("### 3.", 1)[0]
+    # no parameter equation: the one display is the worked output height and width
+    assert "Learnable parameters: 0." in pool1 and pool1.count("$$") == 2
+    assert "Output height and width:" in pool1
+    fc3 = lenet_md.split("### 5. FC3", 1)[1].split("### 6.", 1)[0]
     assert "flattened to 400 values" in fc3
 
 
@@ -137,7 +140,7 @@ def test_templates_override_a_partial_by_file_name(tmp_path):
                      "--templates", tmp_path / "mine")
     assert result.returncode == 0, result.stderr
     text = (tmp_path / "out" / "lenet.md").read_text(encoding="utf-8")
-    assert "- STEP 2 CONV1: $608$" in text and "- STEP 6 FC3: $48{,}120$" in text
+    assert "- STEP 1 CONV1: $608$" in text and "- STEP 5 FC3: $48{,}120$" in text
     assert "Each filter learns" not in text  # our step partial was replaced
     assert "## Summary" in text and "**62,958**" in text  # the rest is still ours
 
@@ -148,8 +151,8 @@ def test_symbolic_markdown(tmp_path):
     text = (tmp_path / "lenet.md").read_text(encoding="utf-8")
     for bad in ("None", "Symbol(", "Integer(", "nan"):
         assert bad not in text
-    assert "expression in the layers' letters" in text  # no empty list of names
-    assert r"((m_{1} \times n_{1} \times 3) + 1) \times k_{1}" in text  # d₁ = 3 comes from the input
+    assert "expression in C, H, W" in text  # --symbolic makes the input letters too
+    assert r"((m_{1} \times n_{1} \times C) + 1) \times k_{1}" in text  # d₁ = C comes from the input
 
 
 def test_figure_files_are_linked_only_when_written():

@@ -185,10 +185,11 @@ def test_equation_keeps_the_documents_order_and_reuses_faces():
     conv1 = report.steps[1]
     assert conv1.latex.chain() == [r"((m_{1} \times n_{1} \times d_{1}) + 1) \times k_{1}",
                                    r"((5 \times 5 \times 3) + 1) \times 8", "608"]
-    # The formula is typeset once and placed three times: its step, the summary
-    # table and the sum in the total (display and inline look the same here).
+    # The formula is typeset once and placed four times: its step, the summary
+    # table, the sum in the total and the total in letters, layer after layer
+    # (display and inline look the same here).
     keys = {pdfmod.typeset(conv1.latex.formula, display).key for display in (True, False)}
-    assert sum(html.count(f'data-math="{key}"') for key in keys) == 3
+    assert sum(html.count(f'data-math="{key}"') for key in keys) == 4
     assert set(math.formulas) >= keys
     assert "\\times" not in html and "$" not in html and "<math" not in html
     assert 'class="math-lines"' in html  # the long total is one face per line

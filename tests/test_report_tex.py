@@ -139,7 +139,7 @@ def test_symbolic_lenet_compiles_without_placeholders(tmp_path):
     assert_clean_log(doc)
     for bad in ("nan", "None", "Symbol("):
         assert bad not in doc.source and bad not in doc.text
-    assert r"k_{1} \times \left(3 \times m_{1} \times n_{1} + 1\right)" in doc.source
+    assert r"k_{1} \times \left(C \times m_{1} \times n_{1} + 1\right)" in doc.source  # input C too
     assert "Nobars" in doc.squeezed()             # every count is an expression
     assert "expressionin:" not in doc.squeezed()   # no sentence with an empty list
 

@@ -16,7 +16,7 @@ from rich.console import Console
 from conftest import run_cli
 from symparams import Conv2D, Dense, Flatten, MaxPool2D, Network, load
 from symparams.printing import unicode_plain
-from symparams.thousands import thousands
+from symparams.numbers import thousands
 from symparams.render.terminal import print_count
 
 WIDTHS = (80, 200)

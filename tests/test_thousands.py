@@ -19,7 +19,7 @@ from rich.console import Console
 from conftest import run_cli
 from symparams import load
 from symparams.homework.build import load_template, make_variants
-from symparams.thousands import thousands
+from symparams.numbers import thousands
 from symparams.render.homework import render_sheet
 from symparams.render.report import build_report
 from symparams.render.terminal import print_count, print_sweep

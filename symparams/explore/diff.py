@@ -21,16 +21,18 @@ from typing import TYPE_CHECKING, Any
 
 from sympy import Expr, Integer
 
+from ..numbers import as_count
 from ..printing import ascii_plain, unicode_plain, unicode_shape
-from ..thousands import thousands
+from ..numbers import thousands
 
 if TYPE_CHECKING:  # imports stay one way: network.py imports this module lazily
     from ..network import LayerInfo, Network
 
 
 def _change(a: Expr | None, b: Expr | None) -> Expr:
-    """b - a; symbolic differences are left as SymPy combines them (not expanded)."""
-    return (b if b is not None else Integer(0)) - (a if a is not None else Integer(0))
+    """b - a; symbolic differences are left as SymPy combines them (not expanded); a
+    number is a Count, so it takes format specs like the totals (``f"{d.total_change:+,}"``)."""
+    return as_count((b if b is not None else Integer(0)) - (a if a is not None else Integer(0)))
 
 
 @dataclass(frozen=True)

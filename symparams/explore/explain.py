@@ -19,12 +19,12 @@ import difflib
 import textwrap
 from typing import Any
 
-from sympy import Add, Expr, Integer, Mul, ceiling, evaluate, floor
+from sympy import Expr, Integer
 
 from ..errors import SymparamsError
 from ..layers import FAMILIES, REGISTRY, Input, Layer, generic_formula
-from ..printing import Grouped, Ratio, WrittenUnicodePrinter, unicode_shape, unicode_written
-from ..shapes import conv_output_size
+from ..printing import unicode_shape, unicode_written
+from ..shapes import conv_output_size, same_rule as _same_rule, window_rule as _window_rule
 from ..spec import size_symbol
 
 WIDTH = 78
@@ -120,39 +120,8 @@ def kind_class(name: str) -> type[Layer]:
     raise SymparamsError(f"unknown layer kind {name!r} (known: {', '.join(kinds())}){hint}")
 
 
-class _RulePrinter(WrittenUnicodePrinter):
-    """The written printer, without the 1 that a subtracted product is left with
-    (``- D × (n - 1)``, not ``- 1 × D × (n - 1)``)."""
-
-    def _print_Mul(self, expr):
-        if len(expr.args) > 1 and expr.args[0] == 1:
-            rest = expr.args[1:]
-            if len(rest) == 1:
-                return self._print(rest[0])
-            expr = Mul(*rest, evaluate=False)
-        return super()._print_Mul(expr)
-
-
 def _rule_text(expr: Expr) -> str:
-    return _RulePrinter().doprint(expr)
-
-
-def _window_rule(size: Expr, window: Expr, padding: Expr, stride: Expr,
-                 dilation: Expr | None) -> Expr:
-    """``⌊(H + 2 × P - D × (n - 1) - 1) / S⌋ + 1`` as written (unevaluated)."""
-    with evaluate(False):
-        if dilation is None:
-            span = Add(size, Mul(Integer(2), padding), Mul(Integer(-1), window))
-        else:
-            span = Add(size, Mul(Integer(2), padding),
-                       Mul(Integer(-1), dilation, Grouped(Add(window, Integer(-1)))),
-                       Integer(-1))
-        return Add(floor(Ratio(span, stride)), Integer(1))
-
-
-def _same_rule(size: Expr, stride: Expr) -> Expr:
-    with evaluate(False):
-        return ceiling(Ratio(size, stride))
+    return unicode_written(expr)
 
 
 def _letters_section(cls: type[Layer]) -> list[str]:

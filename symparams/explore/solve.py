@@ -41,16 +41,16 @@ input) is no answer: every answer is checked by building the network with it.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
 from sympy import (Add, Dummy, Eq, Expr, Integer, Max, Min, Mul, Pow, Symbol, ceiling, floor,
                    solve as sympy_solve)
 
+from ..addresses import AXIS_LETTER, INPUT_AXES, fresh_name, resolve_size
 from ..errors import SymparamsError
-from ..printing import unicode_name, unicode_plain
-from ..thousands import count_terms, thousands
+from ..numbers import count_terms, thousands
+from ..printing import natural_key, unicode_name, unicode_plain
 from ..spec import size_symbol, size_value
 
 if TYPE_CHECKING:  # imports stay one way: network.py imports this module lazily
@@ -60,10 +60,6 @@ SCAN_LIMIT = 100_000     # a non-monotone count is tried value by value up to th
 PLATEAU_LIMIT = 10_000   # more values than this giving the same count are not listed one by one
 BUILD_LIMIT = 1_000      # answers up to this many are each checked by building the network
 
-_INPUT_AXES = {3: {"height": (0,), "width": (1,), "size": (0, 1), "channels": (2,)},
-               1: {"features": (0,)}}
-_AXIS_SYMBOL = {"height": "H", "width": "W", "size": "H", "channels": "C", "features": "N"}
-_INDEX = re.compile(r"^\s*input\s*\[\s*(\d+)\s*\]\s*$", re.IGNORECASE)
 
 
 class NoUniqueAnswer(SymparamsError):
@@ -108,25 +104,9 @@ class Unknown:
         return f"{self.name} ({', '.join(parts)})" if parts else self.name
 
 
-def _known(net: "Network") -> str:
-    """The sizes one can solve for: given letters and free names (derived d, p left out)."""
-    given = [info.letters[l].name for info in net.layers[1:]
-             for l in info.layer.given_letters if l in info.letters]
-    names = [*given[:12], *(["…"] if len(given) > 12 else []), *net.free_symbols]
-    return ", ".join(names + ["LAYER.FIELD such as CONV1.filters", "INPUT.height"])
-
-
-def _fresh_name(net: "Network", wanted: str) -> str:
-    taken = set(net.symbols)
-    name, number = wanted, 0
-    while name in taken:
-        number += 1
-        name = f"{wanted}_in" if number == 1 else f"{wanted}_in{number}"
-    return name
-
-
 def resolve(net: "Network", target: str) -> Unknown:
-    """The unknown named by ``target`` (see the module's docstring).
+    """The unknown named by ``target``, an address read by
+    :func:`symparams.addresses.resolve_size` as ``--set`` and ``sweep`` read it.
 
     >>> from symparams import load
     >>> unknown = resolve(load("lenet"), "INPUT.height")
@@ -135,77 +115,27 @@ def resolve(net: "Network", target: str) -> Unknown:
     >>> resolve(load("lenet"), "d_2")
     Traceback (most recent call last):
     ...
-    symparams.errors.SymparamsError: d_2: d_2 follows from the layer before (the channels coming into CONV2); solve for the size it comes from, such as CONV1.filters
+    symparams.errors.SymparamsError: d_2: d_2 follows from the layer before (the channels coming into CONV2) and cannot be solved for; solve for the size it comes from, such as CONV1.filters
     """
     if not isinstance(target, str) or not target.strip():
         raise SymparamsError(f"expected a size to solve for, such as CONV1.filters, k_1 or "
                              f"INPUT.height, found {target!r}")
     target = target.strip()
-    index = _INDEX.match(target)
-    if index:
-        axis = int(index.group(1))
-        names = dict(enumerate(("height", "width", "channels"))) \
-            if len(net.input_shape) == 3 else {0: "features"}
-        if axis not in names:
-            raise SymparamsError(f"the input has {len(net.input_shape)} entries, found "
-                                 f"input[{axis}]", field=target)
-        return _input_unknown(net, target, names[axis])
-    layer_name, dot, fieldname = target.partition(".")
-    if dot and layer_name.upper() == "INPUT":
-        axes = _INPUT_AXES[len(net.input_shape)]
-        if fieldname.lower() not in axes:
-            raise SymparamsError(f"the input has no size called {fieldname!r} (expected "
-                                 f"{', '.join('INPUT.' + a for a in axes)})", field=target)
-        return _input_unknown(net, target, fieldname.lower())
-    if dot:
-        return _field_unknown(net, target, layer_name, fieldname)
-    if target in net.letters:
-        index_, letter = net._locate_letter(target)
-        info = net.layers[index_]
-        if letter not in info.layer.given_letters:
-            came = "channels coming into" if letter == "d" else "values coming into"
-            raise SymparamsError(f"{target} follows from the layer before (the {came} "
-                                 f"{info.name}); solve for the size it comes from, such as "
-                                 f"{_source_hint(net, index_)}", field=target)
-        return _letters_unknown(net, target, target, (target,))
-    if target in net.free_symbols:
-        symbol = net.free_symbols[target]
-        return Unknown(target, target, symbol, net, None, lambda n: net.subs({target: n}))
-    # H, W, C name a numeric input's height, width and channels.
-    if len(net.input_shape) == 3 and target in ("H", "W", "C"):
-        axis = {"H": "height", "W": "width", "C": "channels"}[target]
-        return _input_unknown(net, target, axis)
-    raise SymparamsError(f"unknown size {target!r} (known: {_known(net)})", field=target)
-
-
-def _source_hint(net: "Network", index: int) -> str:
-    for info in reversed(net.layers[1:index]):
-        for letter, fieldname in info.layer.given_letters.items():
-            if fieldname in ("filters", "units"):
-                return f"{info.name}.{fieldname}"
-    return "INPUT.channels" if len(net.input_shape) == 3 else "INPUT.features"
-
-
-def _field_unknown(net: "Network", target: str, layer_name: str, fieldname: str) -> Unknown:
-    try:
-        info = net[layer_name]
-    except KeyError:
-        names = ", ".join(i.name for i in net.layers[1:])
-        raise SymparamsError(f"no layer named {layer_name!r} (layers: {names})",
-                             field=target) from None
-    letters = [l for l, f in info.layer.given_letters.items() if f == fieldname]
-    if not letters:
-        fields = sorted(set(info.layer.given_letters.values()))
-        raise SymparamsError(f"{info.name} has no size called {fieldname!r} with a letter "
-                             f"(sizes with a letter: {', '.join(fields) or 'none'})",
-                             field=target)
-    names = tuple(info.letters[l].name for l in letters)
-    values = {info.values[info.letters[l]] for l in letters}
-    if len(values) > 1:
-        shown = " × ".join(unicode_plain(info.values[info.letters[l]]) for l in letters)
-        raise SymparamsError(f"{target} is {shown}, not one size; solve for "
-                             f"{' or '.join(names)}", field=target)
-    return _letters_unknown(net, target, target, names)
+    size = resolve_size(net, target, verb="solve for")
+    if size.axis is not None:
+        return _input_unknown(net, target, size.axis)
+    if size.free:
+        name = size.free[0]
+        symbol = net.free_symbols[name]
+        return Unknown(target, target, symbol, net, None, lambda n: net.subs({name: n}))
+    if "." in target:
+        info = net.layers[net._locate_letter(size.letters[0])[0]]
+        values = {info.values[net.letters[l]] for l in size.letters}
+        if len(values) > 1:
+            shown = " × ".join(unicode_plain(info.values[net.letters[l]]) for l in size.letters)
+            raise SymparamsError(f"{target} is {shown}, not one size; solve for "
+                                 f"{' or '.join(size.letters)}", field=target)
+    return _letters_unknown(net, target, target, size.letters)
 
 
 def _letters_unknown(net: "Network", target: str, address: str,
@@ -225,7 +155,7 @@ def _letters_unknown(net: "Network", target: str, address: str,
 
 
 def _input_unknown(net: "Network", target: str, axis: str) -> Unknown:
-    axes = _INPUT_AXES[len(net.input_shape)][axis]
+    axes = INPUT_AXES[len(net.input_shape)][axis]
     entries = {net.input_shape[a] for a in axes}
     address = f"INPUT.{axis}"
     if len(entries) > 1:
@@ -236,10 +166,10 @@ def _input_unknown(net: "Network", target: str, axis: str) -> Unknown:
         name = entry.name
         return Unknown(target, address, entry, net, None, lambda n: net.subs({name: n}))
     if not entry.is_number:
-        names = ", ".join(sorted(s.name for s in entry.free_symbols))
+        names = ", ".join(sorted((s.name for s in entry.free_symbols), key=natural_key))
         raise SymparamsError(f"{address} is {unicode_plain(entry)}; solve for {names} instead",
                              field=target)
-    symbol = size_symbol(_fresh_name(net, _AXIS_SYMBOL[axis]))
+    symbol = size_symbol(fresh_name(net, AXIS_LETTER[axis]))
     layers = list(net._layers)
 
     def shape_with(value) -> tuple:
@@ -601,7 +531,8 @@ def _problem(net: "Network", target: str, goal: int, params_of: str | None,
         problem._count_of = lambda built: built[layer_name].params
     else:
         problem = _Problem(unknown, unknown.network.total, goal)
-    others = sorted(s.name for s in problem.expr.free_symbols if s != unknown.symbol)
+    others = sorted((s.name for s in problem.expr.free_symbols if s != unknown.symbol),
+                    key=natural_key)
     if others:
         sets = " ".join(f"{o}=…" for o in others[:3])
         raise SymparamsError(f"{what} also depends on {', '.join(others)}; give "

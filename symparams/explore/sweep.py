@@ -39,8 +39,10 @@ from sympy import Add, Dummy, Expr, Function, Integer, Pow, Rational, Symbol, ce
 from sympy import fraction, lambdify, together
 from sympy.printing.lambdarepr import LambdaPrinter
 
+from ..addresses import Size, resolve_size
 from ..errors import SymparamsError
-from ..thousands import thousands
+from ..numbers import thousands
+from ..printing import natural_key
 
 if TYPE_CHECKING:  # imports stay one way: network.py imports this module lazily
     from ..network import Network
@@ -50,8 +52,6 @@ __all__ = ["sweep", "Sweep", "parse_vary", "parse_values", "integer_form", "Inte
 
 MAX_POINTS = 1_000_000
 _RANGE = re.compile(r"^\s*(\d[\d_]*)\s*(?::\s*(\d[\d_]*)\s*(?::\s*(\d[\d_]*)\s*)?)?$")
-_INPUT_AXES = {3: {"height": (0,), "width": (1,), "size": (0, 1), "channels": (2,)},
-               1: {"features": (0,)}}
 
 
 # ------------------------------------------------------------------ parsing
@@ -229,58 +229,12 @@ def _top_level(expr: Expr) -> Expr:
 
 # --------------------------------------------------------------------- sweep
 
-@dataclass(frozen=True)
-class _Target:
-    key: str                 # as the caller wrote it: CONV1.filters, k_1, H, INPUT.height
-    letters: tuple[str, ...] = ()   # layer letters set to the value (m_1, n_1 for a kernel)
-    free: str | None = None          # a free name such as H
-    axes: tuple[int, ...] = ()       # input axes set to the value
-
-
-def _resolve(net: "Network", key: str) -> _Target:
-    layer_name, dot, field = key.partition(".")
-    if dot:
-        if layer_name == "INPUT":
-            axes = _INPUT_AXES.get(len(net.input_shape), {})
-            if field not in axes:
-                raise SymparamsError(f"the input has no size called {field!r} (expected "
-                                     f"{', '.join('INPUT.' + a for a in axes)})",
-                                     field=f"--vary {key}")
-            return _Target(key, axes=axes[field])
-        try:
-            info = net[layer_name]
-        except KeyError:
-            names = ", ".join(i.name for i in net.layers[1:])
-            raise SymparamsError(f"no layer named {layer_name!r} (layers: {names})",
-                                 field=f"--vary {key}") from None
-        letters = tuple(info.letters[l].name for l, f in info.layer.given_letters.items()
-                        if f == field)
-        if not letters:
-            fields = sorted(set(info.layer.given_letters.values()))
-            raise SymparamsError(f"{info.name} has no size called {field!r} (sizes with a "
-                                 f"letter: {', '.join(fields) or 'none'})",
-                                 field=f"--vary {key}")
-        return _Target(key, letters=letters)
-    if key in net.letters:
-        index, letter = net._locate_letter(key)
-        if letter not in net.layers[index].layer.given_letters:
-            raise SymparamsError(f"{key} follows from the layer before and cannot be varied; "
-                                 f"vary the size it comes from instead", field=f"--vary {key}")
-        return _Target(key, letters=(key,))
-    if key in net.free_symbols:
-        return _Target(key, free=key)
-    # H, W, C name a numeric input's height, width and channels; input[0] … its entries.
-    axis = {"H": 0, "W": 1, "C": 2}.get(key) if len(net.input_shape) == 3 else None
-    match = re.fullmatch(r"input\[(\d+)\]", key)
-    if match:
-        axis = int(match.group(1))
-        if axis >= len(net.input_shape):
-            raise SymparamsError(f"the input has {len(net.input_shape)} entries",
-                                 field=f"--vary {key}")
-    if axis is not None and (match or net.input_shape[axis].is_Integer):
-        return _Target(key, axes=(axis,))
-    known = ", ".join([*net.symbols, "LAYER.FIELD", "INPUT.height", "INPUT.width", "H", "W"])
-    raise SymparamsError(f"unknown size {key!r} (known: {known})", field=f"--vary {key}")
+def _resolve(net: "Network", key: str) -> Size:
+    """The sizes a --vary key names, read as --set and solve read them."""
+    try:
+        return resolve_size(net, key, verb="vary")
+    except SymparamsError as exc:
+        raise SymparamsError(exc.message, field=f"--vary {key}") from None
 
 
 class Sweep(list):
@@ -415,18 +369,17 @@ def sweep(net: "Network", vary: Mapping[str, Any] | None = None, **more: Any) ->
     return result
 
 
-def _check_distinct(targets: list[_Target]) -> None:
+def _check_distinct(targets: list[Size]) -> None:
     seen: dict[tuple, str] = {}
     for t in targets:
-        for part in [("letter", l) for l in t.letters] + [("axis", a) for a in t.axes] + \
-                ([("free", t.free)] if t.free else []):
+        for part in t.parts():
             if part in seen:
                 raise SymparamsError(f"{t.key} and {seen[part]} vary the same size",
                                      field="--vary")
             seen[part] = t.key
 
 
-def _symbolic_network(net: "Network", targets: list[_Target]):
+def _symbolic_network(net: "Network", targets: list[Size]):
     """The network with every varied size a symbol; one symbol per target."""
     letters = [l for t in targets for l in t.letters]
     symbolic = net.free(*letters) if letters else net
@@ -436,27 +389,32 @@ def _symbolic_network(net: "Network", targets: list[_Target]):
         if t.letters:
             variables.append(symbolic.letters[t.letters[0]])
         elif t.free:
-            variables.append(symbolic.free_symbols[t.free])
+            variables.append(symbolic.free_symbols[t.free[0]])
         else:
-            axis = Dummy(f"input{number}", positive=True, integer=True)
-            for a in t.axes:
-                shape[a] = axis
-            variables.append(axis)
+            variables.append(Dummy(f"input{number}", positive=True, integer=True))
+        for a in t.axes:
+            shape[a] = variables[-1]
     if any(t.axes for t in targets):
         symbolic = symbolic._rebuild(list(symbolic._layers), tuple(shape))
     return symbolic, variables
 
 
-def _ties(targets: list[_Target], variables: list[Symbol]) -> dict[Symbol, Symbol]:
-    """Letters varied together (m_1 and n_1 of CONV1.kernel) become one symbol."""
+def _ties(targets: list[Size], variables: list[Symbol]) -> dict[Symbol, Symbol]:
+    """Sizes varied together (m_1 and n_1 of CONV1.kernel; H and W of INPUT.size on
+    ``[H, W, 3]``) become one symbol."""
     from ..spec import size_symbol
-    return {size_symbol(l): var for t, var in zip(targets, variables) for l in t.letters[1:]}
+    tie = {}
+    for t, var in zip(targets, variables):
+        for name in (*t.letters, *t.free):
+            if size_symbol(name) != var:
+                tie[size_symbol(name)] = var
+    return tie
 
 
 def _check_free(exprs: list[Expr], variables: list[Symbol], net: "Network") -> None:
     left = set().union(*(e.free_symbols for e in exprs)) - set(variables)
     if left:
-        names = ", ".join(sorted(s.name for s in left))
+        names = ", ".join(sorted((s.name for s in left), key=natural_key))
         raise SymparamsError(f"the counts still depend on {names}: set them with --set "
                              f"NAME=VALUE or vary them too", file=net.source, field="--vary")
 
@@ -488,20 +446,9 @@ def _compile(exprs: list[Expr], guards: list[Expr], variables: list[Symbol]):
                     printer=IntegerPrinter, cse=True, docstring_limit=0)
 
 
-def _network_at(net: "Network", targets: list[_Target], point: tuple[int, ...]) -> "Network":
+def _network_at(net: "Network", targets: list[Size], point: tuple[int, ...]) -> "Network":
     """The network itself at one grid point, built and checked as ``count`` would."""
-    values: dict[str, int] = {}
-    shape = list(net.input_shape)
-    for t, v in zip(targets, point):
-        for letter in t.letters:
-            values[letter] = v
-        if t.free:
-            values[t.free] = v
-        for a in t.axes:
-            shape[a] = Integer(v)
-    if any(t.axes for t in targets):
-        net = net._rebuild(list(net._layers), tuple(shape))
-    return net.subs(values) if values else net
+    return net.subs({t.key: v for t, v in zip(targets, point)})
 
 
 def _slow_row(net, targets, point, columns) -> dict[str, int]:

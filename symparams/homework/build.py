@@ -67,7 +67,19 @@ def load_template(target: str, exact: bool = False) -> tuple[Template, list[tupl
                              file=source)
     plan = question_plan(data.get("questions"), source)
     data.setdefault("name", Path(source).stem)
-    return Template(data, source=source, exact=exact), plan
+    template = Template(data, source=source, exact=exact)
+    return template, QuestionPlan(plan, template.size_values())
+
+
+class QuestionPlan(list):
+    """A template's plan of (type, points), which also carries the values of the
+    sizes the template varies ((layer index, field) → values): backwards questions
+    draw their hidden size from them and the classmate's network changes only
+    them.  A list, so it pickles to rendering workers with everything in it."""
+
+    def __init__(self, plan=(), sizes: dict | None = None):
+        super().__init__(plan)
+        self.sizes = dict(sizes or {})
 
 
 def question_plan(raw: Any, source: str | None) -> list[tuple[str, int]]:

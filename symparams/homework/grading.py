@@ -11,10 +11,19 @@ file, the row (its line number, the header being row 1) and the field::
 
     responses.csv: row 5: question: unknown question 'params.CONV9' for variant-02
 
-Errors (nothing is graded): a missing, unknown, duplicate or unnamed column; a
-row with too few or too many fields; an empty field; an unknown variant or
-question; a student with rows for two variants; a student answering the same
-question twice (which one would count is a guess, so it is refused).
+Errors that stop grading (nothing is graded): a file that is not UTF-8 or not
+well-formed CSV; a missing, unknown, duplicate or unnamed column.
+
+Bad rows are left out, every other row is graded and ``scores.csv`` written;
+then each bad row is reported on its own line (``symparams grade`` exits with
+2): a row with too few or too many fields; an empty field; an unknown variant
+or question; a student with rows for two variants (the later rows are left
+out); a student answering the same question twice (neither answer counts:
+which one was meant is a guess).
+
+In ``scores.csv`` a student's name that starts with ``=``, ``+``, ``-``, ``@``,
+a tab or a carriage return gets a leading ``'`` so that spreadsheets show it
+as text instead of running it as a formula (OWASP's rule for CSV injection).
 
 A *wrong* answer is never an error; it earns 0 points.  Answers are compared
 exactly after normalising:
@@ -24,7 +33,9 @@ exactly after normalising:
   leading ``+``: ``62958``, ``62,958``, ``62 958``, ``62\u202f958`` (narrow no-break space),
   ``62_958``, ``+62'958`` are all 62958.  Grouping must be regular (one kind of separator,
   groups of three after the first group of one to three digits), so
-  ``62.958``, ``6,29,58``, ``629,58`` or ``62,958.0`` are wrong, not guessed at;
+  ``62.958``, ``6,29,58``, ``629,58`` or ``62,958.0`` are wrong, not guessed at.
+  Zero decimals are fine when the digits are not grouped with commas (``20.0``,
+  ``62958.00``), and so is a value given to a letter: ``k_1 = 20``, ``k₁ = 20``;
 * shapes: whole numbers joined by ``×``, ``x``, ``X``, ``*`` or ``,``, optionally
   in ``()`` or ``[]`` (a trailing comma as in ``(64,)`` is fine): the sequence of
   numbers is compared, so ``28x28x8`` and ``[28, 28, 8]`` are ``28 × 28 × 8``;
@@ -33,8 +44,10 @@ exactly after normalising:
   :func:`symparams.spec.parse_expression` (never ``eval``/``sympify``), after
   turning subscript digits into ``_n`` (``k₁`` is ``k_1``) and superscript
   digits into ``^n``; a name such as ``k1`` is read as ``k_1`` when the key uses
-  ``k_1``.  Products need their ``*`` (or ``×``, ``·``): ``25k_1`` does not
-  parse.  Equal when ``expand(a − b) == 0``, else when
+  ``k_1``.  Products may be written with ``*``, ``×``, ``·`` or side by side:
+  ``25k₁k₂``, ``25 k_1 k_2`` and ``(k_1 + 1)(k_2 + 1)`` are products (see
+  :func:`explicit_products`; two numbers side by side are not).  Equal when
+  ``expand(a − b) == 0``, else when
   ``simplify(a − b) == 0``.  An answer that does not parse is wrong.  So that
   one answer cannot stall grading, every exponent must be a plain number, the
   exponents applied to any one term (through nested parentheses) may multiply
@@ -58,225 +71,22 @@ from __future__ import annotations
 import csv
 import io
 import json
-import random
-import re
 import sys
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from sympy import Expr, Integer, expand, simplify
-
 from ..errors import SymparamsError
 from ..spec import parse_expression
+# Reading answers lives in answerforms; its names are part of this module's API.
+from .answerforms import (MAX_DEGREE, MAX_EXPONENT_PRODUCT, equivalent,  # noqa: F401
+                          explicit_products, normalise_name, parse_answer_expression,
+                          parse_integer, parse_shape)
 
 COLUMNS = ("student", "variant", "question", "answer")
 KINDS = ("integer", "shape", "name", "expression")
 _FIXED_SCORE_COLUMNS = ("student", "variant", "total", "max")
 
-
-# ----------------------------------------------------------- normalisation
-
-# Separators a number may be grouped with; every kind of space is one kind.
-_GROUP_SEPARATORS = {",": ",", "_": "_", "'": "'", "\u2019": "'"}
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
-
-
-def _is_space(char: str) -> bool:
-    return char.isspace() or unicodedata.category(char) == "Zs"
-
-
-def parse_integer(text: str) -> int | None:
-    """A whole number as students write it, or None when it is not one.
-
-    >>> [parse_integer(t) for t in ("62958", "62,958", "62 958", "+62_958", "62.958")]
-    [62958, 62958, 62958, 62958, None]
-    """
-    text = str(text).translate(_INVISIBLE).strip()
-    if text.startswith("+"):
-        text = text[1:]
-    groups, seps, current = [], [], ""
-    for char in text:
-        if "0" <= char <= "9":
-            current += char
-            continue
-        sep = " " if _is_space(char) else _GROUP_SEPARATORS.get(char)
-        if sep is None or not current:
-            return None
-        groups.append(current)
-        seps.append(sep)
-        current = ""
-    if not current:
-        return None
-    groups.append(current)
-    if seps:
-        if len(set(seps)) != 1 or not 1 <= len(groups[0]) <= 3 \
-                or any(len(g) != 3 for g in groups[1:]):
-            return None
-    return int("".join(groups))
-
-
-_SHAPE_SPLIT = re.compile(r"\s*[×✕⨯xX*,]\s*")
-
-
-def parse_shape(text: str) -> tuple[int, ...] | None:
-    """The sizes of a shape such as ``28 × 28 × 8``, ``[28, 28, 8]`` or ``(64,)``.
-
-    >>> parse_shape("28x28x8"), parse_shape("(64,)"), parse_shape("28 × × 8")
-    ((28, 28, 8), (64,), None)
-    """
-    text = " ".join(str(text).translate(_INVISIBLE).split())
-    if len(text) >= 2 and (text[0], text[-1]) in (("(", ")"), ("[", "]")):
-        text = text[1:-1].strip()
-    if text.endswith(","):
-        text = text[:-1].rstrip()
-    parts = _SHAPE_SPLIT.split(text)
-    if not all(re.fullmatch(r"[0-9]+", p) for p in parts):
-        return None
-    return tuple(int(p) for p in parts)
-
-
-def normalise_name(text: str) -> str:
-    return " ".join(unicodedata.normalize("NFC", str(text)).split()).casefold()
-
-
-_SUBSCRIPTS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
-_SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
-MAX_EXPONENT_PRODUCT = 64
-MAX_DEGREE = 16
-
-
-def _ascii_letters(text: str) -> str:
-    """``k₁²`` → ``k_1^2``: the letters as the sheets print them, made parseable."""
-    text = re.sub("[₀-₉]+", lambda m: "_" + m.group().translate(_SUBSCRIPTS), text)
-    return re.sub("[⁰¹²³⁴⁵⁶⁷⁸⁹]+", lambda m: "^" + m.group().translate(_SUPERSCRIPTS), text)
-
-
-_TOKENS = re.compile(r"\*\*|[0-9][0-9_]*|[A-Za-z][A-Za-z0-9_]*|\S")
-
-
-def _exponent_chain(literals: list[int]) -> int | None:
-    """The value of ``a ^ b ^ c`` (right to left), or None when above the limit."""
-    value = 1
-    for literal in reversed(literals):
-        if value == 0:
-            value = 1                      # x ^ 0
-        elif literal > MAX_EXPONENT_PRODUCT:
-            return None
-        else:
-            value = literal ** value
-        if value > MAX_EXPONENT_PRODUCT:
-            return None
-    return value
-
-
-def _safe_exponents(text: str) -> bool:
-    """True when no number in ``text`` can grow by more than a factor of 64 in
-    length as the parser reads it.  The parser evaluates powers at once, so
-    ``((9^64)^64)^64`` must not reach it: every ``^``/``**`` must be followed by
-    plain numbers, and the exponents applied to any one term (through nested
-    parentheses) may multiply to at most 64.  ``k_1^2 + k_2^2 + …`` is fine."""
-    tokens = _TOKENS.findall(text)
-    groups = [1]            # the largest growth inside each open parenthesis
-    last: int | None = None  # the growth of the term just read, for a '^' after it
-    i = 0
-    while i < len(tokens):
-        token = tokens[i]
-        if token == "(":
-            groups.append(1)
-            last = None
-        elif token == ")":
-            if len(groups) == 1:
-                return False
-            last = groups.pop()
-            groups[-1] = max(groups[-1], last)
-        elif token in ("^", "**"):
-            literals = []
-            while token in ("^", "**"):
-                if i + 1 >= len(tokens) or not tokens[i + 1][0].isdigit():
-                    return False
-                literals.append(int(tokens[i + 1].replace("_", "")))
-                i += 2
-                token = tokens[i] if i < len(tokens) else ""
-            i -= 1
-            exponent = _exponent_chain(literals)
-            if last is None or exponent is None:
-                return False
-            last *= max(exponent, 1)
-            if last > MAX_EXPONENT_PRODUCT:
-                return False
-            groups[-1] = max(groups[-1], last)
-        elif token[0].isalnum():
-            last = 1
-        else:
-            last = None
-        i += 1
-    return True
-
-
-def _degree_bound(expr: Expr) -> int:
-    """An upper bound of the polynomial degree (functions count their arguments')."""
-    if expr.is_Symbol:
-        return 1
-    if expr.is_Atom:
-        return 0
-    if expr.is_Pow:
-        base, exponent = expr.args
-        if exponent.is_Integer:
-            return _degree_bound(base) * abs(int(exponent))
-        return MAX_DEGREE + 1
-    degrees = [_degree_bound(arg) for arg in expr.args]
-    return sum(degrees) if expr.is_Mul else max(degrees, default=0)
-
-
-def parse_answer_expression(text: str, known: dict[str, Expr] | None = None) -> Expr | None:
-    """A student's expression, or None when it does not parse (or is too big to check)."""
-    text = _ascii_letters(str(text))
-    if not _safe_exponents(text):
-        return None
-    try:
-        expr = parse_expression(text)
-    except (SymparamsError, RecursionError):    # RecursionError: absurdly deep nesting
-        return None
-    if known:
-        renames = {}
-        for symbol in expr.free_symbols:
-            if symbol.name in known:
-                continue
-            match = re.fullmatch(r"([A-Za-z]+)_?([0-9]+)", symbol.name)
-            if match and f"{match[1]}_{match[2]}" in known:
-                renames[symbol] = known[f"{match[1]}_{match[2]}"]
-        expr = expr.xreplace(renames)
-    try:
-        if _degree_bound(expr) > MAX_DEGREE:
-            return None
-    except RecursionError:
-        return None
-    return expr
-
-
-def _points(symbols, count: int = 6) -> list[dict]:
-    rng = random.Random(1729)
-    ordered = sorted(symbols, key=lambda s: s.name)
-    return [{s: Integer(rng.randint(2, 10 ** 6)) for s in ordered} for _ in range(count)]
-
-
-def equivalent(answer: Expr, key: Expr) -> bool:
-    """True when two expressions are equal for all values of their letters."""
-    difference = answer - key
-    if difference == 0:
-        return True
-    for point in _points(difference.free_symbols):
-        value = difference.xreplace(point)
-        if value.is_number and value.is_finite and value != 0:
-            return False        # differs here: certainly not equivalent
-    try:
-        if expand(difference) == 0:
-            return True
-        return bool(simplify(difference) == 0)
-    except (RecursionError, TypeError, ValueError):
-        return False
 
 
 # ------------------------------------------------------------------ manifest
@@ -439,15 +249,20 @@ def _read_csv_text(path: Path) -> str:
                              "file as UTF-8 CSV", file=str(path)) from None
 
 
-def read_responses(responses_csv: str | Path, manifest: Manifest) -> list[Response]:
-    """The rows of a responses file, every one checked against the manifest."""
+def read_responses(responses_csv: str | Path, manifest: Manifest,
+                   problems: list[str] | None = None) -> list[Response]:
+    """The rows of a responses file, every one checked against the manifest.
+
+    A file that cannot be read as a whole (encoding, malformed CSV, header) raises
+    one SymparamsError.  A bad row raises too, unless ``problems`` is a list: then
+    its one-line message is added there and every other row is read."""
     path = Path(responses_csv)
     where = str(path)
     reader = csv.reader(io.StringIO(_read_csv_text(path), newline=""), strict=True)
     columns: dict[str, int] | None = None
     responses: list[Response] = []
     variant_of: dict[str, tuple[str, int]] = {}          # student → (variant, first row)
-    answered: dict[tuple[str, str], int] = {}           # (student, question) → row
+    answered: dict[tuple[str, str], list[int]] = {}     # (student, question) → rows
     line = 1
     while True:
         try:
@@ -467,38 +282,54 @@ def read_responses(responses_csv: str | Path, manifest: Manifest) -> list[Respon
         if columns is None:
             columns = _header(row, fail)
             continue
-        if len(row) > len(columns):
-            fail(f"expected {len(columns)} fields, found {len(row)} (quote an answer that "
-                 f"contains a comma, e.g. \"62,958\")")
-        values = {}
-        for name in COLUMNS:
-            index = columns[name]
-            if index >= len(row):
-                fail(f"missing (the row has {len(row)} of {len(columns)} fields)", name)
-            value = row[index].strip()
-            if not value:
-                fail("empty" + ("; leave out the row of an unanswered question"
-                                if name == "answer" else ""), name)
-            values[name] = value
-        student, vid, qid = values["student"], values["variant"], values["question"]
-        if vid not in manifest.variants:
-            fail(f"unknown variant {_shown(vid)} (the manifest has "
-                 f"{_id_range(list(manifest.variants))})", "variant")
-        if not any(key.id == qid for key in manifest.variants[vid]):
-            fail(f"unknown question {_shown(qid)} for {vid}", "question")
-        if student in variant_of and variant_of[student][0] != vid:
-            first_vid, first_row = variant_of[student]
-            fail(f"student {_shown(student)} has {vid} here but {first_vid} in row "
-                 f"{first_row}", "variant")
-        variant_of.setdefault(student, (vid, start))
-        if (student, qid) in answered:
-            fail(f"student {_shown(student)} answered {qid} twice (rows "
-                 f"{answered[student, qid]} and {start}); keep one", "question")
-        answered[student, qid] = start
-        responses.append(Response(start, student, vid, qid, values["answer"]))
+        try:
+            response = _response(row, start, columns, manifest, variant_of, answered, fail)
+        except SymparamsError as exc:
+            if problems is None:
+                raise
+            problems.append(str(exc))
+            continue
+        responses.append(response)
     if columns is None:
         raise SymparamsError(f"empty; expected the header {','.join(COLUMNS)}", file=where)
-    return responses
+    # A question answered twice counts neither answer: which one was meant is a guess.
+    twice = {key for key, rows in answered.items() if len(rows) > 1}
+    return [r for r in responses if (r.student, r.question) not in twice]
+
+
+def _response(row: list[str], start: int, columns: dict[str, int], manifest: Manifest,
+              variant_of: dict, answered: dict, fail) -> Response:
+    """One data row, checked: a bad one calls ``fail`` (which raises)."""
+    if len(row) > len(columns):
+        fail(f"expected {len(columns)} fields, found {len(row)} (quote an answer that "
+             f"contains a comma, e.g. \"62,958\")")
+    values = {}
+    for name in COLUMNS:
+        index = columns[name]
+        if index >= len(row):
+            fail(f"missing (the row has {len(row)} of {len(columns)} fields)", name)
+        value = row[index].strip()
+        if not value:
+            fail("empty" + ("; leave out the row of an unanswered question"
+                            if name == "answer" else ""), name)
+        values[name] = value
+    student, vid, qid = values["student"], values["variant"], values["question"]
+    if vid not in manifest.variants:
+        fail(f"unknown variant {_shown(vid)} (the manifest has "
+             f"{_id_range(list(manifest.variants))})", "variant")
+    if not any(key.id == qid for key in manifest.variants[vid]):
+        fail(f"unknown question {_shown(qid)} for {vid}", "question")
+    if student in variant_of and variant_of[student][0] != vid:
+        first_vid, first_row = variant_of[student]
+        fail(f"student {_shown(student)} has {vid} here but {first_vid} in row "
+             f"{first_row}", "variant")
+    variant_of.setdefault(student, (vid, start))
+    rows = answered.setdefault((student, qid), [])
+    rows.append(start)
+    if len(rows) > 1:
+        fail(f"student {_shown(student)} answered {qid} twice (rows "
+             f"{rows[0]} and {start}); neither counts, keep one", "question")
+    return Response(start, student, vid, qid, values["answer"])
 
 
 def _header(row: list[str], fail) -> dict[str, int]:
@@ -535,17 +366,32 @@ class StudentScore:
     max: int
 
 
+# A cell starting with one of these is run as a formula by spreadsheets (OWASP's
+# CSV injection rule); a leading ' makes it text.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_text(text: str) -> str:
+    """``text`` as a CSV cell that spreadsheets show as text, never run.
+
+    >>> spreadsheet_text("=HYPERLINK(0)"), spreadsheet_text("Ada")
+    ("'=HYPERLINK(0)", 'Ada')
+    """
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
 @dataclass(frozen=True)
 class Scores:
     template: str
     questions: tuple[str, ...]          # the question columns of scores.csv
     students: tuple[StudentScore, ...]  # sorted by student
+    problems: tuple[str, ...] = ()      # one line per row that was not graded
 
     def header(self) -> list[str]:
         return ["student", "variant", *self.questions, "total", "max"]
 
     def rows(self) -> list[list[str]]:
-        return [[s.student, s.variant,
+        return [[spreadsheet_text(s.student), s.variant,
                  *(str(s.points[q]) if q in s.points else "" for q in self.questions),
                  str(s.total), str(s.max)] for s in self.students]
 
@@ -573,9 +419,11 @@ def question_columns(manifest: Manifest) -> tuple[str, ...]:
 
 
 def grade(homework_dir: str | Path, responses_csv: str | Path) -> Scores:
-    """Grade every student's answers; bad files raise one-line SymparamsErrors."""
+    """Grade every student's answers.  A bad file raises one SymparamsError line;
+    a bad row is left out and its line is in ``Scores.problems``."""
     manifest = load_manifest(homework_dir)
-    responses = read_responses(responses_csv, manifest)
+    problems: list[str] = []
+    responses = read_responses(responses_csv, manifest, problems)
     by_student: dict[str, list[Response]] = {}
     for response in responses:
         by_student.setdefault(response.student, []).append(response)
@@ -588,7 +436,8 @@ def grade(homework_dir: str | Path, responses_csv: str | Path) -> Scores:
                   for key in manifest.variants[vid]}
         students.append(StudentScore(student, vid, points, sum(points.values()),
                                      sum(key.points for key in manifest.variants[vid])))
-    return Scores(manifest.template, question_columns(manifest), tuple(students))
+    return Scores(manifest.template, question_columns(manifest), tuple(students),
+                  tuple(problems))
 
 
 def write_scores(scores: Scores, path: str | Path | None) -> None:

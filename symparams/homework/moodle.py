@@ -26,9 +26,16 @@ matches only itself.
 **Expression answers are left out.**  A symbolic total can be written in many
 equivalent ways (``k₁·(25·k₂ + 76) + …``, terms in any order); Moodle's
 shortanswer compares strings and numerical compares numbers, so a correct
-answer would often be marked wrong.  Each omitted question is named in an XML
-comment at its place; grade those answers with ``symparams grade``, which
-checks equivalence with SymPy.
+answer would often be marked wrong (Moodle's own formulas and STACK question
+types that could compare expressions are plugins, not part of every Moodle).
+Each omitted question is named in an XML comment at its place, and
+``symparams homework`` says on standard error how many were left out; grade
+those answers with ``symparams grade``, which checks equivalence with SymPy.
+
+Each question text names the layers as the questions do (an unnamed flatten is
+``FLATTEN1`` in the table too) and puts the prompt before the classmate's
+working it refers to; a shape question's feedback shows how the shape is
+worked out (:mod:`~symparams.homework.shapework`).
 
 The XML is built with :mod:`xml.etree.ElementTree`, so every piece of text
 from the template (names, titles, prompts) is escaped by the serialiser; the
@@ -46,6 +53,7 @@ from typing import Any, Iterable
 from .build import Variant
 from .grading import parse_shape
 from .questions import Question
+from .shapework import shape_steps
 
 CATEGORY_ROOT = "$course$/top/symparams"
 PENALTY = "0.3333333"           # Moodle's default penalty for a wrong try
@@ -128,9 +136,11 @@ def _fields_text(layer: dict) -> str:
                      if key not in ("type", "name"))
 
 
-def network_table(spec: dict) -> ET.Element:
+def network_table(spec: dict, names: list[str] | None = None) -> ET.Element:
     """The variant's network as given in its spec: layer, type and sizes, nothing
-    derived (no output shapes, no counts: those are what the questions ask)."""
+    derived (no output shapes, no counts: those are what the questions ask).
+    ``names`` are the layers' names as the questions use them (an unnamed
+    flatten is FLATTEN1 there); without them, the spec's names."""
     table = ET.Element("table", {"border": "1", "cellpadding": "4",
                                  "style": "border-collapse: collapse"})
     head = ET.SubElement(ET.SubElement(table, "thead"), "tr")
@@ -142,7 +152,8 @@ def network_table(spec: dict) -> ET.Element:
         _cell(row, "td", text)
     for index, layer in enumerate(spec.get("layers", []), start=1):
         row = ET.SubElement(body, "tr")
-        for text in (index, layer.get("name", ""), layer.get("type", ""), _fields_text(layer)):
+        name = names[index - 1] if names else layer.get("name", "")
+        for text in (index, name, layer.get("type", ""), _fields_text(layer)):
             _cell(row, "td", text)
     return table
 
@@ -164,23 +175,31 @@ def question_html(variant: Variant, question: Question, table: ET.Element) -> st
     ET.SubElement(heading, "span").text = _clean(f" ({variant.id})")
     root.append(table)
     ET.SubElement(ET.SubElement(root, "p"), "small").text = DEFAULTS_NOTE
+    # The prompt first: a find-error prompt says the working is shown below it.
+    ET.SubElement(root, "p").text = _clean(question.prompt)
     if question.shown:
         ET.SubElement(root, "p").text = "The classmate's working:"
         _steps_list(root, question.shown)
-    ET.SubElement(root, "p").text = _clean(question.prompt)
     hint = _HINTS.get(question.kind)
     if hint:
         ET.SubElement(ET.SubElement(root, "p"), "em").text = hint
     return _html(root)
 
 
-def feedback_html(question: Question) -> str:
-    """The worked solution, shown after the attempt as Moodle's review options allow."""
-    if not question.worked:
+def feedback_html(question: Question, variant: Variant | None = None) -> str:
+    """The worked solution, shown after the attempt as Moodle's review options allow.
+    A shape question shows how the shape is worked out (not the layer's count)."""
+    steps = question.worked
+    if question.type == "shapes" and variant is not None and question.worked:
+        steps = shape_steps(variant.net[question.worked[0].name])
+    if not steps and question.type != "shapes":
         return ""
     root = ET.Element("div")
     ET.SubElement(root, "p").text = "Worked solution:"
-    _steps_list(root, question.worked)
+    if steps:
+        _steps_list(root, steps)
+    if question.type == "shapes":
+        ET.SubElement(root, "p").text = _clean(f"Output shape: {question.answer}")
     return _html(root)
 
 
@@ -213,7 +232,8 @@ def _header(question_el: ET.Element, variant: Variant, question: Question,
     _text_element(question_el, "name", f"{variant.id} {question.id}")
     _text_element(question_el, "questiontext", question_html(variant, question, table),
                   format="html")
-    _text_element(question_el, "generalfeedback", feedback_html(question), format="html")
+    _text_element(question_el, "generalfeedback", feedback_html(question, variant),
+                  format="html")
     _simple(question_el, "defaultgrade", str(question.points))
     _simple(question_el, "penalty", PENALTY)
     _simple(question_el, "hidden", "0")
@@ -263,6 +283,15 @@ def moodle_question(variant: Variant, question: Question,
     return None
 
 
+def left_out(variants: list[Variant]) -> list[tuple[str, str]]:
+    """(variant id, question id) of every question moodle.xml cannot hold."""
+    return [(variant.id, question.id) for variant in variants
+            for question in variant.questions if question.kind not in _GRADED_KINDS]
+
+
+_GRADED_KINDS = ("integer", "shape", "name")
+
+
 def moodle_xml(template_name: str, variants: list[Variant]) -> str:
     """The question bank for all ``variants`` of a template, as UTF-8 XML text."""
     quiz = ET.Element("quiz")
@@ -276,7 +305,7 @@ def moodle_xml(template_name: str, variants: list[Variant]) -> str:
                        "with its variant.")
     _text_element(category, "info", _html(info), format="html")
     for variant in variants:
-        table = network_table(variant.spec)
+        table = network_table(variant.spec, [info.name for info in variant.net.layers[1:]])
         for question in variant.questions:
             element = moodle_question(variant, question, table)
             if element is None:

@@ -23,10 +23,11 @@ from ..errors import SymparamsError
 from ..layers import Conv2D, Dense, generic_formula
 from ..layers.pool import _Pool2D
 from ..network import LayerInfo, Network
+from ..numbers import ShownCount, count_terms, thousands
 from ..printing import Inserted, Ratio, ascii_plain, unicode_plain, unicode_shape
 from ..spec import size_symbol
 from ..steps import Step
-from ..thousands import Count, count_terms, thousands
+from .sheetnumbers import SheetNumbers, numbers_in, step_numbers
 
 QUESTION_TYPES = ("params", "shapes", "find-error", "backwards", "symbolic")
 
@@ -55,7 +56,8 @@ def _counted(net: Network) -> list[LayerInfo]:
 
 # ------------------------------------------------------------------ params, shapes
 
-def params_questions(net: Network, points: int, rng: random.Random) -> list[Question]:
+def params_questions(net: Network, points: int, rng: random.Random,
+                      context: Context | None = None) -> list[Question]:
     if any(info.name.lower() == "total" for info in net.layers):
         raise SymparamsError("a layer may not be called 'total' in homework: the question "
                              "params.total asks for the whole network", field="name")
@@ -73,7 +75,8 @@ def shape_text(shape) -> str:
     return unicode_shape(shape)
 
 
-def shapes_questions(net: Network, points: int, rng: random.Random) -> list[Question]:
+def shapes_questions(net: Network, points: int, rng: random.Random,
+                      context: Context | None = None) -> list[Question]:
     return [Question(f"shapes.{info.name}", "shapes", points,
                      f"What is the output shape of {info.name}?",
                      shape_text(info.output_shape), "shape", [info.step])
@@ -190,16 +193,45 @@ def real_counts(net: Network) -> set[int]:
     return {int(info.params) for info in _counted(net)} | {int(net.total)}
 
 
-def classmate_network(net: Network, rng: random.Random, attempts: int = 20) -> Network:
-    """The same architecture with other filter and unit counts, none of whose counts
-    equals one of ``net``'s, so a find-error sheet gives nothing away."""
+@dataclass
+class Context:
+    """What the questions of one sheet share while they are drawn: the numbers
+    printed and asked so far, and the template's values of each varying size
+    ((layer index, field) → values; empty when the template is not known)."""
+    numbers: SheetNumbers
+    sizes: dict = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, net: Network, sizes: dict | None = None) -> "Context":
+        return cls(SheetNumbers.for_network(net, real_counts(net)), dict(sizes or {}))
+
+
+def _size_field(info: LayerInfo) -> str:
+    return "filters" if isinstance(info.layer, Conv2D) else "units"
+
+
+def _varied(net: Network, sizes: dict) -> list[LayerInfo]:
+    """The layers whose filters or units the classmate changes: those that vary in
+    the template, so that sizes the template fixes (a 10-unit output) stay fixed.
+    Without such sizes (or without the template), every counted layer but the last."""
+    counted = _counted(net)
+    varied = [info for info in counted if (info.index, _size_field(info)) in sizes]
+    return varied or counted[:-1] or counted
+
+
+def classmate_network(net: Network, rng: random.Random, attempts: int = 20,
+                      sizes: dict | None = None) -> Network:
+    """The same architecture with other filter and unit counts (only where the
+    template varies them), none of whose counts equals one of ``net``'s, so a
+    find-error sheet gives nothing away."""
     forbidden = real_counts(net)
+    offsets = (-8, -6, -4, -2, 2, 4, 6, 8)
     for _ in range(attempts):
         values = {}
-        for info in _counted(net):
+        for info in _varied(net, sizes or {}):
             letter = "k" if isinstance(info.layer, Conv2D) else "c"
             current = int(info.values[info.letters[letter]])
-            values[info.letters[letter].name] = current + rng.choice((2, 4, 6, 8))
+            values[info.letters[letter].name] = max(1, current + rng.choice(offsets))
         other = net.subs(values)
         if not real_counts(other) & forbidden:
             return other
@@ -207,21 +239,36 @@ def classmate_network(net: Network, rng: random.Random, attempts: int = 20) -> N
                          field="find-error")
 
 
-def find_error_questions(net: Network, points: int, rng: random.Random) -> list[Question]:
-    other = classmate_network(net, rng)
-    mistake = plant_mistake(other, rng)
-    shown = [mistake.step if info.index == mistake.info.index else info.step
-             for info in other.layers[1:]]
+def find_error_questions(net: Network, points: int, rng: random.Random,
+                         context: Context | None = None) -> list[Question]:
+    context = context or Context.of(net)
+    for _ in range(40):
+        other = classmate_network(net, rng, sizes=context.sizes)
+        mistake = plant_mistake(other, rng)
+        shown = [mistake.step if info.index == mistake.info.index else info.step
+                 for info in other.layers[1:]]
+        printed = set().union(*(step_numbers(step) for step in shown))
+        answer = int(mistake.info.params)
+        # The classmate's working may show neither an answer of the sheet nor its
+        # own layer's true count; else draw another classmate and mistake.
+        if not context.numbers.clashes(printed, {answer}):
+            break
+    else:
+        raise SymparamsError("could not draw a classmate's working that gives no answer "
+                             "away", field="find-error")
+    context.numbers.add(printed, {answer})
     worked = [mistake.step, mistake.info.step]
     prompt = ("A classmate worked out the parameters of the same architecture with other "
               "filter and neuron counts, shown below. One step contains a mistake. Which "
               "layer is it?")
+    # The second question describes the layer instead of naming it: its name is the
+    # first question's answer (and Moodle shows each question on its own).
     return [Question("find-error.layer", "find-error", points, prompt,
                      mistake.info.name, "name", worked, shown, other),
             Question("find-error.value", "find-error", points,
-                     "How many learnable parameters does that layer of the classmate's "
-                     "network really have?",
-                     int(mistake.info.params), "integer", worked, shown, other)]
+                     "How many learnable parameters does the layer whose step contains the "
+                     "classmate's mistake really have in the classmate's network?",
+                     answer, "integer", worked, shown, other)]
 
 
 # ---------------------------------------------------------------------- backwards
@@ -232,6 +279,10 @@ class Unknown:
     address: str
     letter: Symbol
     what: str
+
+    @property
+    def field(self) -> str:
+        return self.address.rpartition(".")[2]
 
 
 def _candidates(net: Network) -> list[tuple[LayerInfo, Unknown, bool]]:
@@ -251,6 +302,18 @@ def _candidates(net: Network) -> list[tuple[LayerInfo, Unknown, bool]]:
     return found
 
 
+def _hidden_values(info: LayerInfo, unknown: Unknown, current: int,
+                   sizes: dict) -> tuple[int, ...]:
+    """The values the hidden size may take: the template's values of that size;
+    for a size the template fixes, values on both sides of it.  Either way the
+    answer may lie below or above anything shown, at any distance."""
+    values = sizes.get((info.index, unknown.field))
+    if not values:
+        spread = 4 if unknown.field == "kernel" else max(2, current // 2)
+        values = range(max(1, current - spread), current + spread + 1)
+    return tuple(v for v in values if v >= 1 and v != current)
+
+
 def positive_integer_solutions(expr: Expr, symbol: Symbol, value: int) -> list[int]:
     """Positive whole numbers x with expr(x) = value, solved by SymPy."""
     roots = solve(Eq(expr, value), symbol)
@@ -261,7 +324,7 @@ def solving_steps(expr: Expr, unknown: Symbol, target: int, answer: int) -> list
     """The equation, then its solution: isolated when it is linear, else the root."""
     with evaluate(False):
         # The constant part and the target are counts: 59,150 and 62,958 on the sheet.
-        equation = Eq(count_terms(expr), Count(Integer(target)))
+        equation = Eq(count_terms(expr), ShownCount(Integer(target)))
     steps = [Step(title="Equation", kind="backwards", formula=equation, result=None,
                   reason=f"The count with {unicode_plain(unknown)} unknown must equal "
                          f"{thousands(target)}.")]
@@ -270,8 +333,9 @@ def solving_steps(expr: Expr, unknown: Symbol, target: int, answer: int) -> list
         expand(expr).as_poly(unknown).degree() == 1 else None
     if slope is not None and slope.is_Integer and intercept.is_Integer:
         with evaluate(False):
-            remainder = (Add(Count(Integer(target)), Count(-intercept)) if intercept
-                         else Count(Integer(target)))
+            target_count = ShownCount(Integer(target))
+            remainder = (Add(target_count, ShownCount(-intercept)) if intercept
+                         else target_count)
             isolated = Ratio(remainder, slope)
         steps.append(Step(title="Solution", kind="backwards", formula=unknown,
                           substituted=isolated, result=Integer(answer),
@@ -284,32 +348,37 @@ def solving_steps(expr: Expr, unknown: Symbol, target: int, answer: int) -> list
     return steps
 
 
-def backwards_questions(net: Network, points: int, rng: random.Random) -> list[Question]:
-    """Find a size from a count. The count is that of another value of the size (so
-    the sheet does not show the network's own counts), and the question is kept
-    only when that value is the unique positive whole-number solution."""
+def backwards_questions(net: Network, points: int, rng: random.Random,
+                        context: Context | None = None) -> list[Question]:
+    """Find a size from a count.  The hidden value is drawn among the template's
+    values of that size (so it may lie below or above what the sheet shows, at any
+    distance), never one printed on the sheet, and its count is not an answer; the
+    question is kept only when that value is the unique positive whole-number
+    solution.  Sizes the template varies are asked about before fixed ones."""
+    context = context or Context.of(net)
     options = _candidates(net)
     rng.shuffle(options)
-    forbidden = real_counts(net)
+    options.sort(key=lambda o: (o[0].index, o[1].field) not in context.sizes)
     for info, unknown, from_total in options:
         freed = net.free(unknown.address)
         expr = freed.total if from_total else freed[info.name].params
-        if unknown.address.endswith(".kernel"):
+        if unknown.field == "kernel":
             expr = expr.xreplace({info.letters["n"]: unknown.letter})
         if expr.free_symbols != {unknown.letter} or not expr.is_polynomial(unknown.letter):
             continue
         current = int(info.values[unknown.letter])
-        step = 2 if unknown.address.endswith(".kernel") else rng.choice((2, 4, 6, 8))
-        for truth in (current + step, current - step):
-            if truth < 1:
-                continue
+        truths = list(_hidden_values(info, unknown, current, context.sizes))
+        rng.shuffle(truths)
+        given = "the whole network had" if from_total else f"{info.name} had"
+        for truth in truths:
             target = int(expr.xreplace({unknown.letter: truth}))
-            if target in forbidden or \
-                    positive_integer_solutions(expr, unknown.letter, target) != [truth]:
-                continue
-            given = "the whole network had" if from_total else f"{info.name} had"
             prompt = (f"Suppose {given} {thousands(target)} learnable parameters, every other "
                       f"size as shown. What would the {unknown.what} of {info.name} be?")
+            printed = numbers_in(prompt)
+            if context.numbers.clashes(printed, {truth}) or \
+                    positive_integer_solutions(expr, unknown.letter, target) != [truth]:
+                continue
+            context.numbers.add(printed, {truth})
             return [Question(f"backwards.{unknown.address}", "backwards", points, prompt,
                              truth, "integer",
                              solving_steps(expr, unknown.letter, target, truth))]
@@ -318,7 +387,8 @@ def backwards_questions(net: Network, points: int, rng: random.Random) -> list[Q
 
 # ----------------------------------------------------------------------- symbolic
 
-def symbolic_questions(net: Network, points: int, rng: random.Random) -> list[Question]:
+def symbolic_questions(net: Network, points: int, rng: random.Random,
+                       context: Context | None = None) -> list[Question]:
     convs = [i for i in _counted(net) if isinstance(i.layer, Conv2D)]
     chosen = convs or [i for i in _counted(net) if isinstance(i.layer, Dense)][:2]
     addresses = [f"{i.name}.filters" if isinstance(i.layer, Conv2D) else f"{i.name}.units"
@@ -344,8 +414,11 @@ GENERATORS = {"params": params_questions, "shapes": shapes_questions,
 
 def make_questions(net: Network, plan: list[tuple[str, int]], rng: random.Random
                    ) -> list[Question]:
-    """The questions of one variant, following the template's plan of (type, points)."""
+    """The questions of one variant, following the template's plan of (type, points).
+    A plan read from a template also carries the template's varying sizes
+    (``plan.sizes``), which find-error and backwards questions draw from."""
+    context = Context.of(net, getattr(plan, "sizes", None))
     questions: list[Question] = []
     for qtype, points in plan:
-        questions += GENERATORS[qtype](net, points, rng)
+        questions += GENERATORS[qtype](net, points, rng, context)
     return questions

@@ -13,76 +13,34 @@ programming over the height × width that reaches each layer; the other sizes
 (filters, units, channels) only multiply the count.  Variants are then drawn as
 distinct indices into that count with the seed and decoded — no retrying, and
 the template can say exactly how many distinct valid variants it has.
+
+A template whose layers have too many combinations to count this way (four
+ranges of 1,000 values in one convolution are 10¹² choices for that layer
+alone) is drawn by rejection instead: a uniformly drawn combination of all its
+sizes, decoded as a mixed-radix number without enumerating anything, is kept
+when the network is valid.  Either way memory stays bounded and the time grows
+with the number of variants drawn.
 """
 from __future__ import annotations
 
 import copy
+import math
 import random
-from dataclasses import dataclass
-from typing import Any
-
+import sys
 from sympy import Integer
 
 from ..errors import SymparamsError
 from ..layers import Layer, layer_class
+from .slots import Slot, _domain, _is_variation
 
 FLAT = "flat"        # the state after a dense or flatten layer
 INVALID = None       # a choice that makes the network invalid
 
 # Fields that change spatial sizes, per layer kind; the rest only scale counts.
 _SPATIAL_FIELDS = ("kernel", "stride", "padding", "dilation")
-_MAX_DOMAIN = 10_000
-
-
-@dataclass(frozen=True)
-class Slot:
-    """One varying size: where it sits in the template and the values it may take."""
-    layer: int | None          # 1-based layer index; None for the input
-    field: str                 # "kernel", "filters", "input[0]" …
-    position: int | None       # index inside a [width, height] pair, else None
-    values: tuple[int, ...]
-    spatial: bool
-
-    @property
-    def where(self) -> str:
-        pos = "" if self.position is None else f"[{self.position}]"
-        return f"{self.field}{pos}"
-
-
-def _domain(raw: dict, field: str) -> tuple[int, ...]:
-    """Values of one variation, checked: a one-line error names what is wrong."""
-    keys = set(raw)
-    if keys == {"choice"}:
-        values = raw["choice"]
-        if not isinstance(values, list) or not values:
-            raise SymparamsError(f"choice needs a non-empty list of whole numbers, found "
-                                 f"{values!r}", field=field)
-        for v in values:
-            if isinstance(v, bool) or not isinstance(v, int):
-                raise SymparamsError(f"choice entries must be whole numbers, found {v!r}",
-                                     field=field)
-        return tuple(dict.fromkeys(values))
-    if keys in ({"range"}, {"range", "step"}):
-        bounds, step = raw["range"], raw.get("step", 1)
-        if not (isinstance(bounds, list) and len(bounds) == 2
-                and all(isinstance(b, int) and not isinstance(b, bool) for b in bounds)):
-            raise SymparamsError(f"range needs [low, high] as whole numbers, found {bounds!r}",
-                                 field=field)
-        if isinstance(step, bool) or not isinstance(step, int) or step <= 0:
-            raise SymparamsError(f"step must be a whole number above 0, found {step!r}",
-                                 field=field)
-        low, high = bounds
-        if low > high:
-            raise SymparamsError(f"range low {low} is above high {high}", field=field)
-        if (high - low) // step + 1 > _MAX_DOMAIN:
-            raise SymparamsError(f"range gives more than {_MAX_DOMAIN} values", field=field)
-        return tuple(range(low, high + 1, step))
-    raise SymparamsError(f"expected a number, an expression, {{choice: [...]}} or "
-                         f"{{range: [low, high], step: s}}, found {raw!r}", field=field)
-
-
-def _is_variation(raw: Any) -> bool:
-    return isinstance(raw, dict)
+# The exact count visits (states entering a layer) × (that layer's choices) at
+# most this many times; a template beyond it is drawn by rejection instead.
+_MAX_COUNT_WORK = 2_000_000
 
 
 class Template:
@@ -160,6 +118,12 @@ class Template:
                                  file=self.source, layer=layer, field=field)
         return values
 
+    def size_values(self) -> dict[tuple[int, str], tuple[int, ...]]:
+        """(layer index, field) → values, for every varying size of a layer that is
+        one number (not one axis of a [height, width] pair)."""
+        return {(slot.layer, slot.field): slot.values for slot in self.slots
+                if slot.layer is not None and slot.position is None}
+
     # --------------------------------------------------------------- variants
 
     def _fill(self, choice: dict[Slot, int]) -> dict:
@@ -217,13 +181,14 @@ class Template:
             return INVALID
         return int(out[0]), int(out[1])
 
-    def _start_states(self):
-        """(height, width) of the input for each choice of its spatial slots."""
+    def _start_states(self, combos=None):
+        """(height, width) of the input for each choice of its spatial slots (or
+        for each of the given ``combos``)."""
         raw = self.data["input"]
         if len(raw) != 3:
             return [({}, FLAT)]
         states = []
-        for combo in self._combos(self._input_slots()):
+        for combo in self._combos(self._input_slots()) if combos is None else combos:
             h = combo.get(next((s for s in self._input_slots() if s.field == "input[0]"), None),
                           raw[0])
             w = h if self.square else combo.get(
@@ -252,8 +217,43 @@ class Template:
             total *= len(slot.values)
         return total
 
+    def _count_work(self) -> int:
+        """An upper bound of the steps the exact count takes, found without
+        enumerating anything: the states entering each layer (distinct heights ×
+        widths, bounded by how far paddings can grow them) times its choices."""
+        raw = self.data["input"]
+        if len(raw) != 3:
+            return 1
+        inputs = math.prod(len(s.values) for s in self._input_slots())
+        heights = [max(s.values) for s in self._input_slots() if s.field == "input[0]"]
+        widths = [max(s.values) for s in self._input_slots() if s.field == "input[1]"]
+        high = heights[0] if heights else raw[0]
+        wide = high if self.square else (widths[0] if widths else raw[1])
+        if not (isinstance(high, int) and isinstance(wide, int)):
+            return 1            # _start_states reports the bad input
+        states, work = inputs, 0
+        for index, entry in enumerate(self.data["layers"], start=1):
+            choices = math.prod(len(s.values) for s in self._layer_slots(index))
+            work += states * choices
+            if work > _MAX_COUNT_WORK:
+                return work
+            grow = 2 * _largest_padding(entry, self._layer_slots(index))
+            high, wide = high + grow, wide + grow
+            states = min(states * choices, (high + 1) * (wide + 1))
+        return work
+
+    @property
+    def countable(self) -> bool:
+        """True when the valid variants can be counted exactly in reasonable time."""
+        return self._count_work() <= _MAX_COUNT_WORK
+
     def count(self) -> int:
         """The number of distinct valid variants."""
+        if not self.countable:
+            space = math.prod(len(s.values) for s in self.slots)
+            raise SymparamsError(f"too many combinations to count exactly ({space:.3g}); "
+                                 "variants are drawn at random and checked instead",
+                                 file=self.source)
         return self._scale() * sum(self._count_from(1, hw) for _, hw in self._start_states())
 
     def variant(self, number: int) -> dict:
@@ -289,6 +289,8 @@ class Template:
         """``n`` distinct valid variants, the same ones for the same seed."""
         if n < 1:
             raise SymparamsError(f"expected at least 1 variant, found {n}", field="--variants")
+        if not self.countable:
+            return self._draw_by_rejection(n, seed)
         total = self.count()
         if total == 0:
             raise SymparamsError("the template cannot give any valid network",
@@ -296,8 +298,65 @@ class Template:
         if total < n:
             raise SymparamsError(f"the template gives only {total} distinct valid variants, "
                                  f"not {n}", file=self.source, field="--variants")
-        numbers = random.Random(seed).sample(range(total), n)
+        rng = random.Random(seed)
+        if total <= sys.maxsize:
+            numbers = rng.sample(range(total), n)
+        else:
+            # random.sample cannot take a range this long; with n far below the
+            # count, drawing until n distinct numbers is as uniform and quick.
+            numbers, seen = [], set()
+            while len(numbers) < n:
+                k = rng.randrange(total)
+                if k not in seen:
+                    seen.add(k)
+                    numbers.append(k)
         return [self.variant(k) for k in numbers]
+
+    def _draw_by_rejection(self, n: int, seed: int) -> list[dict]:
+        """``n`` distinct valid variants of a template too large to count: draw a
+        combination of all its sizes uniformly (a mixed-radix number over the
+        slots, so nothing is enumerated), keep it when the network is valid.
+        Uniform over the valid variants; memory and time grow with the draws."""
+        rng = random.Random(seed)
+        space = math.prod(len(s.values) for s in self.slots)
+        tries = 10_000 + 1_000 * n
+        seen: set[int] = set()
+        found: list[dict] = []
+        for _ in range(tries):
+            number = rng.randrange(space)
+            if number in seen:
+                continue
+            seen.add(number)
+            choice = {}
+            for slot in self.slots:
+                number, digit = divmod(number, len(slot.values))
+                choice[slot] = slot.values[digit]
+            if self._is_valid(choice):
+                found.append(self._fill(choice))
+                if len(found) == n:
+                    return found
+        raise SymparamsError(f"found only {len(found)} valid variants in {tries:,} random "
+                             f"draws among {space:.3g} combinations, not {n}; narrow the "
+                             "template's ranges", file=self.source, field="--variants")
+
+    def _is_valid(self, choice: dict[Slot, int]) -> bool:
+        """Whether one choice of every slot gives a valid network."""
+        for combo, hw in self._start_states([choice]):
+            for index in range(1, len(self.data["layers"]) + 1):
+                hw = self._step(index, hw, {s: choice[s] for s in self._layer_slots(index)})
+                if hw is INVALID:
+                    return False
+        return True
+
+
+def _largest_padding(entry: dict, slots: list[Slot]) -> int:
+    """The largest padding a layer of the template can have (0 when unknown)."""
+    values = [v for s in slots if s.field == "padding" for v in s.values]
+    raw = entry.get("padding", 0)
+    for item in raw if isinstance(raw, list) else [raw]:
+        if isinstance(item, int) and not isinstance(item, bool):
+            values.append(item)
+    return max(values, default=0)
 
 
 def _slot_key(item):

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 from sympy import Expr, Integer, Symbol, evaluate
 
 from ..errors import SymparamsError
-from ..shapes import Shape
+from ..shapes import AxisWorking, Shape, passed_on
 from ..spec import size_symbol, size_value
 
 
@@ -178,6 +178,23 @@ class Layer:
     def divides_exactly(self, in_hw: tuple) -> bool:
         """True when no output size of this layer needs rounding down (see --exact)."""
         return True
+
+    def shape_working(self, in_shape: Shape) -> tuple[AxisWorking, ...]:
+        """How each output size follows from the input, one entry per output size.
+
+        The default hands every size on unchanged; families that change the
+        shape work it out (sliding windows, flattening, a number of neurons).
+        """
+        return passed_on(self.output_shape(in_shape))
+
+    def input_working(self, in_shape: Shape) -> tuple[AxisWorking, ...]:
+        """Sizes the layer works out from its input before its own rule (a dense
+        layer flattens a height × width × channels input)."""
+        return ()
+
+    def step_reason(self) -> str:
+        """Why the layer has its count, as its step says it (``reason`` by default)."""
+        return self.reason
 
     def notes(self, in_shape: Shape) -> list[str]:
         """Remarks a worked step should make (flattening, no bias …)."""

@@ -5,7 +5,8 @@ from sympy import Add, Expr, Integer, Mul
 
 from ..errors import SymparamsError
 from ..printing import Grouped, unicode_plain
-from ..shapes import Shape, conv_divides_exactly, conv_output_size
+from ..shapes import (AxisWorking, Shape, conv_divides_exactly, conv_output_size,
+                      given_working, window_working)
 from .base import Layer, check_flag, check_pair, check_size, expr_field, show_pair
 
 
@@ -45,6 +46,18 @@ def window_output_shape(in_shape: Shape, kernel, stride, padding, dilation,
     return (out[0], out[1], channels)
 
 
+def window_workings(in_shape: Shape, out_shape: Shape, kernel, stride, padding,
+                    dilation) -> tuple[AxisWorking, AxisWorking]:
+    """How the output height and width of a (width × height) window follow from the
+    input (``dilation`` None for pooling, which has none)."""
+    pad_w, pad_h = ("same", "same") if padding == "same" else padding
+    dil_w, dil_h = (None, None) if dilation is None else dilation
+    return (window_working("height", ("H", "n"), in_shape[0], kernel[1], stride[1], pad_h,
+                           dil_h, out_shape[0]),
+            window_working("width", ("W", "m"), in_shape[1], kernel[0], stride[0], pad_w,
+                           dil_w, out_shape[1]))
+
+
 def window_divides(in_hw, kernel, stride, padding, dilation) -> bool:
     """Both axes of a (width × height) window over (height, width) tile exactly."""
     height, width = in_hw
@@ -78,6 +91,9 @@ class Conv2D(Layer):
     needs_image = True
     reason = ("Each filter learns one weight for every value in its m × n window over all d "
               "input channels, plus one bias; there are k such filters.")
+    reason_without_bias = ("Each filter learns one weight for every value in its m × n window "
+                           "over all d input channels, and no bias (bias: false); there are k "
+                           "such filters.")
 
     def __init__(self, kernel, filters, stride=1, padding=0, dilation=1, bias=True, name=None):
         self.name = name
@@ -140,6 +156,15 @@ class Conv2D(Layer):
     def divides_exactly(self, in_hw):
         return window_divides(in_hw, (self.m, self.n), self.stride, self.padding,
                               self.dilation)
+
+    def shape_working(self, in_shape):
+        out = self.output_shape(in_shape)
+        return (*window_workings(in_shape, out, (self.m, self.n), self.stride, self.padding,
+                                 self.dilation),
+                given_working("channels", "k", self.k))
+
+    def step_reason(self):
+        return self.reason if self.bias else self.reason_without_bias
 
     def describe(self):
         parts = [f"{show_pair((self.m, self.n), square=True)} filter", f"{unicode_plain(self.k)} filters"]

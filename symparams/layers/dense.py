@@ -7,7 +7,7 @@ from sympy import Add, Integer, Mul
 
 from ..errors import SymparamsError
 from ..printing import unicode_plain, unicode_shape
-from ..shapes import flat_size
+from ..shapes import flat_size, flat_working, given_working
 from .base import Layer, check_flag, check_size, expr_field
 
 
@@ -38,6 +38,8 @@ class Dense(Layer):
     required = ("units",)
     reason = ("Every one of the c neurons has a weight for each of the p values coming in, "
               "plus its own bias.")
+    reason_without_bias = ("Every one of the c neurons has a weight for each of the p values "
+                           "coming in, and no bias (bias: false).")
 
     def __init__(self, units, bias=True, activation=None, name=None):
         self.name = name
@@ -75,6 +77,17 @@ class Dense(Layer):
 
     def output_shape(self, in_shape):
         return (self.c,)
+
+    def shape_working(self, in_shape):
+        return (given_working("values", "c", self.c),)
+
+    def input_working(self, in_shape):
+        if len(in_shape) == 3:
+            return (flat_working("values coming in (p)", in_shape),)
+        return ()
+
+    def step_reason(self):
+        return self.reason if self.bias else self.reason_without_bias
 
     def notes(self, in_shape):
         notes = super().notes(in_shape)

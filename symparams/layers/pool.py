@@ -4,8 +4,9 @@ from __future__ import annotations
 from sympy import Integer
 
 from .base import Layer, check_pair, show_pair
+from ..shapes import given_working
 from .conv import (check_padding, pair_field, padding_field, window_divides,
-                   window_output_shape)
+                   window_output_shape, window_workings)
 
 
 class _Pool2D(Layer):
@@ -51,6 +52,11 @@ class _Pool2D(Layer):
     def divides_exactly(self, in_hw):
         return window_divides(in_hw, self.kernel, self.stride, self.padding,
                               (Integer(1), Integer(1)))
+
+    def shape_working(self, in_shape):
+        out = self.output_shape(in_shape)
+        return (*window_workings(in_shape, out, self.kernel, self.stride, self.padding, None),
+                given_working("channels", "C", in_shape[2]))
 
     def describe(self):
         text = f"{show_pair(self.kernel, square=True)} window, stride {show_pair(self.stride)}"

@@ -5,7 +5,7 @@ from sympy import Rational
 
 from ..errors import SymparamsError
 from ..printing import unicode_shape
-from ..shapes import flat_size
+from ..shapes import flat_size, flat_working, passed_on
 from .dense import check_word
 from .base import Layer
 
@@ -34,6 +34,9 @@ class Input(Layer):
     def output_shape(self, in_shape):
         return self.shape
 
+    def shape_working(self, in_shape):
+        return passed_on(self.shape)
+
     def describe(self):
         return unicode_shape(self.shape)
 
@@ -57,6 +60,11 @@ class Flatten(Layer):
 
     def output_shape(self, in_shape):
         return (flat_size(in_shape),)
+
+    def shape_working(self, in_shape):
+        if len(in_shape) == 3:
+            return (flat_working("values", in_shape),)
+        return super().shape_working(in_shape)
 
 
 class Dropout(Layer):

@@ -11,7 +11,7 @@ from sympy import Expr, Rational
 from ..errors import SymparamsError
 # Counts get their separators in one place, below the renderers, since explore/ (diff,
 # solve, sweep) formats counts for people too.
-from ..thousands import thousands  # noqa: F401  (re-exported for the renderers)
+from ..numbers import thousands  # noqa: F401  (re-exported for the renderers)
 
 
 def percent(share: Rational | None, decimals: int = 1) -> str:
@@ -24,6 +24,10 @@ def percent(share: Rational | None, decimals: int = 1) -> str:
     scale = 10 ** decimals
     scaled = Rational(share) * 100 * scale
     rounded = int((scaled * 2 + 1) // 2)
+    if rounded == 0 and scaled > 0:
+        # A layer with parameters never shows as 0.0 % of the total.
+        smallest = f"0.{'0' * (decimals - 1)}1" if decimals else "1"
+        return f"< {smallest} %"
     whole, frac = divmod(rounded, scale)
     return f"{whole}.{frac:0{decimals}d} %" if decimals else f"{whole} %"
 

@@ -26,7 +26,7 @@ from typing import Iterable
 
 from markupsafe import Markup
 
-from ..printing import unicode_plain
+from ..printing import natural_key, unicode_plain
 from .common import thousands
 from .svgbuild import INK, MUTED, Svg, clean_text, fit_text, text_width
 from .svgbuild import fmt as _fmt  # its name here before svgbuild; the tests use it
@@ -242,8 +242,12 @@ def bar_lengths(counts: Iterable[int], longest: int = BAR_MAX) -> list[Fraction]
     return [Fraction(c * longest, top) for c in counts]
 
 
-def parameter_chart_svg(report) -> str:
-    """The bar chart of parameters per layer as an SVG document (text)."""
+def parameter_chart_svg(report, part: tuple[int, int] | None = None) -> str:
+    """The bar chart of parameters per layer as an SVG document (text).
+
+    ``part`` = (first, end) draws only those bars (on the whole chart's scale), for
+    paged media: see :func:`parameter_chart_parts`.
+    """
     rows = chart_rows(report)
     skipped = len(report.rows) - 1 - len(rows)  # the input never has parameters
     exact = all(getattr(info.params, "is_Integer", False) for _, info in rows)
@@ -259,7 +263,7 @@ def parameter_chart_svg(report) -> str:
         return _message_svg(width, label, lines, [])
     if not exact:
         symbols = sorted({s for _, info in rows for s in info.params.free_symbols},
-                         key=lambda s: s.name)
+                         key=natural_key)
         names_text = ", ".join(unicode_plain(s) for s in symbols)
         lines = ["The parameter counts are symbolic, so no bars are drawn.",
                  f"They depend on {names_text}; set sizes with --set NAME=VALUE for numbers."
@@ -268,8 +272,14 @@ def parameter_chart_svg(report) -> str:
                    for row, info in rows]
         return _message_svg(width, label, lines, entries, name_w)
     lengths = bar_lengths(int(info.params) for _, info in rows)
-    top = CHART_MARGIN
-    height = top + len(rows) * BAR_ROW + (22 if skipped else 4) + CHART_MARGIN
+    first, end = part or (0, len(rows))
+    is_last = end >= len(rows)
+    skipped = skipped if is_last else 0
+    # Parts of one chart stack without a gap: margins only at its top and bottom.
+    top = CHART_MARGIN if first == 0 else 4
+    bottom = CHART_MARGIN if is_last else 0
+    rows, lengths = rows[first:end], lengths[first:end]
+    height = top + len(rows) * BAR_ROW + (22 if skipped else 4 if is_last else 0) + bottom
     svg = Svg(width, height, label)
     svg.add(None, "path", d=f"M{x0} {top - 4}V{top + len(rows) * BAR_ROW + 4}",
             stroke=RULE, stroke_width="1", fill="none")
@@ -292,6 +302,21 @@ def parameter_chart_svg(report) -> str:
                  f"{'are' if skipped != 1 else 'is'} not shown.", size=SMALL, fill=MUTED,
                  italic=True)
     return svg.markup()
+
+
+CHART_ROWS_PER_PART = 4
+
+
+def parameter_chart_parts(report, rows_per_part: int = CHART_ROWS_PER_PART) -> list[str]:
+    """The chart cut into SVGs of a few bars each, for paged media: a page may break
+    between them, so a long chart never leaves the page before it half empty.
+    A short chart (up to twice ``rows_per_part`` bars) stays one picture."""
+    rows = chart_rows(report)
+    exact = all(getattr(info.params, "is_Integer", False) for _, info in rows)
+    if not rows or not exact or len(rows) <= 2 * rows_per_part:
+        return [parameter_chart_svg(report)]
+    return [parameter_chart_svg(report, (first, first + rows_per_part))
+            for first in range(0, len(rows), rows_per_part)]
 
 
 def _message_svg(width, label, lines, entries, name_w: int = 120) -> str:
@@ -325,7 +350,8 @@ def attach(report) -> dict:
     """Fill ``report.figures`` with the SVG markup of every figure not there yet.
 
     ``diagram_parts`` holds the diagram cut into page-sized SVGs when it has
-    more rows than fit a page (a single part otherwise), for the PDF.
+    more rows than fit a page (a single part otherwise), for the PDF;
+    ``chart_parts`` the chart cut into a few bars each, so a page may break inside it.
     """
     for key, build in FIGURES.items():
         if key not in report.figures:
@@ -334,6 +360,10 @@ def attach(report) -> dict:
         parts = architecture_parts(report)
         report.figures["diagram_parts"] = (
             [report.figures["diagram"]] if len(parts) == 1 else [Markup(p) for p in parts])
+    if "chart_parts" not in report.figures:
+        parts = parameter_chart_parts(report)
+        report.figures["chart_parts"] = (
+            [report.figures["chart"]] if len(parts) == 1 else [Markup(p) for p in parts])
     return report.figures
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import jinja2
 
-from ..printing import latex_plain
+from ..printing import latex_plain, latex_written
 from ..steps import Step
 from .common import Raw, thousands
 from .latex_escape import breakable, escape
@@ -84,7 +84,7 @@ def tex_pieces(report: Report) -> TexReport:
     count = len(report.steps) - 1
     return TexReport(layer_count=count, layers_text=f"{count} layer{'' if count == 1 else 's'}",
                      total_equation=step_equation(report.total_step),
-                     symbolic_total=symbolic_lines(report.total_symbolic),
+                     symbolic_total=symbolic_lines(report.net.total_written, printer=latex_written),
                      diagram=diagram(report), chart=chart(report))
 
 

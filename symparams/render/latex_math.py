@@ -225,9 +225,10 @@ def inline_lines(latex: str, width: float, max_lines: int = 3) -> Raw | None:
                                  for i, line in enumerate(lines)))
 
 
-def symbolic_lines(expr, width: float = LINE_EM) -> Raw:
-    """A long expression (the symbolic total) as display math broken into lines."""
-    lines = wrap(latex_plain(expr), width, width - 1.5)
+def symbolic_lines(expr, width: float = LINE_EM, printer=latex_plain) -> Raw:
+    """A long expression (the symbolic total) as display math broken into lines;
+    ``printer`` is latex_written for a total written layer after layer."""
+    lines = wrap(printer(expr), width, width - 1.5)
     if len(lines) == 1:
         return Raw("\\[\n%s\n\\]" % lines[0])
     return _align([f"&{lines[0]}"] + [f"&{_continued(line)}" for line in lines[1:]])
@@ -245,5 +246,6 @@ def shape_latex(shape: tuple) -> str:
 
 
 def step_number(step: Step) -> int:
-    """The step's number in the worked solution (the input is step 1)."""
-    return (step.index or 0) + 1
+    """The step's number in the worked solution: the layer's index, as in the summary
+    table (the input is step 0)."""
+    return step.index or 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 from html import escape
 
 from ..network import Network
-from ..printing import mathml_plain, unicode_plain, unicode_shape
+from ..printing import mathml_plain, mathml_written, unicode_plain, unicode_shape
 from .common import percent, thousands
 
 _CELL = "padding:2px 8px;vertical-align:middle;"
@@ -83,6 +83,6 @@ def network_html(net: Network) -> str:
         f'<tfoot style="border-top:1px solid currentColor;">{foot}</tfoot>'
         "</table>"
         f'<p style="margin:0.4em 0 0.2em">{summary}</p>'
-        f'<p style="margin:0.2em 0">Symbolic total: {mathml_plain(net.total_symbolic)}</p>'
+        f'<p style="margin:0.2em 0">Symbolic total: {mathml_written(net.total_written)}</p>'
         f"{free}</div>"
     )

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import SymparamsError
 from ..printing import unicode_name
-from ..thousands import thousands
+from ..numbers import thousands
 
 if TYPE_CHECKING:
     from ..explore.sweep import Sweep

@@ -1,10 +1,12 @@
-"""Worked-solution reports: the data every format shares, templates, and writing files.
+"""Worked-solution reports: the data every format shares and the templates' location.
 
 A report follows the source document: for each layer what it is and why it
 has (or has no) learnable parameters, the formula in the letters, the same
 formula with the numbers put in, the result; then a summary table and the
-total.  This module gathers that into ready objects; the format modules pick
-the math markup and escaping; the Jinja templates only place things.
+total.  This module gathers that into ready objects; the format modules
+(markdown, html, latex, pdf) import it and pick the math markup and escaping;
+the Jinja templates only place things; :mod:`symparams.render.dispatch`, on
+top, chooses a format and writes files.  This module imports no format.
 """
 from __future__ import annotations
 
@@ -12,7 +14,6 @@ import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Callable
 
 import jinja2
 
@@ -21,7 +22,7 @@ from ..network import Network
 from ..printing import unicode_plain, unicode_shape
 from ..spec import size_symbol
 from ..steps import Step
-from .common import atomic_write, percent, thousands
+from .common import percent, thousands
 
 FORMATS = ("md", "html", "tex", "pdf")
 
@@ -66,10 +67,41 @@ class Report:
     free_symbols: list[str]
     total_share: str = ""        # the total row's share ("100.0 %" when exact)
     figures: dict = field(default_factory=dict)
+    # The total in the layers' letters, layer after layer as the document writes it
+    # (a statement: its formula alone, printed by the written printers).
+    symbolic_step: Step | None = None
+
+
+def _families(net: Network) -> set[str]:
+    """What the network has that the conventions and notes speak about."""
+    found = set()
+    for info in net.layers[1:]:
+        family = info.layer.family
+        if family in ("conv", "pool", "dense"):
+            found.add(family)
+        if len(info.input_shape) == 3 and len(info.output_shape) == 1:
+            found.add("flatten")
+    return found
+
+
+def _letters_convention(net: Network) -> str | None:
+    """Which letters belong to which layer, for the families the network has."""
+    parts = []
+    for family, what in (("conv", "convolution"), ("dense", "dense layer")):
+        first = next((info for info in net.layers if info.layer.family == family
+                      and info.letters), None)
+        if first is not None:
+            letters = ", ".join(unicode_plain(s) for s in first.letters.values())
+            parts.append(f"{letters} to the first {what}")
+    if not parts:
+        return None
+    return ("Letters carry the index of their layer within its family: "
+            f"{' and '.join(parts)}.").replace(" to the first", " belong to the first", 1)
 
 
 def _conventions(net: Network) -> list[str]:
     layers = [info.layer for info in net.layers[1:]]
+    families = _families(net)
     with_params = [layer for layer in layers if layer.has_params]
     if with_params and all(layer.bias for layer in with_params):
         bias = "Every layer with weights also has one bias per filter or neuron (the +1 terms)."
@@ -79,25 +111,45 @@ def _conventions(net: Network) -> list[str]:
         off = ", ".join(info.name for info in net.layers[1:]
                         if info.layer.has_params and not info.layer.bias)
         bias = f"Bias is on except in {off}, whose formulas drop the +1 term."
-    return [
-        "Shapes are channels-last: height × width × channels.",
-        bias,
-        "Convolution and pooling output size along each axis: ⌊(W + 2P − D(m − 1) − 1) / S⌋ + 1 "
-        "with input size W, padding P, dilation D, window m and stride S; with padding 'same' "
-        "it is ⌈W / S⌉. Pooling's stride defaults to its window.",
-        "A dense layer that follows a height × width × channels output sees it flattened: "
-        "p = height × width × channels.",
-        "Letters carry the index of their layer within its family: m₁, n₁, d₁, k₁ belong to the "
-        "first convolution, c₁, p₁ to the first dense layer.",
-    ]
+    lines = ["Shapes are channels-last: height × width × channels." if "conv" in families
+             or "pool" in families or len(net.input_shape) == 3 else
+             "The input is a vector of features.", bias]
+    if families & {"conv", "pool"}:
+        which = " and ".join(w for f, w in (("conv", "Convolution"), ("pool", "pooling"))
+                             if f in families).capitalize()
+        rule = (f"{which} output size along each axis: ⌊(W + 2P − D(m − 1) − 1) / S⌋ + 1 "
+                "with input size W, padding P, dilation D, window m and stride S (the height "
+                "likewise with H and the window height n); with padding 'same' it is ⌈W / S⌉.")
+        if "pool" in families:
+            rule += " Pooling has no dilation (D = 1: ⌊(W + 2P − m) / S⌋ + 1), and its stride " \
+                    "defaults to its window."
+        lines.append(rule)
+    if "flatten" in families:
+        lines.append("A height × width × channels output is flattened before a dense layer or "
+                     "by a flatten layer: H × W × C values, p = H × W × C for the dense layer.")
+    letters = _letters_convention(net)
+    if letters:
+        lines.append(letters)
+    return lines
 
 
-NOTES = [
-    "A convolution together with the pooling after it is often counted as one layer.",
-    "Pooling has no parameters, yet it still takes part in training: in the forward pass it "
-    "hands its values on to the next layer, and in backpropagation it routes the gradients "
-    "back to the inputs it took them from.",
-]
+CONV_POOL_NOTE = "A convolution together with the pooling after it is often counted as one layer."
+POOL_NOTE = ("Pooling has no parameters, yet it still takes part in training: in the forward "
+             "pass it hands its values on to the next layer, and in backpropagation it routes "
+             "the gradients back to the inputs it took them from.")
+# Every closing note, for templates and tools that list them all.
+NOTES = [CONV_POOL_NOTE, POOL_NOTE]
+
+
+def _notes(net: Network) -> list[str]:
+    """The closing notes that concern layers the network has."""
+    families = _families(net)
+    notes = []
+    if {"conv", "pool"} <= families:
+        notes.append(CONV_POOL_NOTE)
+    if "pool" in families:
+        notes.append(POOL_NOTE)
+    return notes
 
 
 def build_report(net: Network) -> Report:
@@ -119,8 +171,10 @@ def build_report(net: Network) -> Report:
         steps=[info.step for info in net.layers], total_step=net.total_step, rows=rows,
         total=thousands(net.total) if net.is_exact else unicode_plain(net.total),
         is_exact=net.is_exact, total_symbolic=net.total_symbolic, letters=letters,
-        conventions=_conventions(net), notes=NOTES, free_symbols=list(net.free_symbols),
-        total_share=percent(net.share_of_total()))
+        conventions=_conventions(net), notes=_notes(net), free_symbols=list(net.free_symbols),
+        total_share=percent(net.share_of_total()),
+        symbolic_step=Step(title="Total in letters", name="TOTAL", kind="total",
+                           formula=net.total_written, result=None))
 
 
 # ------------------------------------------------------------------ templates
@@ -151,48 +205,10 @@ def output_stem(net: Network) -> str:
     return stem or "network"
 
 
-# -------------------------------------------------------------------- writing
-
-def renderer(fmt: str) -> Callable[[Report, str | Path | None], bytes | str]:
-    if fmt == "md":
-        from .markdown import render
-    elif fmt == "html":
-        from .html import render
-    elif fmt == "tex":
-        from .latex import render
-    elif fmt == "pdf":
-        from .pdf import render
-    else:
-        raise SymparamsError(f"unknown format {fmt!r} (expected md, html, tex, pdf or all)",
-                             field="--format")
-    return render
-
-
-def write_reports(net: Network, formats: list[str], out_dir: str | Path = "reports",
-                  templates: str | Path | None = None) -> list[Path]:
-    """Render every format in memory first, then write each file atomically.
-
-    Nothing is written unless every format rendered.
-    """
-    report = build_report(net)
-    rendered = []
-    if "md" in formats:
-        # Markdown links its figures as SVG files written next to it.
-        from .figures import figure_files
-        files = figure_files(report, output_stem(net))
-        report.figures["files"] = {key: name for key, (name, _) in files.items()}
-        rendered += [(Path(out_dir) / name, svg) for name, svg in files.values()]
-    for fmt in formats:
-        try:
-            content = renderer(fmt)(report, templates)
-        except jinja2.TemplateError as exc:
-            where = getattr(exc, "filename", None) or getattr(exc, "name", None) or "template"
-            line = getattr(exc, "lineno", None)
-            raise SymparamsError(f"template error{f' at line {line}' if line else ''}: "
-                                 f"{exc.message if hasattr(exc, 'message') else exc}",
-                                 file=where) from None
-        rendered.append((Path(out_dir) / f"{output_stem(net)}.{fmt}", content))
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise SymparamsError("is not a folder", file=str(out))
-    return [atomic_write(path, content) for path, content in rendered]
+def __getattr__(name: str):
+    # The old import path of the dispatcher's functions (they moved to dispatch.py so
+    # that the model never imports a format); kept for a while for callers and merges.
+    if name in ("renderer", "write_reports"):
+        from . import dispatch
+        return getattr(dispatch, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

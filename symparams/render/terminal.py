@@ -99,7 +99,7 @@ def print_count(net: Network, console: Console | None = None) -> None:
         console.print(Text(f"Total: {thousands(net.total)} learnable parameters"))
     else:
         console.print(Text(f"Total: {unicode_plain(net.total)}"))
-    console.print(Text(f"Symbolic total: {unicode_plain(net.total_symbolic)}"))
+    console.print(Text(f"Symbolic total: {net.total_symbolic_text()}"))
     if net.free_symbols:
         console.print(Text(f"Free sizes: {', '.join(net.free_symbols)} "
                            f"(set them with --set NAME=VALUE)"))
