@@ -78,11 +78,8 @@ NOT_SYMPARAMS = {
 
 # Examples that fail because of bugs other items of issue 8 fix; strict, so they turn
 # into failures when fixed and the marks are removed at the merge.
-XFAIL = {
-    "symparams count lenet --symbolic --set k_1=8 H=32":
-        "issue 8 §1 item 1 (wt-api): --symbolic must keep the input's sizes as letters; "
-        "today: lenet: H: unknown symbol 'H'",
-}
+# (count lenet --symbolic --set k_1=8 H=32 was one until wt-api's fix was merged.)
+XFAIL: dict[str, str] = {}
 
 
 # ------------------------------------------------------------------ setup
