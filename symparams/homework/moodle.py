@@ -35,7 +35,7 @@ those answers with ``symparams grade``, which checks equivalence with SymPy.
 Each question text names the layers as the questions do (an unnamed flatten is
 ``FLATTEN1`` in the table too) and puts the prompt before the classmate's
 working it refers to; a shape question's feedback shows how the shape is
-worked out (:mod:`~symparams.homework.shapework`).
+worked out (the layer's own ``shape_steps``, as in the reports).
 
 The XML is built with :mod:`xml.etree.ElementTree`, so every piece of text
 from the template (names, titles, prompts) is escaped by the serialiser; the
@@ -53,7 +53,6 @@ from typing import Any, Iterable
 from .build import Variant
 from .grading import parse_shape
 from .questions import Question
-from .shapework import shape_steps
 
 CATEGORY_ROOT = "$course$/top/symparams"
 PENALTY = "0.3333333"           # Moodle's default penalty for a wrong try
@@ -191,7 +190,7 @@ def feedback_html(question: Question, variant: Variant | None = None) -> str:
     A shape question shows how the shape is worked out (not the layer's count)."""
     steps = question.worked
     if question.type == "shapes" and variant is not None and question.worked:
-        steps = shape_steps(variant.net[question.worked[0].name])
+        steps = variant.net[question.worked[0].name].shape_steps
     if not steps and question.type != "shapes":
         return ""
     root = ET.Element("div")
