@@ -29,11 +29,19 @@ $(VENV)/.deps: pyproject.toml | $(PY)
 	$(PY) -m pip install -q -e '.[plot]'
 	@touch $@
 
-# The PyTorch cross-check is optional: its tests skip when the CPU wheel cannot be had.
+# The PyTorch cross-checks are optional: their tests skip when the CPU wheel cannot be had
+# (and fail under CI=true). The framework cross-check's reference models need torchvision
+# and transformers (the frameworks extra in pyproject.toml). The registry's torchvision is a
+# CUDA build pinned to torch==2.13.0: --no-deps keeps pip from ever replacing the CPU torch
+# with a CUDA one (several GB); tests/frameworks.py explains how it imports all the same.
+# It is installed only once the CPU torch is in, for the same reason.
 $(VENV)/.test-deps: pyproject.toml | $(PY)
 	$(PY) -m pip install -q -e '.[test]'
-	@$(PY) -m pip install -q 'torch==2.13.0' 2>/dev/null \
-	  || echo "torch==2.13.0 not available here: the PyTorch cross-check will skip"
+	@if $(PY) -m pip install -q 'torch==2.13.0' 2>/dev/null; then \
+	  $(PY) -m pip install -q --no-deps 'torchvision==0.28.0' \
+	  && $(PY) -m pip install -q 'transformers==5.24.0' \
+	  || echo "torchvision or transformers not available here: the framework cross-check will skip"; \
+	else echo "torch==2.13.0 not available here: the PyTorch cross-checks will skip"; fi
 	@touch $@ $(VENV)/.deps
 
 deps: $(VENV)/.deps

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Sequence
 
 from . import __version__
@@ -26,6 +27,8 @@ def parse_assignments(items: Sequence[str] | None) -> dict[str, str]:
         if not sep or not name or not value:
             raise SymparamsError(f"expected NAME=VALUE such as k_1=16, found {item!r}",
                                  field="--set")
+        if name in values:       # the last one would win in silence
+            raise SymparamsError(f"{name} is given twice", field="--set")
         values[name] = value
     return values
 
@@ -46,17 +49,34 @@ def build_network(args) -> Network:
 
 def cmd_count(args) -> int:
     net = build_network(args)
-    if args.json:
+    # -o x.json means JSON as much as --json does; any other file gets the table.
+    as_json = args.json or (args.output or "").lower().endswith(".json")
+    if as_json:
         text = json.dumps(net.to_dict(), indent=2, ensure_ascii=False) + "\n"
-        if args.output:
-            from .render.common import atomic_write
-            atomic_write(args.output, text)
-        else:
-            sys.stdout.write(text)
+    elif args.output:
+        text = _count_text(net)
     else:
         from .render.terminal import print_count
         print_count(net)
+        return 0
+    if args.output and args.output != "-":
+        from .render.common import atomic_write
+        atomic_write(args.output, text)
+    else:
+        sys.stdout.write(text)
     return 0
+
+
+def _count_text(net: Network) -> str:
+    """The table and totals as plain text (no colour, no terminal codes) for a file;
+    as wide as when the output is piped."""
+    import io
+    from rich.console import Console
+    from .render.terminal import print_count
+    buffer = io.StringIO()
+    print_count(net, Console(file=buffer, highlight=False, color_system=None,
+                             force_terminal=False, width=200))
+    return buffer.getvalue()
 
 
 def parse_formats(text: str, allowed: tuple[str, ...] | None = None) -> list[str]:
@@ -65,9 +85,18 @@ def parse_formats(text: str, allowed: tuple[str, ...] | None = None) -> list[str
     return parse(text, allowed or FORMATS)
 
 
+def _folder_option(path: str) -> None:
+    """report and homework write several files into a folder: ``-o -`` would make a
+    folder named "-" rather than write to standard output, so it is refused."""
+    if path == "-":
+        raise SymparamsError("expected a folder: this command writes several files, so "
+                             "'-' (standard output) cannot take them", field="-o")
+
+
 def cmd_report(args) -> int:
     from .render.dispatch import write_reports
     formats = parse_formats(args.format)
+    _folder_option(args.output)
     net = build_network(args)
     for path in write_reports(net, formats, args.output, templates=args.templates):
         print(f"wrote {path}")
@@ -86,6 +115,7 @@ def cmd_homework(args) -> int:
     check_template_target(args.template)
     from .homework.output import SHEET_FORMATS, write_homework
     formats = parse_formats(args.format, SHEET_FORMATS)
+    _folder_option(args.output)
     if args.variants < 1:
         raise SymparamsError(f"expected at least 1 variant, found {args.variants}",
                              field="--variants")
@@ -111,7 +141,7 @@ def cmd_grade(args) -> int:
     from .homework.grading import grade, write_scores
     scores = grade(args.homework, args.responses)
     write_scores(scores, args.output)
-    if args.output:
+    if args.output and args.output != "-":
         print(f"wrote {args.output}")
     # Bad rows were left out; the others' scores are written, then each bad row
     # is reported on its own line and the exit code says the grading is partial.
@@ -138,13 +168,19 @@ def cmd_sweep(args) -> int:
         rows = net.sweep(vary)
     except SymparamsError as exc:
         raise exc.located(file=net.source) from None
-    note = sys.stderr if args.csv == "-" else sys.stdout
-    if args.csv == "-":
-        sys.stdout.write(rows.csv_text())
-    elif args.csv:
-        print(f"wrote {rows.to_csv(args.csv)}", file=note)
+    # The CSV and the plot are made in memory, then written as one run: both or neither.
+    files = []
+    if args.csv:
+        files.append((args.csv, rows.csv_text()))
     if args.plot:
-        print(f"wrote {rows.plot(args.plot)}", file=note)
+        from .render.plot import plot_bytes
+        files.append((args.plot, plot_bytes(rows, Path(args.plot).suffix.lower().lstrip("."))))
+    if files:
+        from .render.common import write_files
+        note = sys.stderr if "-" in (args.csv, args.plot) else sys.stdout
+        for path in write_files(files):
+            if str(path) != "-":
+                print(f"wrote {path}", file=note)
     if not args.csv and not args.plot:
         from .render.terminal import print_sweep
         print_sweep(rows)
@@ -259,7 +295,9 @@ def make_parser() -> argparse.ArgumentParser:
                        help="print JSON: name, input_shape, layers (index, name, kind, "
                             "output_shape, formula, substituted, params), total, total_symbolic")
     count.add_argument("-o", "--output", metavar="FILE",
-                       help="with --json: write the JSON to FILE (atomically) instead of stdout")
+                       help="write to FILE instead of stdout: JSON with --json or a .json "
+                            "name, else the table as plain text; a regular file is replaced "
+                            "atomically, a FIFO or device written to, - is stdout")
     count.set_defaults(run=cmd_count)
 
     report = commands.add_parser(

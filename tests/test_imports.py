@@ -23,6 +23,7 @@ PACKAGE = ROOT / "symparams"
 LAYERS: list[tuple[str, float]] = [
     ("symparams.errors", 0),
     ("symparams.printing", 1), ("symparams.shapes", 1), ("symparams.numbers", 1),
+    ("symparams.outfiles", 1),
     ("symparams.spec", 2),
     ("symparams.layers", 3),
     ("symparams.steps", 4),
@@ -32,6 +33,7 @@ LAYERS: list[tuple[str, float]] = [
     ("symparams.render.common", 7.0), ("symparams.render.svgbuild", 7.0),
     ("symparams.render.latex_escape", 7.0), ("symparams.render.latex_math", 7.0),
     ("symparams.render.mathsvg", 7.0), ("symparams.render.pdf_reuse", 7.0),
+    ("symparams.render.templating", 7.0),
     ("symparams.render.report", 7.1),
     ("symparams.render.dispatch", 7.3),
     ("symparams.render", 7.2),          # every other render module is a format

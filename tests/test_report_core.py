@@ -5,6 +5,7 @@ import pytest
 
 from conftest import run_cli
 from symparams import load
+from symparams.errors import SymparamsError
 from symparams.render.common import atomic_write, percent
 from symparams.render.report import build_report, output_stem
 
@@ -76,7 +77,7 @@ def test_atomic_write_leaves_no_partial_file(tmp_path, monkeypatch):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", broken_replace)
-    with pytest.raises(OSError):
+    with pytest.raises(SymparamsError, match="No space left on device"):   # one line, no traceback
         atomic_write(target, "new content")
     assert target.read_text() == "good"
     assert [p.name for p in tmp_path.iterdir()] == ["report.md"]

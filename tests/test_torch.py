@@ -16,14 +16,20 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from sympy import Integer
 
-from conftest import DOCUMENT_COUNTS, DOCUMENT_TOTAL, ROOT
+from conftest import DOCUMENT_COUNTS, DOCUMENT_TOTAL, IN_CI, ROOT
 from symparams import Network, load
 from symparams.spec import load_spec, preset_names, spec_from_data
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # torch warns when numpy is absent; it is not needed here
-    torch = pytest.importorskip(
-        "torch", reason="torch extra not installed: pip install -e '.[torch]' (torch==2.13.0 CPU)")
+    try:
+        import torch
+    except ImportError:
+        # With CI=true a missing extra is a failure: collecting this module errors out.
+        if IN_CI:
+            raise
+        pytest.skip("torch extra not installed: pip install -e '.[torch]' (torch==2.13.0 CPU)",
+                    allow_module_level=True)
 from torch import nn  # noqa: E402
 
 from test_properties import CANONICAL, as_pair, padding_pair, recount, valid_stacks  # noqa: E402

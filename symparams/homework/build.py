@@ -47,10 +47,23 @@ class Variant:
                 "questions": [q.manifest() for q in self.questions]}
 
     def spec_yaml(self) -> str:
-        header = (f"# {self.template}, {self.id} (seed {self.seed}). A normal spec:\n"
-                  f"#   symparams count {self.id}/spec.yaml\n")
+        """The spec as YAML (through the serializer) under a two-line comment whose
+        text is made one printable line: a template name cannot add YAML keys."""
+        header = (f"# {yaml_comment(self.template)}, {self.id} (seed {self.seed}). "
+                  f"A normal spec:\n#   symparams count {self.id}/spec.yaml\n")
         return header + yaml.safe_dump(self.spec, sort_keys=False, allow_unicode=True,
                                        default_flow_style=None, width=100)
+
+
+def yaml_comment(text: Any, limit: int = 120) -> str:
+    """``text`` fit for one YAML comment line: every character that is not
+    printable (line breaks of any kind, including NEL and U+2028, control
+    characters, lone surrogates) written as its escape, and long text cut."""
+    text = str(text)
+    if len(text) > limit:
+        text = text[:limit - 1] + "…"
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii")
+                   for ch in text)
 
 
 # ------------------------------------------------------------------ templates

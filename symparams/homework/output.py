@@ -9,24 +9,46 @@
     DIR/variant-01/questions.pdf the question sheet (.html/.md/.tex per --format)
     DIR/variant-01/answers.pdf   the worked answer key
 
-Everything is written into a temporary folder beside DIR and renamed into
-place at the end, so an interrupted or failed run leaves no half-written DIR
-and an existing DIR stays as it was until the new one is complete.
+Everything is written into a staging folder beside DIR
+(``.DIR.symparams-PID-TAG.tmp``) and swapped into place at the end, so an
+interrupted or failed run leaves no half-written DIR and an existing DIR stays
+as it was until the new one is complete:
+
+* the swap is one step where the system can exchange two folders
+  (``renameat2(RENAME_EXCHANGE)`` on Linux), so DIR exists throughout; else two
+  renames, and a run killed between them has the old DIR put back by the next;
+* staging folders of killed runs are removed by the next run writing beside them;
+* one run at a time per DIR: a lock on ``.DIR.symparams.lock`` beside it (removed
+  at the end), and a second run says so in one line;
+* a DIR that is a symbolic link is followed: the folder it points to is
+  replaced and the link stays;
+* the pool's workers exit with the process that started them (killed or not).
 """
 from __future__ import annotations
 
 import csv
+import ctypes
+import errno
 import io
 import json
 import os
 import shutil
+import signal
 import sys
-import tempfile
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable
 
+try:
+    import fcntl
+except ImportError:          # not on Windows: runs there are not locked
+    fcntl = None
+
 from ..errors import SymparamsError
+from ..outfiles import check_folder, clean_folder, crash_point, new_tag, our_name
 from .build import Variant, answers_csv_rows, load_template, make_variant, make_variants, manifest
 
 SHEET_FORMATS = ("pdf", "html", "md", "tex")
@@ -80,6 +102,10 @@ def write_homework(target: str, variants: int, seed: int, out_dir: str | Path = 
                    templates: str | Path | None = None) -> tuple[Path, list[Variant]]:
     """Draw, render and write a homework set; returns the folder and the variants."""
     formats = list(formats)
+    if templates is not None:
+        # A folder we would not read from is an error before anything is drawn.
+        from ..render.report import template_loader
+        template_loader(templates)
     template, plan = load_template(target, exact=exact)
     drawn = make_variants(template, plan, variants, seed)   # bad input fails here, before any file
     name = template.data.get("name", "homework")
@@ -91,34 +117,101 @@ def write_homework(target: str, variants: int, seed: int, out_dir: str | Path = 
         "moodle.xml": moodle_xml(name, drawn),
         **{f"{v.id}/spec.yaml": v.spec_yaml() for v in drawn},
     }
+    out = _output_folder(out_dir)
+    with _locked(out):
+        clean_folder(out.parent)
+        staging = out.parent / our_name(out.name, "tmp", new_tag())
+        try:
+            os.mkdir(staging, 0o700)
+        except OSError as exc:
+            raise SymparamsError(f"cannot write here: {exc.strerror}", file=str(out)) from None
+        try:
+            _write_set(staging, fixed, drawn, seed, name, plan, formats, jobs, quiet, templates)
+            _swap_into_place(staging, out)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+    return Path(out_dir), drawn
+
+
+def _write_set(staging, fixed, drawn, seed, name, plan, formats, jobs, quiet, templates):
+    for rel, text in fixed.items():
+        _write(staging / rel, text.encode("utf-8"))
+    tasks = [(v.spec, v.number, len(drawn), seed, name, plan, formats,
+              None if templates is None else str(templates)) for v in drawn]
+    progress = _progress(len(tasks), quiet)
+    try:
+        for number, files in enumerate(_run(tasks, jobs), start=1):
+            for rel, data in files:
+                _write(staging / rel, data)
+            crash_point("variant", number)
+            if progress:
+                progress.advance(progress.task_ids[0])
+    finally:
+        if progress:
+            progress.stop()
+
+
+def lock_path(out: Path) -> Path:
+    """The lock file of a homework folder: hidden, beside it, there while a run holds it."""
+    return out.parent / f".{out.name}.symparams.lock"
+
+
+def _output_folder(out_dir: str | Path) -> Path:
+    """The folder to replace: a symbolic link is followed; a file is refused."""
     out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise SymparamsError("is not a folder", file=str(out))
+    if "\0" in str(out):
+        raise SymparamsError("a folder name cannot hold a NUL character", file=repr(str(out)))
+    if out.is_symlink():
+        out = Path(os.path.realpath(out))
+    if os.path.lexists(out) and not out.is_dir():
+        raise SymparamsError("is not a folder", file=str(out_dir))
+    check_folder(out.parent, str(out_dir))
+    return out
+
+
+@contextmanager
+def _locked(out: Path):
+    """Hold the folder's lock for the run, or say in one line that another run has it.
+
+    The holder removes the lock file before letting go; so that a run which
+    opened the file just before cannot then lock a removed file, a lock only
+    counts when the path still names the file locked.
+    """
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     except OSError as exc:
         raise SymparamsError(f"cannot write here: {exc.strerror}", file=str(out)) from None
-    try:
-        for rel, text in fixed.items():
-            _write(staging / rel, text.encode("utf-8"))
-        tasks = [(v.spec, v.number, len(drawn), seed, name, plan, formats,
-                  None if templates is None else str(templates)) for v in drawn]
-        progress = _progress(len(tasks), quiet)
+    path = lock_path(out)
+    for _ in range(100):
         try:
-            for files in _run(tasks, jobs):
-                for rel, data in files:
-                    _write(staging / rel, data)
-                if progress:
-                    progress.advance(progress.task_ids[0])
-        finally:
-            if progress:
-                progress.stop()
-        _swap_into_place(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return out, drawn
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise SymparamsError(f"cannot write here: {exc.strerror}", file=str(out)) from None
+        if fcntl is None:
+            break
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise SymparamsError("another symparams homework run is writing this folder; "
+                                 "run again when it has finished", file=str(out)) from None
+        try:
+            if os.stat(path).st_ino == os.fstat(fd).st_ino:
+                break
+        except FileNotFoundError:
+            pass
+        os.close(fd)         # the file was removed by the run before: try again
+    else:
+        raise SymparamsError("cannot lock this folder", file=str(out))
+    try:
+        yield
+    finally:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+        os.close(fd)         # closing releases the lock
 
 
 def _run(tasks, jobs: int | None):
@@ -126,9 +219,45 @@ def _run(tasks, jobs: int | None):
     if jobs == 1 or len(tasks) == 1:
         yield from map(_render_variant, tasks)
         return
-    with ProcessPoolExecutor(max_workers=min(jobs, len(tasks))) as pool:
+    with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), initializer=_die_with_parent,
+                             initargs=(os.getpid(),)) as pool:
         # map keeps the order, so files are written in the same order for any job count.
-        yield from pool.map(_render_variant, tasks)
+        try:
+            yield from pool.map(_render_variant, tasks)
+        except BaseException:
+            # A failed or interrupted run drops the variants not started yet
+            # instead of rendering them all before it can stop.
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent: int) -> None:
+    """Pool worker start: exit when the process that started the pool is gone.
+
+    A worker whose parent was killed would otherwise go on rendering its queue or
+    wait on it for minutes.  On Linux the kernel sends SIGKILL when the parent
+    dies (prctl PR_SET_PDEATHSIG); elsewhere, and as a second line, a thread
+    checks every second that the parent is still the same process.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL),
+                                                     0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:          # the parent died before prctl took effect
+        os._exit(1)
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True,
+                     name="symparams-watch-parent").start()
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(1)
+    os._exit(1)
 
 
 def _write(path: Path, data: bytes) -> None:
@@ -137,14 +266,62 @@ def _write(path: Path, data: bytes) -> None:
     os.chmod(path, 0o644)
 
 
+# renameat2(2): exchange two paths in one step (Linux 3.15+, glibc 2.28+).
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+_NOT_SUPPORTED = {errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, getattr(errno, "ENOTSUP", 95)}
+
+
+def _renameat2():
+    try:
+        function = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
+                         ctypes.c_uint]
+    function.restype = ctypes.c_int
+    return function
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two folders in one step; False when the system or file system cannot."""
+    function = _renameat2()
+    if function is None:
+        return False
+    if function(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in _NOT_SUPPORTED:
+        return False
+    raise OSError(code, os.strerror(code), str(b))
+
+
+def can_exchange(folder: str | Path) -> bool:
+    """Whether two folders inside ``folder`` can be swapped in one step."""
+    tag = new_tag()
+    a, b = (Path(folder) / our_name(name, "tmp", tag) for name in ("probe-a", "probe-b"))
+    try:
+        a.mkdir()
+        b.mkdir()
+        return _exchange(a, b)
+    except OSError:
+        return False
+    finally:
+        for path in (a, b):
+            shutil.rmtree(path, ignore_errors=True)
+
+
 def _swap_into_place(staging: Path, out: Path) -> None:
-    """Rename the finished folder to ``out``; an old ``out`` is removed only after."""
+    """Put the finished folder at ``out``; the old ``out`` is removed only after."""
     os.chmod(staging, 0o755)
-    if out.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
-        os.rmdir(old)
-        os.replace(out, old)
-        os.replace(staging, out)
-        shutil.rmtree(old, ignore_errors=True)
+    if not os.path.lexists(out):
+        os.rename(staging, out)
+    elif _exchange(staging, out):
+        shutil.rmtree(staging, ignore_errors=True)       # it now holds the old set
     else:
-        os.replace(staging, out)
+        # Two renames: a run killed between them leaves out missing and the old
+        # set as a .old folder, which the next run's clean_folder puts back.
+        old = out.parent / our_name(out.name, "old", new_tag())
+        os.rename(out, old)
+        os.rename(staging, out)
+        shutil.rmtree(old, ignore_errors=True)

@@ -1,14 +1,12 @@
-"""Helpers every renderer shares: number formatting and atomic file writes."""
+"""Helpers every renderer shares: number formatting, escaping, and (from
+:mod:`symparams.outfiles`) atomic file writes."""
 from __future__ import annotations
 
-import os
 import re
-import tempfile
-from pathlib import Path
 
 from sympy import Expr, Rational
 
-from ..errors import SymparamsError
+from ..outfiles import atomic_write, write_files  # noqa: F401  (imported from here)
 # Counts get their separators in one place, below the renderers, since explore/ (diff,
 # solve, sweep) formats counts for people too.
 from ..numbers import thousands  # noqa: F401  (re-exported for the renderers)
@@ -30,32 +28,6 @@ def percent(share: Rational | None, decimals: int = 1) -> str:
         return f"< {smallest} %"
     whole, frac = divmod(rounded, scale)
     return f"{whole}.{frac:0{decimals}d} %" if decimals else f"{whole} %"
-
-
-def atomic_write(path: str | Path, data: str | bytes) -> Path:
-    """Write a file through a temporary file in the same folder, then rename it.
-
-    A failure leaves any existing file untouched and no partial file behind.
-    """
-    path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
-        raise SymparamsError(f"cannot write to this folder: {exc.strerror}",
-                             file=str(path.parent)) from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data.encode("utf-8") if isinstance(data, str) else data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return path
 
 
 class Raw(str):

@@ -10,12 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable, Iterable
 
-import jinja2
-
 from ..errors import SymparamsError
 from ..network import Network
-from .common import atomic_write
-from .report import FORMATS, Report, build_report, output_stem
+from ..outfiles import atomic_write, check_folder, check_target, write_files
+from .report import FORMATS, Report, build_report, output_stem, template_loader
+from .templating import template_error
 
 __all__ = ["FORMATS", "renderer", "render_format", "write_reports", "parse_formats", "report",
            "render_network"]
@@ -39,24 +38,32 @@ def renderer(fmt: str) -> Callable[[Report, str | Path | None], bytes | str]:
 
 
 def render_format(report: Report, fmt: str, templates: str | Path | None = None) -> str | bytes:
-    """One format of a report in memory; a template error becomes one SymparamsError line."""
+    """One format of a report in memory; a template error (syntax, run time, the
+    sandbox) becomes one SymparamsError line naming the template file and line."""
     render = renderer(fmt)
     try:
         return render(report, templates)
-    except jinja2.TemplateError as exc:
-        where = getattr(exc, "filename", None) or getattr(exc, "name", None) or "template"
-        line = getattr(exc, "lineno", None)
-        raise SymparamsError(f"template error{f' at line {line}' if line else ''}: "
-                             f"{exc.message if hasattr(exc, 'message') else exc}",
-                             file=where) from None
+    except Exception as exc:
+        error = template_error(exc)
+        if error is None:
+            raise
+        raise error from None
 
 
 def write_reports(net: Network, formats: list[str], out_dir: str | Path = "reports",
                   templates: str | Path | None = None) -> list[Path]:
-    """Render every format in memory first, then write each file atomically.
+    """Render every format in memory first, then write the files as one run.
 
-    Nothing is written unless every format rendered.
+    Nothing is written unless every format rendered and every path can be
+    written; the files are then replaced all together or not at all (see
+    :func:`symparams.outfiles.write_files`).
     """
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise SymparamsError("is not a folder", file=str(out))
+    check_folder(out)
+    if templates is not None:
+        template_loader(templates)        # a missing folder or wrong layout: before rendering
     report = build_report(net)
     rendered = []
     if "md" in formats:
@@ -64,14 +71,11 @@ def write_reports(net: Network, formats: list[str], out_dir: str | Path = "repor
         from .figures import figure_files
         files = figure_files(report, output_stem(net))
         report.figures["files"] = {key: name for key, (name, _) in files.items()}
-        rendered += [(Path(out_dir) / name, svg) for name, svg in files.values()]
+        rendered += [(out / name, svg) for name, svg in files.values()]
     for fmt in formats:
         content = render_format(report, fmt, templates)
-        rendered.append((Path(out_dir) / f"{output_stem(net)}.{fmt}", content))
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise SymparamsError("is not a folder", file=str(out))
-    return [atomic_write(path, content) for path, content in rendered]
+        rendered.append((out / f"{output_stem(net)}.{fmt}", content))
+    return write_files(rendered)
 
 
 # ------------------------------------------------------------------ from Python
@@ -110,5 +114,8 @@ def render_network(net: Network, fmt: str, path: str | Path | None = None,
                    templates: str | Path | None = None) -> str | bytes | Path:
     """One format of a network's report: the text (bytes for PDF), or written atomically
     to ``path`` (then the Path).  Behind ``net.to_html()``, ``net.to_pdf(path)`` …"""
-    content = render_format(build_report(net), parse_formats([fmt])[0], templates)
+    fmt = parse_formats([fmt])[0]
+    if path is not None:
+        check_target(path)                # a folder or a path under a file: before rendering
+    content = render_format(build_report(net), fmt, templates)
     return content if path is None else atomic_write(path, content)

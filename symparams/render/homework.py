@@ -436,11 +436,12 @@ def render_sheet(variant, kind: str, fmt: str, templates=None) -> str | bytes:
     sheet = build_sheet(variant, kind)
     try:
         return _RENDERERS[fmt](sheet, templates)
-    except jinja2.TemplateError as exc:
-        where = getattr(exc, "filename", None) or getattr(exc, "name", None) or "template"
-        line = getattr(exc, "lineno", None)
-        raise SymparamsError(f"template error{f' at line {line}' if line else ''}: "
-                             f"{getattr(exc, 'message', None) or exc}", file=where) from None
+    except Exception as exc:
+        from .templating import template_error
+        error = template_error(exc)
+        if error is None:
+            raise
+        raise error from None
 
 
 # --------------------------------------------------------------------- PDF

@@ -14,6 +14,7 @@ from ..printing import mathml_plain
 from ..steps import Step
 from . import figures
 from .report import Report, template_loader
+from .templating import SafeEnvironment
 
 
 def _mathml_face(step: Step, face: str) -> Markup:
@@ -29,9 +30,9 @@ def environment(templates=None, *, math: Callable | None = None, expr: Callable 
     ``step | math`` the whole step (formula = substituted = result),
     ``step | face("formula")`` one face, ``expression | expr`` a plain expression.
     """
-    env = jinja2.Environment(loader=template_loader(templates), autoescape=True,
-                             trim_blocks=True, lstrip_blocks=True,
-                             undefined=jinja2.StrictUndefined)
+    env = SafeEnvironment(loader=template_loader(templates), autoescape=True,
+                          trim_blocks=True, lstrip_blocks=True,
+                          undefined=jinja2.StrictUndefined)
     env.filters["math"] = math or (lambda step: Markup(step.mathml_equation()))
     env.filters["expr"] = expr or (lambda value: Markup(mathml_plain(value)))
     env.filters["face"] = face or _mathml_face

@@ -30,6 +30,7 @@ from .latex_escape import breakable, escape
 from .latex_figures import Chart, chart, diagram
 from .latex_math import display, inline_lines, shape_latex, step_number, symbolic_lines
 from .report import Report, template_loader
+from .templating import SafeEnvironment
 
 # Still importable from here, where they were before the computing had modules
 # of its own (the tests use them through this module).
@@ -107,7 +108,7 @@ def environment(templates=None) -> jinja2.Environment:
     ``latex | inline`` (``$…$``), ``text | breakable`` (escaped, may break in
     long words), ``names | names`` (``A, B and C``, escaped).
     """
-    env = jinja2.Environment(
+    env = SafeEnvironment(
         loader=template_loader(templates), autoescape=False,
         block_start_string=r"\BLOCK{", block_end_string="}",
         variable_start_string=r"\VAR{", variable_end_string="}",

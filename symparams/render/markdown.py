@@ -5,13 +5,14 @@ import jinja2
 
 from .common import Raw, md_escape
 from .report import Report, template_loader
+from .templating import SafeEnvironment
 
 
 def environment(templates=None) -> jinja2.Environment:
-    env = jinja2.Environment(loader=template_loader(templates), autoescape=False,
-                             finalize=lambda v: "" if v is None else md_escape(v),
-                             trim_blocks=True, lstrip_blocks=True,
-                             keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
+    env = SafeEnvironment(loader=template_loader(templates), autoescape=False,
+                          finalize=lambda v: "" if v is None else md_escape(v),
+                          trim_blocks=True, lstrip_blocks=True,
+                          keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
     env.filters["math"] = lambda step: Raw(f"$${step.latex.equation()}$$")
     env.filters["inline"] = lambda latex: Raw(f"${latex}$")
     return env

@@ -23,6 +23,7 @@ from ..printing import unicode_plain, unicode_shape
 from ..spec import size_symbol
 from ..steps import Step
 from .common import percent, thousands
+from .templating import check_template_folder
 
 FORMATS = ("md", "html", "tex", "pdf")
 
@@ -194,6 +195,7 @@ def template_loader(override: str | Path | None = None) -> jinja2.BaseLoader:
         folder = Path(override)
         if not folder.is_dir():
             raise SymparamsError("no such template folder", file=str(folder), field="--templates")
+        check_template_folder(folder, packaged_templates())
         loaders.append(jinja2.FileSystemLoader(str(folder)))
     loaders.append(jinja2.FileSystemLoader(str(packaged_templates())))
     return jinja2.ChoiceLoader(loaders)
