@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from sympy import Expr, Rational
+from sympy import Rational
 
 from ..outfiles import atomic_write, write_files  # noqa: F401  (imported from here)
 # Counts get their separators in one place, below the renderers, since explore/ (diff,
