@@ -8,11 +8,12 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT    := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
 export PIP_DISABLE_PIP_VERSION_CHECK = 1
 
-.PHONY: demo test venv deps test-deps system-deps test-system-deps bench docs clean help
+.PHONY: demo test fuzz venv deps test-deps system-deps test-system-deps bench docs clean help
 
 help:
 	@echo "make demo   - set up .venv and render the worked example into reports/"
 	@echo "make test   - set up .venv with test extras and run the test suite"
+	@echo "make fuzz   - run the hostile-spec fuzz test with FUZZ_CASES cases (default 10000)"
 	@echo "make bench  - run the benchmarks under bench/"
 	@echo "make docs   - build the API reference (pdoc) into docs/api/"
 
@@ -73,6 +74,12 @@ demo: deps system-deps
 
 test: test-deps test-system-deps
 	$(PY) -m pytest -q
+
+# The fuzz test of tests/test_fuzz.py with many more cases than make test runs
+# (FUZZ_SEED picks another seeded run).
+FUZZ_CASES ?= 10000
+fuzz: test-deps
+	FUZZ_CASES=$(FUZZ_CASES) $(PY) -m pytest -q -s tests/test_fuzz.py
 
 bench: deps
 	$(PY) bench/bench_count.py

@@ -9,10 +9,12 @@ from typing import Sequence
 
 from . import __version__
 from .errors import SymparamsError
+from .layers.base import is_letter_name
 from .network import Network, load
 from .catalog import check_network_target, check_template_target, homework_templates, \
     listing_text
-from .spec import preset_names
+from .printable import echo, printable, shorten
+from .spec import parse_expression, preset_names
 
 EXIT_BAD_INPUT = 2
 EXIT_NO_ANSWER = 1   # solve: the question has no (single) answer; said plainly, no traceback
@@ -25,11 +27,29 @@ def parse_assignments(items: Sequence[str] | None) -> dict[str, str]:
         name, sep, value = item.partition("=")
         name, value = name.strip(), value.strip()
         if not sep or not name or not value:
-            raise SymparamsError(f"expected NAME=VALUE such as k_1=16, found {item!r}",
+            raise SymparamsError(f"expected NAME=VALUE such as k_1=16, found {echo(item)}",
                                  field="--set")
         if name in values:       # the last one would win in silence
             raise SymparamsError(f"{name} is given twice", field="--set")
         values[name] = value
+    return values
+
+
+def checked_values(net: Network, values: dict[str, str]) -> dict[str, str]:
+    """Refuse a ``--set`` value that names something that is not a size (k_2=abc): the
+    names in a value must be the network's own sizes or clearly symbols — one letter,
+    optionally subscripted (k, H_2), the rule of keyword fields."""
+    for name, text in values.items():
+        try:
+            value = parse_expression(text)
+        except SymparamsError as exc:
+            raise exc.located(file=net.source, field=name) from None
+        for sym in sorted(value.free_symbols, key=lambda s: s.name):
+            if not (is_letter_name(sym.name) or sym.name in net.symbols):
+                raise SymparamsError(
+                    f"{echo(sym.name)} is not a size of {net.name}: a value is a whole number "
+                    f"or an expression in the network's sizes or single letters such as k or "
+                    f"H_2", file=net.source, field=name)
     return values
 
 
@@ -40,6 +60,7 @@ def build_network(args) -> Network:
         net = net.symbolic()
     values = parse_assignments(args.set)
     if values:
+        checked_values(net, values)
         try:
             net = net.subs(values)
         except SymparamsError as exc:
@@ -99,7 +120,7 @@ def cmd_report(args) -> int:
     _folder_option(args.output)
     net = build_network(args)
     for path in write_reports(net, formats, args.output, templates=args.templates):
-        print(f"wrote {path}")
+        print(f"wrote {printable(path)}")
     return 0
 
 
@@ -125,7 +146,7 @@ def cmd_homework(args) -> int:
                                    formats, jobs=args.jobs, quiet=args.quiet,
                                    exact=args.exact, templates=args.templates)
     if not args.quiet:
-        print(f"wrote {out}/ ({len(variants)} variants, seed {args.seed}, "
+        print(f"wrote {printable(out)}/ ({len(variants)} variants, seed {args.seed}, "
               f"{', '.join(formats)})")
         from .homework.moodle import left_out
         omitted = left_out(variants)
@@ -142,7 +163,7 @@ def cmd_grade(args) -> int:
     scores = grade(args.homework, args.responses)
     write_scores(scores, args.output)
     if args.output and args.output != "-":
-        print(f"wrote {args.output}")
+        print(f"wrote {printable(args.output)}")
     # Bad rows were left out; the others' scores are written, then each bad row
     # is reported on its own line and the exit code says the grading is partial.
     for problem in scores.problems:
@@ -180,7 +201,7 @@ def cmd_sweep(args) -> int:
         note = sys.stderr if "-" in (args.csv, args.plot) else sys.stdout
         for path in write_files(files):
             if str(path) != "-":
-                print(f"wrote {path}", file=note)
+                print(f"wrote {printable(path)}", file=note)
     if not args.csv and not args.plot:
         from .render.terminal import print_sweep
         print_sweep(rows)
@@ -208,7 +229,7 @@ def cmd_solve(args) -> int:
         else:
             result = max_value_for(net, args.target, args.budget, params_of=args.layer)
     except NoUniqueAnswer as exc:
-        print(f"{net.name}: {exc.message}")
+        print(printable(f"{net.name}: {exc.message}"))
         return EXIT_NO_ANSWER
     except SymparamsError as exc:
         raise exc.located(file=net.source) from None
@@ -218,9 +239,9 @@ def cmd_solve(args) -> int:
     else:
         unknown = result.unknown.describe()
         if result.goal == "total":
-            print(f"{net.name}: solving {result.equation()} for {unknown}")
+            print(printable(f"{net.name}: solving {result.equation()} for {unknown}"))
         else:
-            print(f"{net.name}: the largest {unknown} with {result.equation()}")
+            print(printable(f"{net.name}: the largest {unknown} with {result.equation()}"))
         print(result.message())
     return 0 if answered else EXIT_NO_ANSWER
 
@@ -238,6 +259,7 @@ def cmd_diff(args) -> int:
         net = load(target)
         values = parse_assignments(items)
         if values:
+            checked_values(net, values)
             try:
                 net = net.subs(values)
             except SymparamsError as exc:
@@ -273,8 +295,17 @@ def _add_network_options(parser: argparse.ArgumentParser) -> None:
                              "H, W, C); --set then fills in only the ones given")
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """Usage errors as one line, exit 2: the problem and where to read the usage
+    (argparse would print the whole usage block, several lines, first)."""
+
+    def error(self, message):
+        line = f"{self.prog}: error: {shorten(message, 200)} (see '{self.prog} --help')"
+        self.exit(2, printable(line) + "\n")
+
+
 def make_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _OneLineParser(
         prog="symparams",
         description="Exact, symbolic parameter counts of neural networks, derived step by "
                     "step in the textbook's letters.",
@@ -492,10 +523,14 @@ def make_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = make_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # usage errors (2, one line), --help and --version (0)
+        return exc.code if isinstance(exc.code, int) else 0
     try:
         return args.run(args)
     except SymparamsError as exc:
+        # str(exc) is one printable line of bounded length, whatever the spec held.
         print(f"symparams: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:

@@ -6,6 +6,8 @@ can print it as is and exit with status 2.
 """
 from __future__ import annotations
 
+from .printable import MESSAGE_LIMIT, printable, shorten
+
 
 class SymparamsError(Exception):
     """Bad input: a spec, a size, a substitution or an output location.
@@ -35,15 +37,19 @@ class SymparamsError(Exception):
                               field=self.field or field)
 
     def __str__(self) -> str:
+        # Every part may come from a hostile spec or command line: escape what cannot be
+        # shown (a newline would forge a line, ESC drive the terminal, a lone surrogate
+        # fail to encode) and keep the whole within one line of about MESSAGE_LIMIT.
         parts = []
         if self.file:
-            parts.append(str(self.file))
+            parts.append(shorten(self.file, 80))
         if isinstance(self.layer, tuple):
             index, name = self.layer
+            name = shorten(name, 40)
             parts.append(f"layer {index} ({name})" if name else f"layer {index}")
         elif self.layer:
-            parts.append(str(self.layer))
+            parts.append(shorten(self.layer, 40))
         if self.field:
-            parts.append(str(self.field))
-        parts.append(self.message)
-        return ": ".join(parts)
+            parts.append(shorten(self.field, 40))
+        parts.append(printable(self.message))
+        return shorten(": ".join(parts), MESSAGE_LIMIT)

@@ -17,12 +17,12 @@ from sympy import Add, Expr, Integer, Symbol, evaluate
 from .addresses import AXIS_LETTER, fresh_name, input_axes, listing, resolve_size
 from .errors import SymparamsError
 from .layers import Input, Layer, generic_formula, layer_class
-from .layers.base import check_size
+from .layers.base import check_size, is_letter_name
 from .numbers import ShownCount, as_count
 from .printing import (Inserted, ascii_plain, ascii_written, natural_key, unicode_plain,
                        unicode_shape, unicode_written)
 from .shapes import AxisWorking, Shape
-from .spec import Spec, load_spec, size_symbol, size_value
+from .spec import Spec, check_magnitude, load_spec, size_symbol, size_value
 from .steps import Step
 
 
@@ -244,7 +244,8 @@ class Network:
         for entry, layer_cls, name in zip(spec.layers, classes, names):
             where = (entry.index, name)
             try:
-                layers.append(layer_cls.from_fields(entry.fields, name=entry.name))
+                layers.append(layer_cls.from_fields(entry.fields, name=entry.name,
+                                                    symbols=spec.symbols))
             except SymparamsError as exc:
                 raise exc.located(file=spec.source, layer=where) from None
             except TypeError as exc:  # a field given as the wrong kind of YAML value
@@ -263,6 +264,8 @@ class Network:
         letter_names: set[str] = set()
         for index, (layer, name) in enumerate(zip(self._layers, self._names), start=1):
             try:
+                for size in layer.sizes():  # sizes set since (--set H=10^60 in H^64) too
+                    check_magnitude(size)
                 layer.check_input(shape)
                 letters: dict[str, Symbol] = {}
                 if layer.family and layer.letters:
@@ -671,6 +674,10 @@ class Network:
         data: dict[str, Any] = {"name": self.name}
         if self.title:
             data["title"] = self.title
+        # Names that are no single letter are declared, so that padding: pad reads back.
+        declared = [n for n in self.free_symbols if not is_letter_name(n)]
+        if declared:
+            data["symbols"] = declared
         data["input"] = [int(v) if v.is_Integer else ascii_plain(v) for v in self.input_shape]
         data["layers"] = [{"name": name, **layer.to_fields()}
                           for layer, name in zip(self._layers, self._names)]

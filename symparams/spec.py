@@ -10,19 +10,18 @@ hands each layer's fields on as a plain dict, and ``layers/`` checks them.
 """
 from __future__ import annotations
 
-import json
 import re
-import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-from sympy import Expr, Integer, Max, Min, Symbol, ceiling, floor
+from sympy import Expr, Integer, Max, Min, Number, Symbol, ceiling, floor
 
+from .documents import MAX_BYTES, MAX_NUMBER, digits_of, parse_document, too_large
 from .errors import SymparamsError
+from .printable import echo
 
 # ------------------------------------------------------------ expression parser
 
@@ -55,8 +54,9 @@ def _tokenize(text: str) -> list[tuple[str, str, int]]:
             found = text[pos]
             if found == ".":
                 raise SymparamsError(f"only whole numbers and plain names are allowed, found '.' "
-                                     f"at position {pos + 1} of {text!r}")
-            raise SymparamsError(f"unexpected character {found!r} at position {pos + 1} of {text!r} "
+                                     f"at position {pos + 1} of {echo(text)}")
+            raise SymparamsError(f"unexpected character {echo(found)} at position {pos + 1} "
+                                 f"of {echo(text)} "
                                  f"(allowed: whole numbers, names, + - * / ^, parentheses, "
                                  f"floor/ceil/min/max)")
         kind = match.lastgroup
@@ -76,7 +76,6 @@ class _Parser:
     power := atom ('^' unary)?; atom := number | name | name '(' args ')' | '(' sum ')'."""
 
     MAX_DEPTH = 50          # nested parentheses and calls
-    MAX_NUMBER = 10 ** 100  # larger numbers are no network size, only a way to stall us
 
     def __init__(self, text: str):
         self.text = text
@@ -88,7 +87,7 @@ class _Parser:
         self.depth += 1
         if self.depth > self.MAX_DEPTH:
             raise SymparamsError(f"expression nested more than {self.MAX_DEPTH} deep "
-                                 f"in {self.text[:40]!r}…")
+                                 f"in {echo(self.text)}")
 
     def peek(self):
         return self.tokens[self.i]
@@ -101,7 +100,7 @@ class _Parser:
     def fail(self, expected: str):
         kind, value, pos = self.peek()
         found = "the end" if kind == "end" else repr(value)
-        raise SymparamsError(f"expected {expected} at position {pos + 1} of {self.text!r}, "
+        raise SymparamsError(f"expected {expected} at position {pos + 1} of {echo(self.text)}, "
                              f"found {found}")
 
     def expect(self, op: str):
@@ -131,7 +130,7 @@ class _Parser:
             op = self.take()[1]
             rhs = self.unary()
             if op == "/" and rhs == 0:
-                raise SymparamsError(f"division by zero in {self.text!r}")
+                raise SymparamsError(f"division by zero in {echo(self.text)}")
             expr = expr * rhs if op == "*" else expr / rhs
         return expr
 
@@ -151,12 +150,13 @@ class _Parser:
             exponent = self.unary()
             if not (exponent.is_Integer and 0 <= exponent <= 64):
                 raise SymparamsError(f"exponents must be whole numbers from 0 to 64, "
-                                     f"found {exponent} in {self.text!r}")
+                                     f"found {exponent} in {echo(self.text)}")
             if base.is_Number and abs(base) > 1 and \
-                    int(exponent) * len(str(abs(int(base)))) > 101:
-                raise SymparamsError(f"number too large in {self.text[:40]!r}")
+                    int(exponent) * digits_of(int(base)) > 101:
+                raise SymparamsError(f"{echo(self.text)} gives a number too large to be a "
+                                     f"size; a size is at most 10^100")
             if base.is_Pow and base.exp.is_Integer and int(base.exp) * int(exponent) > 4096:
-                raise SymparamsError(f"power too large in {self.text[:40]!r}")
+                raise SymparamsError(f"power too large in {echo(self.text)}")
             return base ** exponent
         return base
 
@@ -164,13 +164,16 @@ class _Parser:
         kind, value, pos = self.peek()
         if kind == "number":
             self.take()
+            if len(value) > 120:
+                raise too_large(len(value.replace("_", "")))
             return Integer(int(value.replace("_", "")))
         if kind == "name":
             self.take()
             if self.peek()[:2] == ("op", "("):
                 if value not in _FUNCTIONS:
-                    raise SymparamsError(f"call to {value!r} is not allowed at position {pos + 1} "
-                                         f"of {self.text!r}; only floor, ceil, min and max")
+                    raise SymparamsError(f"call to {echo(value)} is not allowed at position "
+                                         f"{pos + 1} of {echo(self.text)}; only floor, ceil, "
+                                         f"min and max")
                 self.take()
                 self.nested()
                 args = [self.sum()]
@@ -182,7 +185,7 @@ class _Parser:
                 func = _FUNCTIONS[value]
                 if func in (floor, ceiling) and len(args) != 1:
                     raise SymparamsError(f"{value} takes one argument, found {len(args)} "
-                                         f"in {self.text!r}")
+                                         f"in {echo(self.text)}")
                 return func(*args)
             if value in _FUNCTIONS:
                 self.fail(f"'(' after {value}")
@@ -211,7 +214,25 @@ def parse_expression(text: str) -> Expr:
     """
     if len(text) > 1000:
         raise SymparamsError(f"expression too long ({len(text)} characters, at most 1000)")
-    return _Parser(text).parse()
+    return check_magnitude(_Parser(text).parse(), text)
+
+
+def check_magnitude(value: Expr, text: str | None = None) -> Expr:
+    """Refuse a size with a number above MAX_NUMBER in it (a result such as
+    ``9^64*9^64*…`` or a coefficient): the one maximum for every size."""
+    if value.is_Integer:
+        numbers = [value]
+    elif value.is_Atom:
+        return value
+    else:
+        numbers = value.atoms(Number)
+    for number in numbers:
+        worst = max(abs(int(number.p)), int(number.q))
+        if worst > MAX_NUMBER:
+            what = f"{echo(text)} gives a" if text else "a"
+            raise SymparamsError(f"{what} number too large to be a size "
+                                 f"({digits_of(worst):,} digits); a size is at most 10^100")
+    return value
 
 
 def size_value(raw: Any) -> Expr:
@@ -222,14 +243,14 @@ def size_value(raw: Any) -> Expr:
     if isinstance(raw, bool):
         raise SymparamsError(f"expected a whole number or an expression, found {str(raw).lower()}")
     if isinstance(raw, int):
-        return Integer(raw)
+        return check_magnitude(Integer(raw))
     if isinstance(raw, Expr):
-        return raw
+        return check_magnitude(raw)
     if isinstance(raw, float):
         shown = int(raw) if raw.is_integer() else raw
-        raise SymparamsError(f"expected a whole number, found {raw!r} (write {shown} "
+        raise SymparamsError(f"expected a whole number, found {echo(raw)} (write {shown} "
                              f"without a decimal point)" if raw.is_integer()
-                             else f"expected a whole number, found {raw!r}")
+                             else f"expected a whole number, found {echo(raw)}")
     if isinstance(raw, str):
         return parse_expression(raw)
     raise SymparamsError(f"expected a whole number or an expression, found {_describe(raw)}")
@@ -239,10 +260,10 @@ def _describe(raw: Any) -> str:
     if raw is None:
         return "nothing"
     if isinstance(raw, list):
-        return f"a list {raw!r}"
+        return f"a list {echo(raw)}"
     if isinstance(raw, dict):
-        return f"a mapping {raw!r}"
-    return repr(raw)
+        return f"a mapping {echo(raw)}"
+    return echo(raw)
 
 
 # ---------------------------------------------------------------- spec files
@@ -265,9 +286,10 @@ class Spec:
     source: str | None = None
     title: str | None = None
     description: str | None = None
+    symbols: tuple[str, ...] = ()   # names declared as sizes (see layers.base.keyword_or_size)
 
 
-_TOP_FIELDS = {"name", "title", "description", "input", "layers"}
+_TOP_FIELDS = {"name", "title", "description", "input", "layers", "symbols"}
 _PRESET_DIR = "presets"
 
 
@@ -278,30 +300,16 @@ def preset_names(package: str = "symparams") -> list[str]:
 
 def _read_text(path: Path) -> str:
     try:
-        return path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:
+            data = handle.read(MAX_BYTES + 1)
+        if len(data) > MAX_BYTES:
+            raise SymparamsError(f"larger than {MAX_BYTES // 2 ** 20} MB; a network spec is far "
+                                 f"smaller", file=str(path))
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise SymparamsError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", file=str(path))
     except OSError as exc:
         raise SymparamsError(f"cannot read: {exc.strerror}", file=str(path))
-
-
-def _parse_document(text: str, suffix: str, source: str) -> Any:
-    try:
-        if suffix == ".json":
-            return json.loads(text)
-        if suffix == ".toml":
-            return tomllib.loads(text)
-        return yaml.safe_load(text)
-    except json.JSONDecodeError as exc:
-        raise SymparamsError(f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
-                             file=source)
-    except tomllib.TOMLDecodeError as exc:
-        raise SymparamsError(f"malformed TOML: {exc}", file=source)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or "cannot parse"
-        raise SymparamsError(f"malformed YAML{where}: {problem}", file=source)
 
 
 def read_document(target: str | Path, package: str = "symparams",
@@ -311,13 +319,27 @@ def read_document(target: str | Path, package: str = "symparams",
     path = Path(target)
     if str(target) == "-":
         import sys
-        return _parse_document(sys.stdin.read(), ".yaml", "<stdin>"), "<stdin>"
+        raw = sys.stdin.buffer.read(MAX_BYTES + 1) if hasattr(sys.stdin, "buffer") \
+            else sys.stdin.read(MAX_BYTES + 1)
+        if len(raw) > MAX_BYTES:
+            raise SymparamsError(f"larger than {MAX_BYTES // 2 ** 20} MB; a network spec is far "
+                                 f"smaller", file="<stdin>")
+        if isinstance(raw, bytes):
+            try:
+                raw = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise SymparamsError(f"not UTF-8 text ({exc.reason} at byte {exc.start})",
+                                     file="<stdin>") from None
+        return parse_document(raw, ".yaml", "<stdin>"), "<stdin>"
+    if path.is_dir():
+        raise SymparamsError(f"is a folder; expected a spec file (.yaml, .json or .toml) or "
+                             f"a {what} name", file=str(target))
     if path.is_file():
-        return _parse_document(_read_text(path), path.suffix.lower(), str(target)), str(target)
+        return parse_document(_read_text(path), path.suffix.lower(), str(target)), str(target)
     if isinstance(target, str) and re.fullmatch(r"[A-Za-z0-9_-]+", target) \
             and target in preset_names(package):
         text = (resources.files(package) / _PRESET_DIR / f"{target}.yaml").read_text("utf-8")
-        return _parse_document(text, ".yaml", target), target
+        return parse_document(text, ".yaml", target), target
     raise SymparamsError(f"no such file or {what} (presets: "
                          f"{', '.join(preset_names(package))})", file=str(target))
 
@@ -356,6 +378,7 @@ def spec_from_data(data: Any, source: str | None = None) -> Spec:
             shape.append(size_value(raw))
         except SymparamsError as exc:
             raise exc.located(file=source, field=f"input[{i}]") from None
+    symbols = _declared_symbols(data.get("symbols"), source)
     raw_layers = data.get("layers")
     if not isinstance(raw_layers, list) or not raw_layers:
         raise SymparamsError(f"expected a non-empty list of layers, found {_describe(raw_layers)}",
@@ -379,4 +402,21 @@ def spec_from_data(data: Any, source: str | None = None) -> Spec:
                                  file=source, layer=(index, name or ""), field="type")
         layers.append(LayerSpec(index, layer_type, name, fields))
     return Spec(name=net_name, input=tuple(shape), layers=tuple(layers), source=source,
-                title=data.get("title"), description=data.get("description"))
+                title=data.get("title"), description=data.get("description"),
+                symbols=symbols)
+
+
+def _declared_symbols(raw: Any, source: str | None) -> tuple[str, ...]:
+    """``symbols: [pad, hidden]``: names that may stand for a size even in a field
+    that otherwise takes keywords (padding: pad)."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise SymparamsError(f"expected a list of names such as [pad, hidden], found "
+                             f"{_describe(raw)}", file=source, field="symbols")
+    for name in raw:
+        if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,40}", name) \
+                or name in _FUNCTIONS:
+            raise SymparamsError(f"expected a name (a letter, then letters, digits or _), found "
+                                 f"{_describe(name)}", file=source, field="symbols")
+    return tuple(dict.fromkeys(raw))

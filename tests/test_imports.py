@@ -21,8 +21,9 @@ PACKAGE = ROOT / "symparams"
 # Lower rank = lower layer.  A module may import modules of its own rank or lower.
 # steps.py holds the Step data class that network.py builds, so it sits below network.
 LAYERS: list[tuple[str, float]] = [
-    ("symparams.errors", 0),
+    ("symparams.errors", 0), ("symparams.printable", 0),   # printable imports nothing
     ("symparams.printing", 1), ("symparams.shapes", 1), ("symparams.numbers", 1),
+    ("symparams.documents", 1),                              # reading YAML/JSON/TOML
     ("symparams.outfiles", 1),
     ("symparams.spec", 2),
     ("symparams.layers", 3),

@@ -23,7 +23,7 @@ layers:
   - {type: maxpool2d, name: "\\input{/etc/passwd}", kernel: 2}
   - {type: conv2d, name: "\\write18{touch x}", kernel: 5, filters: 16}
   - {type: maxpool2d, name: "50% & $x_1$ #_{}~^\\", kernel: 2}
-  - {type: dense, name: "FC--3", units: 120, activation: leaky_re.lu--x}
+  - {type: dense, name: "FC--3", units: 120, activation: Leaky_--ReLU}
   - {type: activation, name: ACT, function: relu}
   - {type: dense, units: 10}
 """

@@ -181,7 +181,9 @@ class NetworkDiff:
         """A rich table: changed rows in bold, additions green, removals red."""
         from rich.table import Table
         from rich.text import Text
-        table = Table(title=Text(f"{self.a.name} (A) → {self.b.name} (B)"), title_justify="left")
+        from ..printable import printable
+        table = Table(title=Text(printable(f"{self.a.name} (A) → {self.b.name} (B)")),
+                      title_justify="left")
         for i, header in enumerate(self.HEADERS):
             # In a narrow terminal names and shapes wrap (shapes at their "×"); the
             # counts are never cut short.
@@ -190,8 +192,8 @@ class NetworkDiff:
         styles = {"same": "", "changed": "bold", "added": "green", "removed": "red"}
         for r, cells in zip(self.rows, self.table_rows()):
             *cells, change = cells   # "(added)" on a line under the change: a narrow column
-            table.add_row(*(Text(c) for c in cells), Text(change.replace(" (", "\n(")),
-                          style=styles[r.status])
+            table.add_row(*(Text(printable(c)) for c in cells),
+                          Text(change.replace(" (", "\n(")), style=styles[r.status])
         table.add_section()
         table.add_row("total", "", "", "", Text(_count(self.total_a)),
                       Text(_count(self.total_b)), Text(_signed(self.total_change)),

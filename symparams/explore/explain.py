@@ -22,7 +22,8 @@ from typing import Any
 from sympy import Expr, Integer
 
 from ..errors import SymparamsError
-from ..layers import FAMILIES, REGISTRY, Input, Layer, generic_formula
+from ..layers import FAMILIES, REGISTRY, Input, Layer, generic_formula, is_unsupported
+from ..printable import echo
 from ..printing import unicode_shape, unicode_written
 from ..shapes import conv_output_size, same_rule as _same_rule, window_rule as _window_rule
 from ..spec import size_symbol
@@ -112,12 +113,15 @@ def kind_class(name: str) -> type[Layer]:
         return Input
     if key in REGISTRY:
         return REGISTRY[key]
+    if is_unsupported(key):  # conv1d is no misspelt conv2d: say so, suggest nothing
+        raise SymparamsError(f"layer kind {echo(name)} is not supported yet (known: "
+                             f"{', '.join(kinds())})")
     names = [*REGISTRY, "input"]
-    close = difflib.get_close_matches(key, names, n=1, cutoff=0.6)
+    close = difflib.get_close_matches(key, names, n=1, cutoff=0.75)
     hint = ""
     if close:
         hint = f"; did you mean '{close[0] if close[0] == 'input' else REGISTRY[close[0]].kind}'?"
-    raise SymparamsError(f"unknown layer kind {name!r} (known: {', '.join(kinds())}){hint}")
+    raise SymparamsError(f"unknown layer kind {echo(name)} (known: {', '.join(kinds())}){hint}")
 
 
 def _rule_text(expr: Expr) -> str:

@@ -177,6 +177,12 @@ class Template:
             out = layer.output_shape((Integer(h), Integer(w), Integer(1)))
         except SymparamsError:
             return INVALID
+        if not (out[0].is_Integer and out[1].is_Integer):
+            # A name (padding: P) in a spatial size: a variant could not be drawn.
+            raise SymparamsError("kernel, stride, padding and dilation of a homework template "
+                                 "must be whole numbers or variations, not names",
+                                 file=self.source, layer=(index, str(
+                                     self.data["layers"][index - 1].get("name") or "")))
         if self.exact and not layer.divides_exactly((Integer(h), Integer(w))):
             return INVALID
         return int(out[0]), int(out[1])

@@ -6,9 +6,11 @@ its tests.
 from __future__ import annotations
 
 import difflib
+import re
 
 from ..errors import SymparamsError
-from .base import Layer, generic_formula
+from ..printable import echo
+from .base import ACTIVATIONS, Layer, generic_formula
 from .conv import Conv2D
 from .dense import Dense
 from .pool import AvgPool2D, MaxPool2D
@@ -35,12 +37,45 @@ def layer_class(type_name: str) -> type[Layer]:
     if key == "input":
         raise SymparamsError("the input is given by the top-level 'input:' field, "
                              "not as a layer", field="type")
-    close = difflib.get_close_matches(key, REGISTRY, n=1)
-    hint = f"; did you mean '{REGISTRY[close[0]].kind}'?" if close else ""
     kinds = ", ".join(cls.kind for cls in FAMILIES)
-    raise SymparamsError(f"unknown layer type {type_name!r} (known: {kinds}){hint}",
+    squashed = re.sub(r"[\s_-]+", "", key)
+    if squashed in _SQUASHED_ACTIVATIONS:
+        function = _SQUASHED_ACTIVATIONS[squashed]
+        raise SymparamsError(f"{echo(type_name)} is an activation function: write type: "
+                             f"activation, function: {function}", field="type")
+    if is_unsupported(key):
+        # A real layer kind we do not count yet: a did-you-mean would mislead
+        # (conv1d is not a misspelt conv2d).
+        raise SymparamsError(f"layer type {echo(type_name)} is not supported yet (supported: "
+                             f"{kinds})", field="type")
+    # Only close misspellings get a suggestion.
+    close = difflib.get_close_matches(key, REGISTRY, n=1, cutoff=0.75)
+    hint = f"; did you mean '{REGISTRY[close[0]].kind}'?" if close else ""
+    raise SymparamsError(f"unknown layer type {echo(type_name)} (known: {kinds}){hint}",
                          field="type")
 
 
+# Layer kinds of other libraries that symparams cannot count yet (matched on the
+# name without spaces, - and _): 1-D/3-D and transposed convolutions, global and
+# adaptive pooling, normalisation, recurrent, embedding, attention, reshaping …
+_UNSUPPORTED = re.compile(
+    r"1d|3d|transpose|deconv|separable|depthwise|global|adaptive|norm|lstm|gru|rnn|recurrent"
+    r"|embed|attention|transformer|upsampl|zeropad|padding|reshape|permute|concat|add$"
+    r"|multiply|bidirectional|timedistributed|lambda|residual|resblock|bottleneck|conv3"
+    r"|locallyconnected|cropping|repeatvector|masking|spatialdropout|gaussian|alphadropout"
+    r"|pixelshuffle|unfold|fold|identity|bilinear|highway|maxout|capsule")
+
+
+def is_unsupported(type_name: str) -> bool:
+    """True for a layer kind of other libraries that symparams does not count yet
+    (conv1d, batchnorm, lstm, global pooling …): no did-you-mean for those."""
+    return bool(_UNSUPPORTED.search(re.sub(r"[\s_-]+", "", type_name.strip().lower())))
+
+
+_SQUASHED_ACTIVATIONS = {a.replace("_", ""): a for a in ACTIVATIONS if a not in ("linear",
+                                                                                  "none")}
+
+
 __all__ = ["Layer", "Conv2D", "MaxPool2D", "AvgPool2D", "Dense", "Flatten", "Dropout",
-           "Activation", "Input", "REGISTRY", "FAMILIES", "layer_class", "generic_formula"]
+           "Activation", "Input", "REGISTRY", "FAMILIES", "layer_class", "generic_formula",
+           "is_unsupported"]

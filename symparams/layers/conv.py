@@ -7,14 +7,24 @@ from ..errors import SymparamsError
 from ..printing import Grouped, unicode_plain
 from ..shapes import (AxisWorking, Shape, conv_divides_exactly, conv_output_size,
                       given_working, window_working)
-from .base import Layer, check_flag, check_pair, check_size, expr_field, show_pair
+from .base import (PADDINGS, Layer, check_flag, check_pair, check_size, expr_field,
+                   keyword_or_size, show_pair)
 
 
 def check_padding(raw, field: str = "padding"):
-    """An integer (or [width, height] pair), ``valid`` (0) or ``same``."""
-    if isinstance(raw, str) and raw.strip().lower() in ("same", "valid"):
+    """An integer (or [width, height] pair), ``valid`` (0) or ``same``; a name only
+    when it is clearly a symbol (see ``keyword_or_size``)."""
+    if isinstance(raw, str) and raw.strip().lower() in PADDINGS:
         return "same" if raw.strip().lower() == "same" else (Integer(0), Integer(0))
-    return check_pair(raw, field, minimum=0)
+    if isinstance(raw, (list, tuple)):
+        if any(isinstance(v, str) and v.strip().lower() in PADDINGS for v in raw):
+            raise SymparamsError("same and valid stand for both axes: write padding: same, "
+                                 "not inside a pair", field=field)
+        check_pair(raw, field, minimum=0)  # the pair's own errors first
+        pair = tuple(keyword_or_size(v, field, PADDINGS) for v in raw)
+        return pair[0], pair[1]
+    value = keyword_or_size(raw, field, PADDINGS)
+    return value, value
 
 
 def padding_field(padding):
@@ -88,6 +98,7 @@ class Conv2D(Layer):
     given_letters = {"m": "kernel", "n": "kernel", "k": "filters"}
     fields = ("kernel", "filters", "stride", "padding", "dilation", "bias")
     required = ("kernel", "filters")
+    keyword_sizes = {"padding": PADDINGS}
     needs_image = True
     reason = ("Each filter learns one weight for every value in its m × n window over all d "
               "input channels, plus one bias; there are k such filters.")

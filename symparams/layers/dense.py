@@ -1,20 +1,16 @@
 """Fully connected: c × p + 1 × c."""
 from __future__ import annotations
 
-import re
-
 from sympy import Add, Integer, Mul
 
-from ..errors import SymparamsError
 from ..printing import unicode_plain, unicode_shape
 from ..shapes import flat_size, flat_working, given_working
-from .base import Layer, check_flag, check_size, expr_field
+from .base import ACTIVATIONS, Layer, check_flag, check_keyword, check_size, expr_field
 
 
 def check_word(raw, field: str) -> str:
-    if not isinstance(raw, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_.-]{0,40}", raw):
-        raise SymparamsError(f"expected a word such as relu or softmax, found {raw!r}", field=field)
-    return raw
+    """An activation function's name, one of ``ACTIVATIONS`` (a misspelling is an error)."""
+    return check_keyword(raw, field, ACTIVATIONS)
 
 
 class Dense(Layer):

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from sympy import Integer
 
-from .base import Layer, check_pair, show_pair
+from ..errors import SymparamsError
+from ..printing import unicode_plain
 from ..shapes import given_working
+from .base import PADDINGS, Layer, check_pair, show_pair
 from .conv import (check_padding, pair_field, padding_field, window_divides,
                    window_output_shape, window_workings)
 
@@ -14,6 +16,7 @@ class _Pool2D(Layer):
     name_prefix = "POOL"
     fields = ("kernel", "stride", "padding")
     required = ("kernel",)
+    keyword_sizes = {"padding": PADDINGS}
     needs_image = True
     reason = ("Pooling only takes the {how} of each window; it has no weights or biases, "
               "so there is nothing to learn and the count is 0.")
@@ -25,6 +28,20 @@ class _Pool2D(Layer):
         self.stride = self.kernel if stride is None else check_pair(stride, "stride")
         self.padding = check_padding(padding)
         self.bias = False
+        self.check_padding_fits()
+
+    def check_padding_fits(self) -> None:
+        """Padding of at most half the window along each axis (2P ≤ m), as PyTorch
+        requires: a wider border would make windows of padding only."""
+        if self.padding == "same":
+            return
+        for pad, size in zip(self.padding, self.kernel):
+            if (2 * pad - size).is_positive:
+                raise SymparamsError(
+                    f"padding {unicode_plain(pad)} is more than half the "
+                    f"{show_pair(self.kernel, square=True)} window: pooling padding may be at "
+                    f"most half the window along each axis (2 × padding ≤ kernel)",
+                    field="padding")
 
     def to_fields(self):
         fields = {"type": self.kind, "kernel": pair_field(self.kernel)}
@@ -46,6 +63,7 @@ class _Pool2D(Layer):
         return new
 
     def output_shape(self, in_shape):
+        self.check_padding_fits()  # again: sizes may have been set since (--set P=3)
         return window_output_shape(in_shape, self.kernel, self.stride, self.padding,
                                    (Integer(1), Integer(1)), in_shape[2])
 

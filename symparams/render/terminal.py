@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..network import Network
+from ..printable import printable
 from ..printing import unicode_plain, unicode_shape
 from .common import percent, thousands
 
@@ -18,9 +19,14 @@ def _count_cell(value) -> Text:
     return Text(thousands(value) if value.is_Integer else unicode_plain(value))
 
 
+def _title(net: Network) -> Text:
+    # Names come from the spec: printable() keeps ESC sequences and newlines out.
+    return Text(f"{printable(net.name)}: input {unicode_shape(net.input_shape)}")
+
+
 def wide_table(net: Network) -> Table:
     """One line per layer: #, layer, kind, output shape, formula, substituted, params, share."""
-    table = Table(title=Text(f"{net.name}: input {unicode_shape(net.input_shape)}"),
+    table = Table(title=_title(net),
                   title_justify="left", show_lines=False)
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("layer", no_wrap=True)
@@ -34,7 +40,7 @@ def wide_table(net: Network) -> Table:
     for info in net.layers:
         step = info.step
         faces = step.text
-        table.add_row(str(info.index), Text(info.name), info.kind, step.shape_text(),
+        table.add_row(str(info.index), Text(printable(info.name)), info.kind, step.shape_text(),
                       Text(faces.formula if step.has_formula else "0"),
                       Text(faces.substituted if step.has_formula else "0"),
                       _count_cell(info.params), percent(net.share(info)))
@@ -47,8 +53,7 @@ def wide_table(net: Network) -> Table:
 def narrow_table(net: Network) -> Table:
     """For a narrow console: each layer's formula and substituted form fold under its
     name and kind, so the row keeps its shape, count and share on its first line."""
-    table = Table(title=Text(f"{net.name}: input {unicode_shape(net.input_shape)}"),
-                  title_justify="left", show_lines=False)
+    table = Table(title=_title(net), title_justify="left", show_lines=False)
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("layer (kind)\nformula\n= substituted", overflow="fold")
     table.add_column("output shape", overflow="fold")
@@ -56,7 +61,7 @@ def narrow_table(net: Network) -> Table:
     table.add_column("share", justify="right", no_wrap=True)
     for info in net.layers:
         step = info.step
-        cell = Text.assemble((info.name, "bold"), f" ({info.kind})")
+        cell = Text.assemble((printable(info.name), "bold"), f" ({info.kind})")
         if step.has_formula:
             faces = step.text
             cell.append(f"\n{faces.formula}\n= {faces.substituted}")
@@ -122,11 +127,11 @@ def _natural_width(console: Console, table: Table) -> int:
 
 def _sweep_table(rows, columns: list[str], shown: list) -> Table:
     from ..printing import unicode_name
-    table = Table(title=Text(f"{rows.network}: learnable parameters over "
+    table = Table(title=Text(f"{printable(rows.network)}: learnable parameters over "
                              f"{thousands(len(rows))} point{'s' if len(rows) != 1 else ''}"),
                   title_justify="left")
     for column in columns:
-        table.add_column(unicode_name(column), justify="right", no_wrap=True)
+        table.add_column(printable(unicode_name(column)), justify="right", no_wrap=True)
     for row in shown:
         if row is None:
             table.add_row(*["…"] * len(columns))
@@ -158,6 +163,6 @@ def print_sweep(rows, console: Console | None = None, limit: int = 60) -> None:
                            f"--csv FILE writes them all"))
     left_out = [name for name in rows.layers if name not in kept]
     if left_out:
-        names = ", ".join(left_out[:5]) + (" …" if len(left_out) > 5 else "")
+        names = ", ".join(printable(n) for n in left_out[:5]) + (" …" if len(left_out) > 5 else "")
         console.print(Text(f"left out to fit {console.width} columns: {names} (the "
                            f"smallest); --csv FILE writes every layer"))
