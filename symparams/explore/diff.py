@@ -26,7 +26,8 @@ from ..printing import ascii_plain, unicode_plain, unicode_shape
 from ..numbers import thousands
 
 if TYPE_CHECKING:  # imports stay one way: network.py imports this module lazily
-    from ..network import LayerInfo, Network
+    from ..layerinfo import LayerInfo
+    from ..network import Network
 
 
 def _change(a: Expr | None, b: Expr | None) -> Expr:
