@@ -24,6 +24,7 @@ from ..layers import Conv2D, Dense, generic_formula
 from ..layers.pool import _Pool2D
 from ..layerinfo import LayerInfo
 from ..network import Network
+from ..numbers import ShownCount, count_terms, thousands
 from ..printing import Inserted, Ratio, ascii_plain, unicode_plain, unicode_shape
 from ..spec import size_symbol
 from ..steps import Step
@@ -101,7 +102,7 @@ def _wrong_step(info: LayerInfo, written: Expr, values: dict) -> Step:
                 description=info.step.description, reason=info.step.reason, notes=(),
                 formula=written, substituted=substituted, result=substituted.doit(),
                 input_shape=info.input_shape, output_shape=info.output_shape,
-                letters=info.step.letters)
+                letters=info.step.letters, is_count=True)
 
 
 def _typo_factor(net, info, rng):
@@ -333,16 +334,19 @@ def positive_integer_solutions(expr: Expr, symbol: Symbol, value: int) -> list[i
 def solving_steps(expr: Expr, unknown: Symbol, target: int, answer: int) -> list[Step]:
     """The equation, then its solution: isolated when it is linear, else the root."""
     with evaluate(False):
-        equation = Eq(expr, Integer(target))
+        # The constant part and the target are counts: 59,150 and 62,958 on the sheet.
+        equation = Eq(count_terms(expr), ShownCount(Integer(target)))
     steps = [Step(title="Equation", kind="backwards", formula=equation, result=None,
                   reason=f"The count with {unicode_plain(unknown)} unknown must equal "
-                         f"{target:,}.")]
+                         f"{thousands(target)}.")]
     slope, intercept = expand(expr).as_independent(unknown, as_Add=True)[::-1]
     slope = slope / unknown if expr.is_polynomial(unknown) and \
         expand(expr).as_poly(unknown).degree() == 1 else None
     if slope is not None and slope.is_Integer and intercept.is_Integer:
         with evaluate(False):
-            remainder = Add(Integer(target), -intercept) if intercept else Integer(target)
+            target_count = ShownCount(Integer(target))
+            remainder = (Add(target_count, ShownCount(-intercept)) if intercept
+                         else target_count)
             isolated = Ratio(remainder, slope)
         steps.append(Step(title="Solution", kind="backwards", formula=unknown,
                           substituted=isolated, result=Integer(answer),
@@ -379,8 +383,8 @@ def backwards_questions(net: Network, points: int, rng: random.Random,
         given = "the whole network had" if from_total else f"{info.name} had"
         for truth in truths:
             target = int(expr.xreplace({unknown.letter: truth}))
-            prompt = (f"Suppose {given} {target:,} learnable parameters, every other size "
-                      f"as shown. What would the {unknown.what} of {info.name} be?")
+            prompt = (f"Suppose {given} {thousands(target)} learnable parameters, every other "
+                      f"size as shown. What would the {unknown.what} of {info.name} be?")
             printed = numbers_in(prompt)
             if context.numbers.clashes(printed, {truth}) or \
                     positive_integer_solutions(expr, unknown.letter, target) != [truth]:
