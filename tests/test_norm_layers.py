@@ -203,3 +203,20 @@ def test_small_cnn_end_to_end_against_torch():
         if len(shape) == 3:
             shape = (shape[1], shape[2], shape[0])
         assert shape == info.output_shape, info.name
+
+
+def test_homework_with_batchnorm_asks_its_params_and_shape(write_spec, tmp_path):
+    path = write_spec("name: bnhw\ninput: [{choice: [16, 32]}, 16, 3]\nlayers:\n"
+                      "  - {type: conv2d, kernel: 3, filters: {range: [4, 8], step: 4}}\n"
+                      "  - {type: batchnorm}\n  - {type: maxpool2d, kernel: 2}\n"
+                      "  - {type: dense, units: 10}\n")
+    out = tmp_path / "hw"
+    result = run_cli("homework", path, "--variants", 2, "--seed", 1, "-o", out,
+                     "--format", "md", "--jobs", 1)
+    assert result.returncode == 0, result.stderr
+    rows = [line.split(",") for line in (out / "answers.csv").read_text().splitlines()[1:]]
+    for variant in {r[0] for r in rows}:
+        answers = {r[1]: r[2] for r in rows if r[0] == variant}
+        filters = int(answers["shapes.CONV1"].split(" × ")[-1])
+        assert int(answers["params.BN1"]) == 2 * filters           # γ and β per channel
+        assert answers["shapes.BN1"] == answers["shapes.CONV1"]    # handed on unchanged
