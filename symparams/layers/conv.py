@@ -50,6 +50,27 @@ def window_divides(in_hw, kernel, stride, padding, dilation) -> bool:
             and conv_divides_exactly(width, kernel[0], stride[0], pad_w, dilation[0]))
 
 
+def filter_bank_formula(L, bias: bool):
+    """((m × n × d) + 1) × k: k filters of m × n × d weights and a bias each."""
+    window = Grouped(Mul(L["m"], L["n"], L["d"]))
+    if bias:
+        return Mul(Add(window, Integer(1)), L["k"])
+    return Mul(window, L["k"])
+
+
+def window_options(layer) -> list[str]:
+    """The stride, and padding and dilation where they are not the defaults, as the
+    step's description writes them."""
+    parts = [f"stride {show_pair(layer.stride)}"]
+    if layer.padding == "same":
+        parts.append("padding same")
+    elif layer.padding != (0, 0):
+        parts.append(f"padding {show_pair(layer.padding)}")
+    if layer.dilation != (1, 1):
+        parts.append(f"dilation {show_pair(layer.dilation)}")
+    return parts
+
+
 class Conv2D(Layer):
     """A 2-D convolution with ``filters`` filters of ``kernel`` = m × n over d channels.
 
@@ -107,10 +128,7 @@ class Conv2D(Layer):
         return {"d": in_shape[2]}
 
     def written_formula(self, L):
-        window = Grouped(Mul(L["m"], L["n"], L["d"]))
-        if self.bias:
-            return Mul(Add(window, Integer(1)), L["k"])
-        return Mul(window, L["k"])
+        return filter_bank_formula(L, self.bias)
 
     def output_shape(self, in_shape):
         return window_output_shape(in_shape, (self.m, self.n), self.stride, self.padding,
@@ -128,13 +146,7 @@ class Conv2D(Layer):
 
     def describe(self):
         parts = [f"{show_pair((self.m, self.n), square=True)} filter", f"{unicode_plain(self.k)} filters"]
-        parts.append(f"stride {show_pair(self.stride)}")
-        if self.padding == "same":
-            parts.append("padding same")
-        elif self.padding != (0, 0):
-            parts.append(f"padding {show_pair(self.padding)}")
-        if self.dilation != (1, 1):
-            parts.append(f"dilation {show_pair(self.dilation)}")
+        parts += window_options(self)
         if self.groups != 1:
             parts.append(f"{unicode_plain(self.groups)} groups")
         return ", ".join(parts)

@@ -7,7 +7,7 @@ from sympy import Add, Integer, Mul, Symbol, evaluate
 from ..printing import Grouped, unicode_plain
 from ..shapes import AxisWorking, given_working, put_in
 from .base import Layer, show_pair
-from .conv import window_divides, window_output_shape, window_workings
+from .conv import window_divides, window_options, window_output_shape, window_workings
 from .fields import Flag, Padding, Pair, Size
 
 _WINDOW = (Pair("kernel", letters=("m", "n")),)
@@ -49,13 +49,7 @@ class _ChannelWise(Layer):
             parts.append(f"depth multiplier {unicode_plain(self.depth_multiplier)}")
         if hasattr(self, "filters"):
             parts.append(f"{unicode_plain(self.filters)} filters")
-        parts.append(f"stride {show_pair(self.stride)}")
-        if self.padding == "same":
-            parts.append("padding same")
-        elif self.padding != (0, 0):
-            parts.append(f"padding {show_pair(self.padding)}")
-        if self.dilation != (1, 1):
-            parts.append(f"dilation {show_pair(self.dilation)}")
+        parts += window_options(self)
         return ", ".join(parts)
 
 

@@ -8,6 +8,7 @@ from ..errors import SymparamsError
 from ..printing import Grouped, unicode_plain
 from ..shapes import AxisWorking, Shape, given_working, put_in
 from .base import Layer, show_pair
+from .conv import filter_bank_formula
 from .fields import Flag, Pair, Size
 
 
@@ -69,10 +70,7 @@ class Conv2DTranspose(Layer):
         return {"d": in_shape[2]}
 
     def written_formula(self, L):
-        window = Grouped(Mul(L["m"], L["n"], L["d"]))
-        if self.bias:
-            return Mul(Add(window, Integer(1)), L["k"])
-        return Mul(window, L["k"])
+        return filter_bank_formula(L, self.bias)
 
     def _axes(self, in_shape: Shape):
         """(label, letters, size, window, padding, stride, dilation, output padding)
