@@ -28,7 +28,7 @@ LAYERS: list[tuple[str, float]] = [
     ("symparams.spec", 2),
     ("symparams.layers", 3),
     ("symparams.steps", 4),
-    ("symparams.addresses", 5), ("symparams.network", 5),
+    ("symparams.addresses", 5), ("symparams.graph", 5), ("symparams.network", 5),
     ("symparams.explore", 6), ("symparams.homework", 6), ("symparams.catalog", 6),
     # render: helpers, then the report model, then formats, then the one dispatcher.
     ("symparams.render.common", 7.0), ("symparams.render.svgbuild", 7.0),

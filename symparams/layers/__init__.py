@@ -13,11 +13,12 @@ from ..printable import echo
 from .base import ACTIVATIONS, Layer, generic_formula
 from .conv import Conv2D
 from .dense import Dense
+from .merge import AddMerge, Concat, MultiplyMerge
 from .pool import AvgPool2D, MaxPool2D
 from .simple import Activation, Dropout, Flatten, Input
 
 FAMILIES: tuple[type[Layer], ...] = (Conv2D, MaxPool2D, AvgPool2D, Dense, Flatten, Dropout,
-                                     Activation)
+                                     Activation, AddMerge, MultiplyMerge, Concat)
 
 REGISTRY: dict[str, type[Layer]] = {}
 for _cls in FAMILIES:
@@ -60,8 +61,8 @@ def layer_class(type_name: str) -> type[Layer]:
 # adaptive pooling, normalisation, recurrent, embedding, attention, reshaping …
 _UNSUPPORTED = re.compile(
     r"1d|3d|transpose|deconv|separable|depthwise|global|adaptive|norm|lstm|gru|rnn|recurrent"
-    r"|embed|attention|transformer|upsampl|zeropad|padding|reshape|permute|concat|add$"
-    r"|multiply|bidirectional|timedistributed|lambda|residual|resblock|bottleneck|conv3"
+    r"|embed|attention|transformer|upsampl|zeropad|padding|reshape|permute"
+    r"|bidirectional|timedistributed|lambda|residual|resblock|bottleneck|conv3"
     r"|locallyconnected|cropping|repeatvector|masking|spatialdropout|gaussian|alphadropout"
     r"|pixelshuffle|unfold|fold|identity|bilinear|highway|maxout|capsule")
 
@@ -77,5 +78,5 @@ _SQUASHED_ACTIVATIONS = {a.replace("_", ""): a for a in ACTIVATIONS if a not in 
 
 
 __all__ = ["Layer", "Conv2D", "MaxPool2D", "AvgPool2D", "Dense", "Flatten", "Dropout",
-           "Activation", "Input", "REGISTRY", "FAMILIES", "layer_class", "generic_formula",
+           "Activation", "AddMerge", "MultiplyMerge", "Concat", "Input", "REGISTRY", "FAMILIES", "layer_class", "generic_formula",
            "is_unsupported"]

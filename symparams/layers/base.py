@@ -153,6 +153,7 @@ class Layer:
     keyword_sizes: ClassVar[dict[str, tuple[str, ...]]] = {}
     reason: ClassVar[str] = ""               # why it has (or has no) parameters
     needs_image: ClassVar[bool] = False      # input must be height × width × channels
+    merges: ClassVar[bool] = False           # joins several inputs (add, concat …)
 
     name: str | None
     bias: bool = True
