@@ -21,8 +21,16 @@ _LETTERS = {3: "HWd", 1: "p"}   # the letter of each axis in a concat's working
 
 
 def same_size(a: Expr, b: Expr) -> bool:
-    """True when SymPy shows two sizes equal (``H - 4`` and ``-4 + H``)."""
-    return a == b or (a - b).expand() == 0
+    """False when SymPy shows two sizes differ (6 and 8, ``H - 2`` and ``H - 4``).
+
+    Sizes whose difference still holds letters (``H - n₁ + 1`` and ``H - n₂ + 3``
+    in a network whose sizes are all letters, as ``symbolic()``, solve and sweep
+    make it) may match for the values put in later: they are not refused here.
+    """
+    if a == b:
+        return True
+    difference = (a - b).expand()
+    return difference == 0 or not difference.is_number
 
 
 class Merge(Layer):
