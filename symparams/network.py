@@ -649,7 +649,8 @@ class Network:
         """One dict per layer, the layers of :meth:`to_dict` (``pandas.DataFrame(net.to_records())``).
 
         >>> load("lenet").to_records()[1]  # doctest: +NORMALIZE_WHITESPACE
-        {'index': 1, 'name': 'CONV1', 'kind': 'conv2d', 'output_shape': [28, 28, 8],
+        {'index': 1, 'name': 'CONV1', 'kind': 'conv2d', 'inputs': ['INPUT'],
+         'output_shape': [28, 28, 8],
          'formula': '((m_1*n_1*d_1) + 1)*k_1', 'substituted': '((5*5*3) + 1)*8', 'params': 608,
          'shape_formula': ['floor((H + 2*P - D*(n - 1) - 1) / S) + 1',
                            'floor((W + 2*P - D*(m - 1) - 1) / S) + 1', 'k'],
