@@ -131,8 +131,10 @@ def architecture_layout(report) -> dict:
             "name": row.name, "kind": row.kind, "shape": row.shape, "params": row.params,
             "shape_lines": shape_lines(row.shape),
             "exact": getattr(info.params, "is_Integer", False),
-            # Inputs other than the block before (inputs:): drawn as skip arrows.
-            "takes_previous": getattr(info, "takes_previous", True),
+            # The block before among its inputs: the straight arrow; the other inputs
+            # (inputs:) are drawn as skip arrows.
+            "takes_previous": not position or position - 1 in [
+                position_of[s] for s in getattr(info, "sources", (infos[position - 1].name,))],
             "skips": [position_of[s] for s in getattr(info, "sources", ())
                       if position_of[s] != position - 1] if position else [],
         })
