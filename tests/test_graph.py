@@ -293,3 +293,31 @@ def test_architecture_svg_draws_skip_arrows():
     chain = architecture_svg(build_report(net_of({"name": "c", "input": [4], "layers": [
         {"type": "dense", "units": 3}]})))
     assert chain.split('class="skip"', 1)[1].split("</g>", 1)[0].count("<path") == 0
+
+
+def test_latex_diagram_names_inputs_and_compiles_without_notes():
+    from symparams.render.latex_figures import diagram
+    from symparams.render.report import build_report
+    net = net_of(INCEPTION)
+    pictures = "\n".join(str(p) for p in diagram(build_report(net)))
+    assert r"$\leftarrow$ B1, B3, B5" in pictures and r"$\leftarrow$ INPUT" in pictures
+    # B1 → B3 is no connection: no chain arrow into B3 (block 2) from B1's right edge.
+    assert pictures.count(r"\vector(1,0)") == 3    # INPUT → B1, B5 → CAT, CAT → MIX only
+    assert pictures.count(r"\vector(0,-1)") == 4         # INPUT → B3, B5; B1, B3 → CAT
+    tex = net.to_latex()
+    assert r"\begin{itemize}" + "\n" + r"\end{itemize}" not in tex.replace("\n\n", "\n")
+
+
+def test_symbolic_sizes_that_differ_are_refused():
+    message = _error({"name": "s", "input": ["H", "H", 3], "layers": [
+        {"type": "conv2d", "name": "A", "kernel": 3, "filters": 4},
+        {"type": "conv2d", "name": "B", "kernel": 5, "filters": 4, "inputs": ["INPUT"]},
+        {"type": "add", "inputs": ["A", "B"]}]})
+    assert "(H - 2) × (H - 2) × 4" in message and "(H - 4) × (H - 4) × 4" in message
+
+
+def test_merge_kinds_are_supported_types():
+    from symparams.layers import is_unsupported, layer_class
+    for kind in ("add", "multiply", "concat", "Concatenate"):
+        assert not is_unsupported(kind)
+        assert layer_class(kind).merges
