@@ -120,7 +120,7 @@ def cmd_report(args) -> int:
     _folder_option(args.output)
     net = build_network(args)
     for path in write_reports(net, formats, args.output, templates=args.templates):
-        print(f"wrote {path}")
+        print(f"wrote {printable(path)}")
     return 0
 
 
@@ -146,7 +146,7 @@ def cmd_homework(args) -> int:
                                    formats, jobs=args.jobs, quiet=args.quiet,
                                    exact=args.exact, templates=args.templates)
     if not args.quiet:
-        print(f"wrote {out}/ ({len(variants)} variants, seed {args.seed}, "
+        print(f"wrote {printable(out)}/ ({len(variants)} variants, seed {args.seed}, "
               f"{', '.join(formats)})")
         from .homework.moodle import left_out
         omitted = left_out(variants)
@@ -163,7 +163,7 @@ def cmd_grade(args) -> int:
     scores = grade(args.homework, args.responses)
     write_scores(scores, args.output)
     if args.output and args.output != "-":
-        print(f"wrote {args.output}")
+        print(f"wrote {printable(args.output)}")
     # Bad rows were left out; the others' scores are written, then each bad row
     # is reported on its own line and the exit code says the grading is partial.
     for problem in scores.problems:
@@ -201,7 +201,7 @@ def cmd_sweep(args) -> int:
         note = sys.stderr if "-" in (args.csv, args.plot) else sys.stdout
         for path in write_files(files):
             if str(path) != "-":
-                print(f"wrote {path}", file=note)
+                print(f"wrote {printable(path)}", file=note)
     if not args.csv and not args.plot:
         from .render.terminal import print_sweep
         print_sweep(rows)

@@ -4,6 +4,8 @@ folders refused before anything is written, a report run all or nothing.
 Never the real /dev/null: as root, a wrong os.replace would replace the device.
 """
 import os
+import subprocess
+import sys
 import stat
 import threading
 from pathlib import Path
@@ -336,3 +338,15 @@ def test_a_journal_reaches_only_its_own_temporaries(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "keep.pdf", "victim"]
     assert (tmp_path / "a").read_text(encoding="utf-8") == "new a"
     assert not (tmp_path.parent / "x").exists()
+
+
+def test_the_paths_a_run_names_are_printable(tmp_path):
+    """An ESC sequence or a byte that is not UTF-8 in an output path is escaped in the
+    'wrote …' lines: it never reaches the terminal raw."""
+    folder = os.fsencode(tmp_path) + b"/o\x1b[31mRED\xff"
+    done = subprocess.run([sys.executable, "-m", "symparams", "report", "lenet", "--format",
+                           "md", "-o", folder], capture_output=True, cwd=ROOT, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert b"\x1b" not in done.stdout and b"\xff" not in done.stdout
+    assert b"wrote " in done.stdout and b"\\x1b[31mRED" in done.stdout
+    assert os.path.isdir(folder)
