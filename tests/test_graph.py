@@ -321,3 +321,11 @@ def test_merge_kinds_are_supported_types():
     for kind in ("add", "multiply", "concat", "Concatenate"):
         assert not is_unsupported(kind)
         assert layer_class(kind).merges
+
+
+def test_solve_and_sweep_follow_the_branches():
+    net = net_of(INCEPTION)
+    # MIX takes all of CAT's channels, so B5's filters count twice: in B5 and in MIX.
+    assert net.solve("B5.filters", total=net.total) == [4]
+    rows = net.sweep({"B5.filters": [4, 5]})
+    assert rows[1]["total"] - rows[0]["total"] == (5 * 5 * 24 + 1) + 10
