@@ -329,3 +329,36 @@ def test_solve_and_sweep_follow_the_branches():
     assert net.solve("B5.filters", total=net.total) == [4]
     rows = net.sweep({"B5.filters": [4, 5]})
     assert rows[1]["total"] - rows[0]["total"] == (5 * 5 * 24 + 1) + 10
+
+
+HOMEWORK = """name: reshw
+input: [16, 16, {choice: [8, 16]}]
+layers:
+  - {type: conv2d, name: C1, kernel: 3, filters: {choice: [4, 8, 16]}, padding: 1}
+  - {type: conv2d, name: C2, kernel: {choice: [1, 3]}, filters: {choice: [8, 16]}, padding: same}
+  - {type: add, name: SUM, inputs: [C2, INPUT]}
+  - {type: conv2d, name: B, kernel: 1, filters: {choice: [4, 6, 8, 12]}, inputs: [C1]}
+  - {type: concat, name: CAT, inputs: [SUM, B]}
+  - {type: flatten}
+  - {type: dense, units: 10}
+"""
+
+
+def test_homework_with_a_residual_block_gives_valid_variants(tmp_path, capsys):
+    from symparams.spec import load_spec
+    template = tmp_path / "reshw.yaml"
+    template.write_text(HOMEWORK)
+    out = tmp_path / "hw"
+    assert main(["homework", str(template), "--variants", "3", "--seed", "1", "-o", str(out),
+                 "--format", "md"]) == 0
+    capsys.readouterr()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert len(list(out.glob("variant-*"))) == 3
+    for folder in sorted(out.glob("variant-*")):
+        net = Network.from_spec(load_spec(folder / "spec.yaml"))
+        # Only variants whose branch matches the input's channels are drawn.
+        assert net["C2"].output_shape == net.input_shape
+        assert "| from C2, INPUT |" in (folder / "questions.md").read_text()
+        assert f"**{net.total:,}**" in (folder / "answers.md").read_text() \
+            or str(int(net.total)) in (folder / "answers.md").read_text()
+    assert manifest
