@@ -9,7 +9,8 @@
 """
 from .errors import SymparamsError
 from .layers import Activation, AvgPool2D, Conv2D, Dense, Dropout, Flatten, Input, Layer, MaxPool2D
-from .network import LayerInfo, Network, load
+from .layerinfo import LayerInfo
+from .network import Network, load
 from .shapes import conv_output_size
 from .spec import parse_expression
 from .steps import Step

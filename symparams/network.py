@@ -10,201 +10,25 @@ counts.  Totals stay symbolic where sizes are symbols.
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from sympy import Add, Expr, Integer, Symbol, evaluate
 
-from .addresses import AXIS_LETTER, fresh_name, input_axes, listing, resolve_size
 from . import graph
+from .addresses import AXIS_LETTER, fresh_name, input_axes, resolve_size
 from .errors import SymparamsError
 from .layers import Input, Layer, generic_formula, layer_class
 from .layers.base import check_size, is_letter_name
 from .numbers import as_count
-from .printing import (Inserted, ascii_plain, ascii_written, natural_key, unicode_plain,
+from .printing import (ascii_plain, natural_key, unicode_plain,
                        unicode_shape, unicode_written)
-from .shapes import AxisWorking, Shape
+from .shapes import Shape
 from .spec import Spec, check_magnitude, load_spec, size_symbol, size_value
-from .steps import Step
+from . import records
+from .layerinfo import LayerInfo, NoSuchLayer, layer_names
 
-
-class LayerInfo:
-    """Everything known about one layer inside a network (torchinfo-style).
-
-    ``formula`` is the count in this layer's letters, ``params`` the count with
-    the network's sizes put in (an Integer when every size is known).
-    """
-
-    def __init__(self, index: int, name: str, layer: Layer, input_shape: Shape,
-                 output_shape: Shape, letters: dict[str, Symbol], values: dict[Symbol, Expr],
-                 params: Expr, sources: tuple[str, ...] = (),
-                 input_shapes: tuple[Shape, ...] = ()):
-        self.index = index
-        # The layers it takes (names; the layer before unless inputs: says otherwise)
-        # and their shapes: a merge layer has several, any other layer one.
-        self.sources = tuple(sources)
-        self.input_shapes = tuple(input_shapes) or ((input_shape,) if index else ())
-        self.takes_previous = True   # set by the network when inputs: names another layer
-        self.name = name
-        self.layer = layer
-        self.kind = layer.kind
-        self.input_shape = input_shape
-        self.output_shape = output_shape
-        self.letters = letters
-        self.values = values
-        self.params = as_count(params)   # an Integer count also takes format specs
-
-    @cached_property
-    def formula(self) -> Expr:
-        """The count in this layer's letters, e.g. ``k_1*(d_1*m_1*n_1 + 1)``."""
-        formula = generic_formula(type(self.layer), self.layer.bias)[1]
-        return formula.xreplace({size_symbol(l): s for l, s in self.letters.items()})
-
-    @cached_property
-    def written(self) -> Expr | None:
-        """The formula in this layer's letters, unevaluated, in the document's order."""
-        if not self.layer.has_params:
-            return None
-        written = generic_formula(type(self.layer), self.layer.bias)[0]
-        generic = {size_symbol(l): s for l, s in self.letters.items()}
-        with evaluate(False):
-            return written.xreplace(generic)
-
-    @cached_property
-    def substituted(self) -> Expr | None:
-        """The written formula with every known size put in, still unevaluated."""
-        if self.written is None:
-            return None
-        mapping = {s: v if v.is_Atom else Inserted(v) for s, v in self.values.items()}
-        with evaluate(False):
-            return self.written.xreplace(mapping)
-
-    @cached_property
-    def step(self) -> Step:
-        layer = self.layer
-        description = layer.describe()
-        title = f"{self.name} ({layer.title}{', ' + description if description else ''})"
-        return Step(title=title, name=self.name, kind=self.kind, index=self.index,
-                    description=description, reason=layer.step_reason(),
-                    notes=(*self.graph_notes, *layer.notes(self.input_shape))
-                    if self.index else (),
-                    formula=self.written, substituted=self.substituted, result=self.params,
-                    input_shape=self.input_shape, output_shape=self.output_shape,
-                    letters={s: layer.letters[l] for l, s in self.letters.items()},
-                    shape_steps=self.shape_steps)
-
-    @property
-    def graph_notes(self) -> tuple[str, ...]:
-        """Where the input comes from, when it is not simply the layer above."""
-        if self.takes_previous:
-            return ()
-        if len(self.sources) == 1:
-            return (f"input from {self.sources[0]} (not the layer above)",)
-        shapes = ", ".join(f"{n} {unicode_shape(s)}"
-                           for n, s in zip(self.sources, self.input_shapes))
-        return (f"inputs from {shapes}",)
-
-    @cached_property
-    def shape_working(self) -> tuple[AxisWorking, ...]:
-        """How each output size follows from the input, one entry per output size
-        (``count --json``'s ``shape_formula`` and ``shape_substituted``)."""
-        if self.layer.merges:
-            return tuple(self.layer.merge_working(list(self.input_shapes)))
-        return tuple(self.layer.shape_working(self.input_shape))
-
-    @cached_property
-    def shape_steps(self) -> tuple[Step, ...]:
-        """The worked output shape: one step per size that is worked out, not handed on.
-
-        A convolution or pooling gives its output height and width (one step when
-        both axes are worked out alike), a flatten the product of its input's sizes,
-        a dense layer on a height × width × channels input the values it flattens
-        them to.  Homework answer keys for shape questions show these steps.
-        """
-        if not self.index:
-            return ()
-        worked = [*self.layer.input_working(self.input_shape),
-                  *(w for w in self.shape_working if w.is_rule)]
-        steps = []
-        i = 0
-        while i < len(worked):
-            working, label = worked[i], worked[i].label
-            pair = worked[i:i + 2]
-            if [w.label for w in pair] == ["height", "width"]:
-                height, width = pair
-                if height.result == width.result and \
-                        unicode_written(height.substituted) == unicode_written(width.substituted):
-                    working, label = width, "height and width"
-                    i += 1
-            steps.append(Step(title=_shape_title(label), name=self.name, kind="shape",
-                              index=self.index, formula=working.formula,
-                              substituted=working.substituted, result=working.result,
-                              input_shape=self.input_shape, output_shape=self.output_shape))
-            i += 1
-        return tuple(steps)
-
-    def __repr__(self) -> str:
-        return f"<LayerInfo {self.index} {self.name} ({self.kind}): {ascii_plain(self.params)}>"
-
-    def __str__(self) -> str:
-        return str(self.step)
-
-    def _latex(self, printer=None) -> str:
-        return self.step._latex()
-
-    def _repr_latex_(self) -> str:
-        return self.step._repr_latex_()
-
-    def _pretty(self, printer=None):
-        return self.step._pretty(printer)
-
-
-def _shape_title(label: str) -> str:
-    """``Output height and width``; a size coming in keeps its own label."""
-    if label.startswith("values coming in"):
-        return label[0].upper() + label[1:]
-    return f"Output {label}"
-
-
-class NoSuchLayer(KeyError):
-    """``net["NOPE"]``: a KeyError whose message lists the layers (shortened if long)."""
-
-    def __str__(self) -> str:   # KeyError would print the repr of the message
-        return str(self.args[0])
-
-    @classmethod
-    def name(cls, net: "Network", key: str) -> "NoSuchLayer":
-        return cls(f"no layer named {key!r} (layers: {listing(i.name for i in net.layers)})")
-
-    @staticmethod
-    def index(net: "Network", key) -> IndexError:
-        last = len(net.layers) - 1
-        return IndexError(f"no layer {key}: {net.name} has layers 0 ({net.layers[0].name}) "
-                          f"… {last} ({net.layers[-1].name})")
-
-
-def layer_names(entries: list[tuple[str, str | None]], source: str | None = None) -> list[str]:
-    """Names for (prefix, given name) pairs: given names kept (unique), others
-    numbered per prefix (CONV1, POOL1 …) skipping names already taken."""
-    used = {name for _, name in entries if name}
-    seen: set[str] = set()
-    counters: dict[str, int] = {}
-    names = []
-    for index, (prefix, given) in enumerate(entries, start=1):
-        if given:
-            if given in seen:
-                raise SymparamsError("the same name is used by an earlier layer; names must "
-                                     "be unique", file=source, layer=(index, given),
-                                     field="name")
-            name = given
-        else:
-            while True:
-                counters[prefix] = counters.get(prefix, 0) + 1
-                name = f"{prefix}{counters[prefix]}"
-                if name not in used and name not in seen:
-                    break
-        seen.add(name)
-        names.append(name)
-    return names
+if TYPE_CHECKING:
+    from .steps import Step
 
 
 def _as_expr(value: Any, what: str) -> Expr:
@@ -592,20 +416,15 @@ class Network:
     # ----------------------------------------------------------------- outputs
 
     @cached_property
-    def steps(self) -> list[Step]:
+    def steps(self) -> list["Step"]:
         """The worked solution: one step per layer, then the total."""
         return [info.step for info in self.layers] + [self.total_step]
 
     @cached_property
-    def total_step(self) -> Step:
-        counted = [info for info in self.layers if info.written is not None]
-        with evaluate(False):
-            formula = Add(*(info.written for info in counted))
-            substituted = Add(*(info.params if info.params.is_Atom else Inserted(info.params)
-                                for info in counted))
-        return Step(title="Total", name="TOTAL", kind="total", formula=formula,
-                    substituted=substituted, result=self.total,
-                    reason="The network's count is the sum of the counts of its layers.")
+    def total_step(self) -> "Step":
+        """The total worked out: the layers' formulas added, then their counts."""
+        from .steps import total_step
+        return total_step(self)
 
     def share_of_total(self) -> Expr | None:
         """The total row's share: 1 when the total is a non-zero number."""
@@ -618,32 +437,13 @@ class Network:
         return None
 
     def to_dict(self) -> dict[str, Any]:
-        """The data of ``symparams count --json``."""
-        def number(value: Expr):
-            return int(value) if value.is_Integer else ascii_plain(value)
-
-        return {
-            "name": self.name,
-            "input_shape": [number(v) for v in self.input_shape],
-            "layers": [{
-                "index": info.index, "name": info.name, "kind": info.kind,
-                "inputs": list(info.sources),
-                "output_shape": [number(v) for v in info.output_shape],
-                "formula": ascii_written(info.written) if info.written is not None else "0",
-                "substituted": (ascii_written(info.substituted) if info.substituted is not None
-                                else "0"),
-                "params": number(info.params),
-                "shape_formula": [ascii_written(w.formula) for w in info.shape_working],
-                "shape_substituted": [ascii_written(w.substituted) for w in info.shape_working],
-            } for info in self.layers],
-            "total": number(self.total),
-            "total_symbolic": self.total_symbolic_text(ascii_written),
-        }
+        """The data of ``symparams count --json`` (see :mod:`symparams.records`)."""
+        return records.network_dict(self)
 
     def total_symbolic_text(self, printer=unicode_written) -> str:
         """The symbolic total printed in the document's order (``"0"`` with no layer
         that has parameters)."""
-        return printer(self.total_written) if self.total_written.args else "0"
+        return records.total_symbolic_text(self, printer)
 
     def to_records(self) -> list[dict[str, Any]]:
         """One dict per layer, the layers of :meth:`to_dict` (``pandas.DataFrame(net.to_records())``).
@@ -667,21 +467,7 @@ class Network:
         >>> print(load("lenet").to_csv().splitlines()[-1])
         ,total,,,,,62958
         """
-        import csv
-        import io
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        columns = ["index", "name", "kind", "output_shape", "formula", "substituted", "params"]
-        writer.writerow(columns)
-        data = self.to_dict()
-        for record in data["layers"]:
-            record["output_shape"] = " x ".join(map(str, record["output_shape"]))
-            writer.writerow([record[c] for c in columns])
-        writer.writerow(["", "total", "", "", "", "", data["total"]])
-        if path is None:
-            return out.getvalue()
-        from .render.common import atomic_write
-        return atomic_write(path, out.getvalue())
+        return records.network_csv(self, path)
 
     def sweep(self, vary: Mapping[str, Any] | None = None, **sizes: Any):
         """Exact counts over a grid: one row (dict) per point, see :mod:`symparams.explore.sweep`.

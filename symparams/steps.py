@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import NamedTuple
 
-from sympy import Basic, Expr
+from sympy import Add, Basic, Expr, evaluate
 
 from . import printing
 
@@ -152,3 +152,69 @@ class Step:
 
     def __repr__(self) -> str:
         return f"<Step {self.title}: {self.ascii.equation()}>"
+
+
+# ------------------------------------------------------------ steps of a network
+# Built from a network's LayerInfo objects, which this module never imports: the
+# network sits below the steps, and its convenience properties (info.step,
+# net.steps) import these builders when asked.
+
+def layer_step(info) -> Step:
+    """The worked step of one layer: formula, the numbers put in, the count."""
+    layer = info.layer
+    description = layer.describe()
+    title = f"{info.name} ({layer.title}{', ' + description if description else ''})"
+    return Step(title=title, name=info.name, kind=info.kind, index=info.index,
+                description=description, reason=layer.step_reason(),
+                notes=(*info.graph_notes, *layer.notes(info.input_shape))
+                if info.index else (),
+                formula=info.written, substituted=info.substituted, result=info.params,
+                input_shape=info.input_shape, output_shape=info.output_shape,
+                letters={s: layer.letters[l] for l, s in info.letters.items()},
+                shape_steps=info.shape_steps)
+
+
+def layer_shape_steps(info) -> tuple[Step, ...]:
+    """How one layer's output shape is worked out: a step per size that is worked
+    out (height and width as one step when both are worked out alike)."""
+    if not info.index:
+        return ()
+    worked = [*info.layer.input_working(info.input_shape),
+              *(w for w in info.shape_working if w.is_rule)]
+    steps = []
+    i = 0
+    while i < len(worked):
+        working, label = worked[i], worked[i].label
+        pair = worked[i:i + 2]
+        if [w.label for w in pair] == ["height", "width"]:
+            height, width = pair
+            if height.result == width.result and \
+                    printing.unicode_written(height.substituted) == \
+                    printing.unicode_written(width.substituted):
+                working, label = width, "height and width"
+                i += 1
+        steps.append(Step(title=_shape_title(label), name=info.name, kind="shape",
+                          index=info.index, formula=working.formula,
+                          substituted=working.substituted, result=working.result,
+                          input_shape=info.input_shape, output_shape=info.output_shape))
+        i += 1
+    return tuple(steps)
+
+
+def _shape_title(label: str) -> str:
+    """``Output height and width``; a size coming in keeps its own label."""
+    if label.startswith("values coming in"):
+        return label[0].upper() + label[1:]
+    return f"Output {label}"
+
+
+def total_step(net) -> Step:
+    """The network's total: the layers' formulas added in order, then their counts."""
+    counted = [info for info in net.layers if info.written is not None]
+    with evaluate(False):
+        formula = Add(*(info.written for info in counted))
+        substituted = Add(*(info.params if info.params.is_Atom else printing.Inserted(info.params)
+                            for info in counted))
+    return Step(title="Total", name="TOTAL", kind="total", formula=formula,
+                substituted=substituted, result=net.total,
+                reason="The network's count is the sum of the counts of its layers.")

@@ -19,7 +19,8 @@ from conftest import ROOT
 PACKAGE = ROOT / "symparams"
 
 # Lower rank = lower layer.  A module may import modules of its own rank or lower.
-# steps.py holds the Step data class that network.py builds, so it sits below network.
+# steps.py builds the worked steps from a network's layers, so it sits above network
+# (info.step and net.steps import it when asked), as the design card orders them.
 LAYERS: list[tuple[str, float]] = [
     ("symparams.errors", 0), ("symparams.printable", 0),   # printable imports nothing
     ("symparams.printing", 1), ("symparams.shapes", 1), ("symparams.numbers", 1),
@@ -27,8 +28,9 @@ LAYERS: list[tuple[str, float]] = [
     ("symparams.outfiles", 1),
     ("symparams.spec", 2),
     ("symparams.layers", 3),
-    ("symparams.steps", 4),
-    ("symparams.addresses", 5), ("symparams.graph", 5), ("symparams.network", 5),
+    ("symparams.addresses", 5), ("symparams.graph", 5), ("symparams.layerinfo", 5),
+    ("symparams.records", 5), ("symparams.network", 5),
+    ("symparams.steps", 5.5),
     ("symparams.explore", 6), ("symparams.homework", 6), ("symparams.catalog", 6),
     # render: helpers, then the report model, then formats, then the one dispatcher.
     ("symparams.render.common", 7.0), ("symparams.render.svgbuild", 7.0),

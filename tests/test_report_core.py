@@ -104,3 +104,25 @@ def test_output_stem_is_file_system_safe():
     net = load("lenet")
     net.name = "../../etc/evil name"
     assert output_stem(net) == "etc-evil-name"
+
+
+@pytest.mark.parametrize("fmt", ["md", "html", "tex"])
+def test_reports_count_layers_as_the_table_does(fmt):
+    """The table numbers the input 0 and lenet's layers 1 … 7: every format says
+    '7 layers after the input', never a bare '7 layers' beside an 8-row table."""
+    from symparams import Conv2D, Network
+    text = {"md": load("lenet").to_markdown, "html": load("lenet").to_html,
+            "tex": load("lenet").to_latex}[fmt]()
+    assert "7 layers after the input" in text
+    one = Network([Conv2D(kernel=3, filters=4)], input=(8, 8, 1), name="one")
+    assert "1 layer after the input" in getattr(one, {"md": "to_markdown", "html": "to_html",
+                                                      "tex": "to_latex"}[fmt])()
+
+
+def test_report_templates_do_no_arithmetic():
+    """Templates receive ready data (pdoc's rule): no counting or sums in Jinja."""
+    import re
+    from conftest import ROOT
+    for path in (ROOT / "templates").rglob("*.j2"):
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"\|\s*length\s*[-+*/]|[-+*/]\s*1\s*}}", text), path

@@ -25,7 +25,8 @@ from ..numbers import as_count
 from ..printing import ascii_plain, unicode_plain, unicode_shape
 
 if TYPE_CHECKING:  # imports stay one way: network.py imports this module lazily
-    from ..network import LayerInfo, Network
+    from ..layerinfo import LayerInfo
+    from ..network import Network
 
 
 def _change(a: Expr | None, b: Expr | None) -> Expr:

@@ -22,7 +22,8 @@ from sympy import Add, Eq, Expr, Integer, Symbol, evaluate, expand, solve
 from ..errors import SymparamsError
 from ..layers import Conv2D, Dense, generic_formula
 from ..layers.pool import _Pool2D
-from ..network import LayerInfo, Network
+from ..layerinfo import LayerInfo
+from ..network import Network
 from ..printing import Inserted, Ratio, ascii_plain, unicode_plain, unicode_shape
 from ..spec import size_symbol
 from ..steps import Step

@@ -73,8 +73,6 @@ def face(step: Step, name: str) -> Raw:
 @dataclass
 class TexReport:
     """The computed pieces only the LaTeX templates use."""
-    layer_count: int
-    layers_text: str            # "7 layers", "1 layer"
     total_equation: Raw
     symbolic_total: Raw
     diagram: list[Raw]
@@ -82,9 +80,7 @@ class TexReport:
 
 
 def tex_pieces(report: Report) -> TexReport:
-    count = len(report.steps) - 1
-    return TexReport(layer_count=count, layers_text=f"{count} layer{'' if count == 1 else 's'}",
-                     total_equation=step_equation(report.total_step),
+    return TexReport(total_equation=step_equation(report.total_step),
                      symbolic_total=symbolic_lines(report.net.total_written, printer=latex_written),
                      diagram=diagram(report), chart=chart(report))
 

@@ -67,6 +67,7 @@ class Report:
     notes: list[str]
     free_symbols: list[str]
     total_share: str = ""        # the total row's share ("100.0 %" when exact)
+    layers_text: str = ""        # "7 layers after the input": the input is layer 0
     figures: dict = field(default_factory=dict)
     # The total in the layers' letters, layer after layer as the document writes it
     # (a statement: its formula alone, printed by the written printers).
@@ -174,6 +175,7 @@ def build_report(net: Network) -> Report:
         is_exact=net.is_exact, total_symbolic=net.total_symbolic, letters=letters,
         conventions=_conventions(net), notes=_notes(net), free_symbols=list(net.free_symbols),
         total_share=percent(net.share_of_total()),
+        layers_text=f"{len(net) - 1} layer{'' if len(net) == 2 else 's'} after the input",
         symbolic_step=Step(title="Total in letters", name="TOTAL", kind="total",
                            formula=net.total_written, result=None))
 

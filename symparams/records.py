@@ -1,0 +1,61 @@
+"""A network as plain data: the dict of ``count --json``, its layers as records,
+and CSV.  Counts are plain ints here (JSON and CSV have no SymPy); sizes still
+symbolic are printed as parseable expressions.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from sympy import Expr
+
+from .outfiles import atomic_write
+from .printing import ascii_plain, ascii_written, unicode_written
+
+
+def network_dict(net) -> dict[str, Any]:
+    """The data of ``symparams count --json``."""
+    def number(value: Expr):
+        return int(value) if value.is_Integer else ascii_plain(value)
+
+    return {
+        "name": net.name,
+        "input_shape": [number(v) for v in net.input_shape],
+        "layers": [{
+            "index": info.index, "name": info.name, "kind": info.kind,
+            "inputs": list(info.sources),
+            "output_shape": [number(v) for v in info.output_shape],
+            "formula": ascii_written(info.written) if info.written is not None else "0",
+            "substituted": (ascii_written(info.substituted) if info.substituted is not None
+                            else "0"),
+            "params": number(info.params),
+            "shape_formula": [ascii_written(w.formula) for w in info.shape_working],
+            "shape_substituted": [ascii_written(w.substituted) for w in info.shape_working],
+        } for info in net.layers],
+        "total": number(net.total),
+        "total_symbolic": total_symbolic_text(net, ascii_written),
+    }
+
+
+def total_symbolic_text(net, printer=unicode_written) -> str:
+    """The symbolic total printed in the document's order (``"0"`` with no layer
+    that has parameters)."""
+    return printer(net.total_written) if net.total_written.args else "0"
+
+
+def network_csv(net, path=None):
+    """The layers as CSV with a last row for the total, written atomically to
+    ``path`` (returns the Path) or returned as text."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    columns = ["index", "name", "kind", "output_shape", "formula", "substituted", "params"]
+    writer.writerow(columns)
+    data = network_dict(net)
+    for record in data["layers"]:
+        record["output_shape"] = " x ".join(map(str, record["output_shape"]))
+        writer.writerow([record[c] for c in columns])
+    writer.writerow(["", "total", "", "", "", "", data["total"]])
+    if path is None:
+        return out.getvalue()
+    return atomic_write(path, out.getvalue())
