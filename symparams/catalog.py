@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .errors import SymparamsError
 from .network import load
+from .numbers import thousands
 from .printing import unicode_shape
 from .spec import preset_names, read_document
 
@@ -79,7 +80,7 @@ def listing_text() -> str:
     for name in network_presets():
         net = load(name)
         rows.append((name, f"input {unicode_shape(net.input_shape)}, layers 1–{len(net) - 1}",
-                     f"{net.total:,} parameters" if net.is_exact else str(net.total),
+                     f"{thousands(net.total)} parameters" if net.is_exact else str(net.total),
                      net.title or ""))
     lines += _aligned(rows)
     lines += ["", "Homework templates (symparams homework NAME; symparams homework "

@@ -19,7 +19,7 @@ from .addresses import AXIS_LETTER, fresh_name, input_axes, resolve_size
 from .errors import SymparamsError
 from .layers import Input, Layer, generic_formula, layer_class
 from .layers.base import check_size, is_letter_name
-from .numbers import as_count
+from .numbers import as_count, plain
 from .printing import (ascii_plain, natural_key, unicode_plain,
                        unicode_shape, unicode_written)
 from .shapes import Shape
@@ -204,7 +204,7 @@ class Network:
     def total(self) -> Expr:
         """The number of learnable parameters with the network's sizes put in
         (a :class:`~symparams.numbers.Count` when every size is known: ``f"{net.total:,}"``)."""
-        return as_count(Add(*(info.params for info in self.layers)))
+        return as_count(Add(*(plain(info.params) for info in self.layers)))
 
     @cached_property
     def total_symbolic(self) -> Expr:

@@ -19,6 +19,9 @@ from sympy import Add, Basic, Function, Mul, UnevaluatedExpr
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.str import StrPrinter
 
+# Counts as people read them (thousands separators).
+from .numbers import SEPARATORS, ShownCount, thousands
+
 
 class Grouped(UnevaluatedExpr):
     """A sub-expression the textbook puts in parentheses, e.g. ``(m × n × d)``.
@@ -68,6 +71,8 @@ def split_sign(term: Basic) -> tuple[bool, Basic]:
     """
     if term.is_Number and term.is_negative:
         return True, -term
+    if isinstance(term, ShownCount) and term.args[0].is_negative:
+        return True, ShownCount(-term.args[0])
     if isinstance(term, Mul) and term.args and term.args[0].is_Number \
             and term.args[0].is_negative:
         rest = term.args[1:]
@@ -111,6 +116,13 @@ class PlainLatexPrinter(LatexPrinter):
 
     def __init__(self, settings=None):
         super().__init__({"mul_symbol": "times", **(settings or {})})
+
+    group_counts = True   # False: plain digits, for latex(step) that parsers read back
+
+    def _print_ShownCount(self, expr):
+        if not self.group_counts:
+            return self._print(expr.args[0])
+        return thousands(expr.args[0], SEPARATORS["latex"])
 
     def _rounded_argument(self, arg) -> str:
         parts = over_denominator(arg)
@@ -160,12 +172,22 @@ class AsciiPrinter(StrPrinter):
     def _print_Pow(self, expr, rational=False):
         return super()._print_Pow(expr, rational).replace("**", "^")
 
+    def _print_ShownCount(self, expr):
+        return self._print(expr.args[0])
+
 
 class UnicodePrinter(AsciiPrinter):
     """For terminals: subscripted letters, ⌊floor⌋, ⌈ceil⌉ and · for products."""
 
     def _print_Symbol(self, expr):
         return unicode_name(expr.name)
+
+    group_counts = True   # False: plain digits, as str(step) shows SymPy's values
+
+    def _print_ShownCount(self, expr):
+        if not self.group_counts:
+            return self._print(expr.args[0])
+        return thousands(expr.args[0], SEPARATORS["text"])
 
     def _print_floor(self, expr):
         return "⌊%s⌋" % self._rounded_argument(expr.args[0])
@@ -193,7 +215,9 @@ class _WrittenMixin:
     close_tall: str = ")"
 
     def _plain(self):
-        return self.plain_class()
+        printer = self.plain_class()
+        printer.group_counts = getattr(self, "group_counts", True)
+        return printer
 
     def _rounded_argument(self, arg):
         # Written expressions print as built: no common denominator worked out.
@@ -277,11 +301,17 @@ class WrittenUnicodePrinter(_WrittenMixin, UnicodePrinter):
 
 # ------------------------------------------------------------------ entry points
 
-def latex_plain(expr: Basic) -> str:
-    return PlainLatexPrinter().doprint(expr)
+def _printer(cls, grouped: bool):
+    printer = cls()
+    printer.group_counts = grouped
+    return printer
 
 
-def latex_written(expr: Basic) -> str:
+def latex_plain(expr: Basic, grouped: bool = True) -> str:
+    return _printer(PlainLatexPrinter, grouped).doprint(expr)
+
+
+def latex_written(expr: Basic, grouped: bool = True) -> str:
     """LaTeX in the textbook's order.
 
     >>> from sympy import symbols, Integer, Mul, Add, evaluate
@@ -291,7 +321,7 @@ def latex_written(expr: Basic) -> str:
     >>> latex_written(e)
     '((m \\\\times n \\\\times d) + 1) \\\\times k'
     """
-    return WrittenLatexPrinter().doprint(expr)
+    return _printer(WrittenLatexPrinter, grouped).doprint(expr)
 
 
 def ascii_plain(expr: Basic) -> str:
@@ -303,13 +333,13 @@ def ascii_written(expr: Basic) -> str:
     return WrittenAsciiPrinter().doprint(expr)
 
 
-def unicode_plain(expr: Basic) -> str:
-    return UnicodePrinter().doprint(expr)
+def unicode_plain(expr: Basic, grouped: bool = True) -> str:
+    return _printer(UnicodePrinter, grouped).doprint(expr)
 
 
-def unicode_written(expr: Basic) -> str:
+def unicode_written(expr: Basic, grouped: bool = True) -> str:
     """Terminal text in the textbook's order: ``((m₁ × n₁ × d₁) + 1) × k₁``."""
-    return WrittenUnicodePrinter().doprint(expr)
+    return _printer(WrittenUnicodePrinter, grouped).doprint(expr)
 
 
 # ------------------------------------------------------------------ MathML
@@ -322,6 +352,8 @@ _MATHML_NS = "http://www.w3.org/1998/Math/MathML"
 class PlainMathMLPrinter(MathMLPresentationPrinter):
     """SymPy's presentation MathML with × between numbers."""
 
+    group_counts = True
+
     def __init__(self, settings=None):
         super().__init__({"mul_symbol": "times", **(settings or {})})
         self._plain_depth = 0
@@ -329,6 +361,14 @@ class PlainMathMLPrinter(MathMLPresentationPrinter):
     def _mo(self, text: str):
         node = self.dom.createElement("mo")
         node.appendChild(self.dom.createTextNode(text))
+        return node
+
+    def _print_ShownCount(self, expr):
+        value = expr.args[0]
+        if not value.is_Integer or not self.group_counts:
+            return self._print(value)
+        node = self.dom.createElement("mn")
+        node.appendChild(self.dom.createTextNode(thousands(value, SEPARATORS["mathml"])))
         return node
 
     def _rounded(self, expr, left: str, right: str):

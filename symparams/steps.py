@@ -7,12 +7,13 @@ string comes from a SymPy printer in :mod:`symparams.printing`.
 """
 from __future__ import annotations
 
-from functools import cached_property
+from functools import cached_property, partial
 from typing import NamedTuple
 
 from sympy import Add, Basic, Expr, evaluate
 
 from . import printing
+from .numbers import ShownCount
 
 
 class Faces(NamedTuple):
@@ -36,7 +37,6 @@ class Faces(NamedTuple):
 _FORMATS = {
     "latex": (printing.latex_written, printing.latex_plain),
     "text": (printing.unicode_written, printing.unicode_plain),
-    "ascii": (printing.ascii_written, printing.ascii_plain),
 }
 
 
@@ -46,14 +46,20 @@ class Step:
     ``formula`` and ``substituted`` are unevaluated SymPy expressions (or
     ``None`` for a layer without parameters); ``result`` is the evaluated count,
     or ``None`` for a statement (an equation to solve) shown as its formula alone.
+    ``is_count`` says the result is a number of parameters: the faces renderers show
+    (``text``, ``latex``, ``mathml``) group it in thousands, ``62,958``, as they do
+    the counts a total adds up (:class:`~symparams.numbers.ShownCount`).  ``str()``,
+    ``latex()`` and Jupyter's LaTeX keep SymPy's plain digits, so they parse back.
     """
 
     def __init__(self, *, title: str, result: Expr | None, formula: Basic | None = None,
                  substituted: Basic | None = None, name: str = "", kind: str = "",
                  index: int | None = None, description: str = "", reason: str = "",
                  notes: tuple[str, ...] = (), input_shape: tuple = (), output_shape: tuple = (),
-                 letters: dict | None = None, shape_steps: tuple["Step", ...] = ()):
+                 letters: dict | None = None, shape_steps: tuple["Step", ...] = (),
+                 is_count: bool = False):
         self.title = title
+        self.is_count = is_count
         self.name = name
         self.kind = kind
         self.index = index
@@ -78,16 +84,22 @@ class Step:
         """True when the result is a plain integer."""
         return bool(getattr(self.result, "is_Integer", False))
 
-    def faces(self, fmt: str) -> Faces:
-        """Formula, substituted form and result printed in ``fmt`` (latex, text, ascii, mathml)."""
+    def faces(self, fmt: str, grouped: bool = True) -> Faces:
+        """Formula, substituted form and result printed in ``fmt`` (latex, text, ascii,
+        mathml); ``grouped`` puts thousands separators in counts (never in ascii)."""
         if fmt == "mathml":
             written, plain = printing.mathml_written, printing.mathml_plain
+        elif fmt == "ascii":
+            written, plain = printing.ascii_written, printing.ascii_plain
         else:
-            written, plain = _FORMATS[fmt]
+            written, plain = (partial(f, grouped=grouped) for f in _FORMATS[fmt])
         if self.result is None:  # a statement such as an equation to solve
             statement = written(self.formula)
             return Faces(statement, statement, statement)
-        result = plain(self.result)
+        shown = self.result
+        if self.is_count and self.is_exact:
+            shown = ShownCount(self.result)
+        result = plain(shown)
         if self.formula is None:
             return Faces(result, result, result)
         return Faces(written(self.formula), written(self.substituted), result)
@@ -111,7 +123,10 @@ class Step:
         exprs = self.shown()
         if self.result is None:
             return printing.mathml_chain([], exprs[0], display, written_last=True)
-        return printing.mathml_chain(exprs[:-1], exprs[-1], display)
+        result = exprs[-1]
+        if result is self.result and self.is_count and self.is_exact:
+            result = ShownCount(result)
+        return printing.mathml_chain(exprs[:-1], result, display)
 
     @cached_property
     def latex(self) -> Faces:
@@ -132,15 +147,19 @@ class Step:
     def shape_text(self) -> str:
         return printing.unicode_shape(self.output_shape)
 
-    # Printing hooks: SymPy (latex(step)), Jupyter and plain str.
+    # Printing hooks: SymPy (latex(step)), Jupyter and plain str, in plain digits.
+    @cached_property
+    def _plain_latex(self) -> Faces:
+        return self.faces("latex", grouped=False)
+
     def _latex(self, printer=None) -> str:
-        return self.latex.equation()
+        return self._plain_latex.equation()
 
     def _repr_latex_(self) -> str:
-        return f"$\\displaystyle {self.latex.equation()}$"
+        return f"$\\displaystyle {self._plain_latex.equation()}$"
 
     def __str__(self) -> str:
-        return f"{self.title}: {self.text.equation()}"
+        return f"{self.title}: {self.faces('text', grouped=False).equation()}"
 
     def _sympystr(self, printer=None) -> str:
         return str(self)
@@ -171,7 +190,7 @@ def layer_step(info) -> Step:
                 formula=info.written, substituted=info.substituted, result=info.params,
                 input_shape=info.input_shape, output_shape=info.output_shape,
                 letters={s: layer.letters[l] for l, s in info.letters.items()},
-                shape_steps=info.shape_steps)
+                shape_steps=info.shape_steps, is_count=True)
 
 
 def layer_shape_steps(info) -> tuple[Step, ...]:
@@ -213,8 +232,10 @@ def total_step(net) -> Step:
     counted = [info for info in net.layers if info.written is not None]
     with evaluate(False):
         formula = Add(*(info.written for info in counted))
-        substituted = Add(*(info.params if info.params.is_Atom else printing.Inserted(info.params)
-                            for info in counted))
+        # The layers' counts, grouped in thousands where a person reads them.
+        substituted = Add(*(ShownCount(info.params) if info.params.is_Integer
+                            else info.params if info.params.is_Atom
+                            else printing.Inserted(info.params) for info in counted))
     return Step(title="Total", name="TOTAL", kind="total", formula=formula,
-                substituted=substituted, result=net.total,
+                substituted=substituted, result=net.total, is_count=True,
                 reason="The network's count is the sum of the counts of its layers.")

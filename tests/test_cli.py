@@ -13,10 +13,10 @@ def test_count_table_shows_the_document_numbers(target):
     rows = {line.split("│")[2].strip(): line for line in result.stdout.splitlines()
             if line.count("│") > 5}
     for name, count in DOCUMENT_COUNTS.items():
-        assert f" {count} " in rows[name]
+        assert f" {count:,} " in rows[name]
     assert "((5 × 5 × 8) + 1) × 16" in rows["CONV2"]
     assert "Total: 62,958 learnable parameters" in result.stdout
-    assert " 62958 " in rows["total"]
+    assert " 62,958 " in rows["total"]
 
 
 def test_count_json():

@@ -64,7 +64,7 @@ def test_rich_prints_the_count_table(lenet):
     console = Console(record=True, width=200)
     console.print(lenet)
     text = console.export_text()
-    assert "CONV2" in text and "3216" in text and "76.4 %" in text and "62958" in text
+    assert "CONV2" in text and "3,216" in text and "76.4 %" in text and "62,958" in text
 
 
 # --------------------------------------------------------------- Jupyter

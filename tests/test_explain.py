@@ -79,7 +79,7 @@ def test_worked_example_is_computed_by_the_library():
     assert "output shape: 28 × 28 × 8" in conv
     dense = symparams.explain("dense")
     assert "the 5 × 5 × 16 input is flattened to 400 values first" in dense
-    assert "= 120 × 400 + 1 × 120 = 48120" in dense
+    assert "= 120 × 400 + 1 × 120 = 48,120" in dense
 
 
 def test_a_different_example_gives_different_numbers(monkeypatch):

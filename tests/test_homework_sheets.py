@@ -4,7 +4,6 @@ import io
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -284,15 +283,6 @@ def test_a_users_template_replaces_ours_by_name(variants, tmp_path):
 
 
 # --------------------------------------------------------------------- speed
-
-def test_pdf_sheets_render_quickly_when_warm(variants, pdfs):
-    """100 variants with 2 processes in under a minute needs well under a second each."""
-    variant = variants[0]
-    start = time.perf_counter()
-    for kind in KINDS:
-        render_sheet(variant, kind, "pdf")
-    assert time.perf_counter() - start < 3.0
-
 
 def test_a_template_may_not_make_the_pdf_load_files(variants, tmp_path):
     folder = tmp_path / "homework" / "html"

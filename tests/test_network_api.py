@@ -98,3 +98,16 @@ def test_diff_changes_take_format_specs_too(lenet):
 def test_a_network_of_only_its_input():
     net = Network([], input=(8,))
     assert len(net) == 1 and repr(net) == "<Network 'network': 1 layer (0 INPUT), total 0>"
+
+
+def test_a_zero_count_leaves_no_trace_in_symbolic_sums():
+    """A layer without parameters has a Count(0), which is not SymPy's S.Zero: sums and
+    products with it must still simplify ('k*(9*d + 1)', never '… + 0')."""
+    from sympy import Add, Symbol
+    from symparams import Conv2D, Network
+    net = Network([Conv2D(kernel=3, filters="k")], input=(10, 10, "d"))
+    assert "+ 0" not in str(net.total) and net.total == net["CONV1"].params
+    x, zero = Symbol("x"), load("lenet")["POOL1"].params
+    assert f"{zero:,}" == "0"
+    assert zero + x == x and x + zero == x and Add(zero, x) == x and (zero * x) == 0
+    assert str(zero + x) == "x" and str(x - zero) == "x"

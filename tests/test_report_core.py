@@ -94,7 +94,7 @@ def test_percent_rounds_exactly():
 def test_report_data_is_ready_for_templates():
     report = build_report(load("lenet"))
     assert [row.params for row in report.rows if row.params != "0"] == \
-        ["608", "3216", "48120", "10164", "850"]
+        ["608", "3,216", "48,120", "10,164", "850"]
     assert report.total == "62,958" and report.is_exact
     assert [str(letter.symbol) for letter in report.letters] == ["m", "n", "d", "k", "c", "p"]
     assert any("backprop" in note for note in report.notes)

@@ -135,9 +135,9 @@ def test_every_layer_has_its_step_in_order(lenet_html):
     assert titles == ["INPUT", "CONV1", "POOL1", "CONV2", "POOL2", "FC3", "FC4", "SOFTMAX"]
     results = {li.find("h3").text.split(" ")[0]: numbers(li.find("math"))[-1] for li in steps}
     for name, count in DOCUMENT_COUNTS.items():
-        assert results[name] == str(count)
+        assert results[name] == f"{count:,}"
     fc3 = numbers(steps[5].find("math"))
-    assert fc3 == ["1", "120", "400", "1", "120", "48120"]
+    assert fc3 == ["1", "120", "400", "1", "120", "48,120"]
     assert "flattened to 400 values" in steps[5].text
     assert results["POOL1"] == "0" and "no weights or biases" in steps[2].text
 
@@ -148,13 +148,14 @@ def test_summary_table_and_total(lenet_html):
     rows = [tr for tr in table.find("tbody").iter("tr")]
     cells = [[td.text.strip() for td in tr.iter("td")] for tr in rows]
     params = {row[1]: row[5] for row in cells}
-    assert {k: params[k] for k in DOCUMENT_COUNTS} == {k: str(v) for k, v in DOCUMENT_COUNTS.items()}
+    assert {k: params[k] for k in DOCUMENT_COUNTS} == {k: f"{v:,}" for k, v in DOCUMENT_COUNTS.items()}
     assert params["POOL1"] == params["POOL2"] == params["INPUT"] == "0"
     foot = [td.text.strip() for td in table.find("tfoot").iter("td")]
     assert f"{DOCUMENT_TOTAL:,}" in foot and "100.0 %" in foot
     total = dom.find("section", id="total")
     assert "62,958" in total.find("strong").text
-    assert numbers(total.find("math"))[-6:] == ["608", "3216", "48120", "10164", "850", "62958"]
+    assert numbers(total.find("math"))[-6:] == ["608", "3,216", "48,120", "10,164", "850",
+                                                 "62,958"]
 
 
 def test_page_is_self_contained(lenet_html):

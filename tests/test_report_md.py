@@ -12,9 +12,9 @@ from symparams.render.report import build_report
 
 DOCUMENT_STEPS = [
     r"((m_{1} \times n_{1} \times d_{1}) + 1) \times k_{1} = ((5 \times 5 \times 3) + 1) \times 8 = 608",
-    r"((m_{2} \times n_{2} \times d_{2}) + 1) \times k_{2} = ((5 \times 5 \times 8) + 1) \times 16 = 3216",
-    r"c_{1} \times p_{1} + 1 \times c_{1} = 120 \times 400 + 1 \times 120 = 48120",
-    r"c_{2} \times p_{2} + 1 \times c_{2} = 84 \times 120 + 1 \times 84 = 10164",
+    r"((m_{2} \times n_{2} \times d_{2}) + 1) \times k_{2} = ((5 \times 5 \times 8) + 1) \times 16 = 3{,}216",
+    r"c_{1} \times p_{1} + 1 \times c_{1} = 120 \times 400 + 1 \times 120 = 48{,}120",
+    r"c_{2} \times p_{2} + 1 \times c_{2} = 84 \times 120 + 1 \times 84 = 10{,}164",
     r"c_{3} \times p_{3} + 1 \times c_{3} = 10 \times 84 + 1 \times 10 = 850",
 ]
 HOSTILE_TITLE = "<script>alert(1)</script> \\input{/etc/passwd} \\write18{touch x} 50% & $x_1$ #_{}~^\\"
@@ -79,11 +79,11 @@ def test_summary_total_and_notes(lenet_md):
         [c.strip() for c in UNESCAPED_PIPE.split(line)] for line in table)}
     for name, count in {"CONV1": 608, "CONV2": 3216, "FC3": 48120, "FC4": 10164,
                         "SOFTMAX": 850, "POOL1": 0, "POOL2": 0}.items():
-        assert rows[name][6] == str(count)
+        assert rows[name][6] == f"{count:,}"
     assert rows["FC3"][7] == "76.4 %"
     assert "| | **total** | | | | **62,958** | 100.0 % |" in lenet_md
     assert "The network has **62,958** learnable parameters." in lenet_md
-    assert "608 + 3216 + 48120 + 10164 + 850 = 62958$$" in lenet_md
+    assert "608 + 3{,}216 + 48{,}120 + 10{,}164 + 850 = 62{,}958$$" in lenet_md
     notes = lenet_md.split("## Notes", 1)[1]
     assert "pooling after it is often counted as one layer" in notes
     assert "Pooling has no parameters, yet it still takes part in training" in notes
@@ -140,7 +140,7 @@ def test_templates_override_a_partial_by_file_name(tmp_path):
                      "--templates", tmp_path / "mine")
     assert result.returncode == 0, result.stderr
     text = (tmp_path / "out" / "lenet.md").read_text(encoding="utf-8")
-    assert "- STEP 1 CONV1: $608$" in text and "- STEP 5 FC3: $48120$" in text
+    assert "- STEP 1 CONV1: $608$" in text and "- STEP 5 FC3: $48{,}120$" in text
     assert "Each filter learns" not in text  # our step partial was replaced
     assert "## Summary" in text and "**62,958**" in text  # the rest is still ours
 

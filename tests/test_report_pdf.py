@@ -90,7 +90,7 @@ def test_lenet_pdf_has_the_documents_numbers(lenet_pdf):
     assert lenet_pdf.read_bytes().startswith(b"%PDF-")
     text = "\n".join(pdf_text(lenet_pdf))
     for name, count in DOCUMENT_COUNTS.items():
-        assert re.search(rf"\b{name}\b.*\b{count}\b", text), name
+        assert re.search(rf"\b{name}\b.*\b{count:,}\b", text), name
     assert f"{DOCUMENT_TOTAL:,}" in text and f"The network has {DOCUMENT_TOTAL:,}" in text
 
 
@@ -453,7 +453,7 @@ def test_long_network_breaks_across_pages_with_repeated_header(long_pdf):
               if HEADER_ROW.search(reader.pages[n].extract_text())]
     assert len(headed) >= 3 and headed[0] == first
     text = reader.pages[first + 1].extract_text()
-    rows = re.findall(r"^\d+ CONV\d+ conv2d 32 × 32 × \d+ \d+ [\d.]+ %$", text, re.M)
+    rows = re.findall(r"^\d+ CONV\d+ conv2d 32 × 32 × \d+ [\d,]+ [\d.]+ %$", text, re.M)
     assert len(rows) > 20
 
 

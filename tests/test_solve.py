@@ -116,8 +116,8 @@ def test_max_value_agrees_with_brute_force(make, where, target, values):
 # ------------------------------------------------------------- the checks
 
 @pytest.mark.parametrize("args, first_line, answer", [
-    (["--for", "CONV1.filters", "--total", "62958"], "476·k₁ + 59150 = 62,958", "k₁ = 8"),
-    (["--for", "FC3.units", "--total", "62958"], "485·c₁ + 4758 = 62,958", "c₁ = 120"),
+    (["--for", "CONV1.filters", "--total", "62958"], "476·k₁ + 59,150 = 62,958", "k₁ = 8"),
+    (["--for", "FC3.units", "--total", "62958"], "485·c₁ + 4,758 = 62,958", "c₁ = 120"),
     (["--for", "CONV2.filters", "--budget", "62958"], "≤ 62,958",
      "k₂ = 16 gives the total 62,958"),
     (["--for", "CONV2.filters", "--budget", "62957"], "≤ 62,957",

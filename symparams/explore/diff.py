@@ -23,6 +23,7 @@ from sympy import Expr, Integer
 
 from ..numbers import as_count
 from ..printing import ascii_plain, unicode_plain, unicode_shape
+from ..numbers import thousands
 
 if TYPE_CHECKING:  # imports stay one way: network.py imports this module lazily
     from ..layerinfo import LayerInfo
@@ -95,13 +96,13 @@ def _number(value: Expr):
 def _count(value: Expr | None) -> str:
     if value is None:
         return "—"
-    return f"{int(value):,}" if value.is_Integer else unicode_plain(value)
+    return thousands(value) if value.is_Integer else unicode_plain(value)
 
 
 def _signed(value: Expr) -> str:
     """``+3,216``, ``-850``, ``0``; a symbolic change as its expression."""
     if value.is_Integer:
-        return "0" if value == 0 else f"{int(value):+,}"
+        return "0" if value == 0 else ("+" if value > 0 else "") + thousands(value)
     return unicode_plain(value)
 
 
@@ -185,11 +186,15 @@ class NetworkDiff:
         table = Table(title=Text(printable(f"{self.a.name} (A) → {self.b.name} (B)")),
                       title_justify="left")
         for i, header in enumerate(self.HEADERS):
+            # In a narrow terminal names and shapes wrap (shapes at their "×"); the
+            # counts are never cut short.
             table.add_column(header, justify="right" if i >= 4 else "left",
-                             no_wrap=i < 4)
+                             no_wrap=i >= 4, overflow="fold")
         styles = {"same": "", "changed": "bold", "added": "green", "removed": "red"}
         for r, cells in zip(self.rows, self.table_rows()):
-            table.add_row(*(Text(printable(c)) for c in cells), style=styles[r.status])
+            *cells, change = cells   # "(added)" on a line under the change: a narrow column
+            table.add_row(*(Text(printable(c)) for c in cells),
+                          Text(change.replace(" (", "\n(")), style=styles[r.status])
         table.add_section()
         table.add_row("total", "", "", "", Text(_count(self.total_a)),
                       Text(_count(self.total_b)), Text(_signed(self.total_change)),

@@ -22,7 +22,9 @@ from typing import Any
 from sympy import Expr, Integer
 
 from ..errors import SymparamsError
-from ..layers import FAMILIES, REGISTRY, Input, Layer, generic_formula, is_unsupported
+from ..layers import (FAMILIES, REGISTRY, Conv2D, GroupedConv2D, Input, Layer, generic_formula,
+                      is_unsupported)
+from ..layers.transpose import transpose_rule
 from ..printable import echo
 from ..printing import unicode_shape, unicode_written
 from ..shapes import conv_output_size, same_rule as _same_rule, window_rule as _window_rule
@@ -38,7 +40,28 @@ WHY = {
         "each of those m × n × d values by a weight of its own, so one filter has m × n × d "
         "weights. The same weights are used at every position, which is why the size of the "
         "image does not appear in the count. Each filter adds one bias to its sum (the + 1), "
-        "and there are k filters (the × k). With bias: false the + 1 goes."),
+        "and there are k filters (the × k). With bias: false the + 1 goes. With groups: g "
+        "the d channels and k filters are split into g groups and each filter sees only the "
+        "d / g channels of its group: ((m × n × d / g) + 1) × k."),
+    "depthwise_conv2d": (
+        "A depthwise convolution gives every input channel filters of its own instead of "
+        "mixing the channels: each of the d channels has q filters (the depth multiplier, "
+        "default 1), and each filter has one weight per value of its m × n window over that "
+        "one channel plus one bias: ((m × n) + 1) for each of the d × q filters. The output "
+        "has d × q channels."),
+    "separable_conv2d": (
+        "A separable convolution (as Keras counts it) is a depthwise convolution followed by "
+        "a 1 × 1 convolution. The depthwise step has m × n × d × q weights and no bias; the "
+        "1 × 1 step mixes the d × q depthwise channels into k output channels with "
+        "((d × q) + 1) × k parameters, the bias counted once, here. It needs far fewer "
+        "parameters than a full m × n convolution with k filters."),
+    "conv2d_transpose": (
+        "A transposed convolution runs a convolution backwards: every value of each of the d "
+        "input channels is spread over an m × n window of each of the k output channels, "
+        "with one weight for each (input channel, output channel, window position), so "
+        "m × n × d × k weights, and each output channel adds one bias (+ 1 per filter). The "
+        "count is the one of a convolution from d to k channels; what differs is the shape: "
+        "with stride S the output grows about S times instead of shrinking."),
     "maxpool2d": (
         "Pooling replaces each m × n window by its largest value. Taking a maximum is a "
         "fixed rule: there is no weight to multiply by and no bias to add, so there is "
@@ -88,6 +111,9 @@ WHY = {
 # The example each kind is worked out on: the input shape and the layer's spec fields.
 EXAMPLES: dict[str, tuple[tuple[int, ...], dict[str, Any]]] = {
     "conv2d": ((32, 32, 3), {"kernel": 5, "filters": 8}),
+    "depthwise_conv2d": ((32, 32, 3), {"kernel": 3, "depth_multiplier": 2}),
+    "separable_conv2d": ((32, 32, 3), {"kernel": 3, "filters": 8}),
+    "conv2d_transpose": ((7, 7, 16), {"kernel": 3, "filters": 8, "stride": 2}),
     "maxpool2d": ((28, 28, 8), {"kernel": 2}),
     "avgpool2d": ((28, 28, 8), {"kernel": 2}),
     "dense": ((5, 5, 16), {"units": 120}),
@@ -167,6 +193,9 @@ def _formula_section(cls: type[Layer]) -> list[str]:
         return ["Parameters", "  0"]
     lines = ["Parameters", f"  {unicode_written(generic_formula(cls, True)[0])}"]
     lines.append(f"  without bias (bias: false): {unicode_written(generic_formula(cls, False)[0])}")
+    if cls is Conv2D:
+        lines.append(f"  with groups (groups: g): "
+                     f"{unicode_written(generic_formula(GroupedConv2D, True)[0])}")
     return lines
 
 
@@ -181,6 +210,23 @@ def _shape_section(cls: type[Layer]) -> list[str]:
                 "  channels: k (one output channel per filter)",
                 "  P padding (default 0), S stride (default 1), D dilation (default 1);",
                 f"  padding same: {_rule_text(_same_rule(H, S))} × {_rule_text(_same_rule(W, S))}"]
+    if kind in ("depthwise_conv2d", "separable_conv2d"):
+        channels = ("d × q (q filters for each input channel)" if kind == "depthwise_conv2d"
+                    else "k (one output channel per 1 × 1 filter)")
+        return ["Output shape (input H × W × d), as for conv2d",
+                f"  height:   {_rule_text(_window_rule(H, n, P, S, D))}",
+                f"  width:    {_rule_text(_window_rule(W, m, P, S, D))}",
+                f"  channels: {channels}",
+                "  P padding (default 0), S stride (default 1), D dilation (default 1);",
+                f"  padding same: {_rule_text(_same_rule(H, S))} × {_rule_text(_same_rule(W, S))}"]
+    if kind == "conv2d_transpose":
+        O = size_symbol("O")
+        return ["Output shape (input H × W × d)",
+                f"  height:   {_rule_text(transpose_rule(H, n, P, S, D, O))}",
+                f"  width:    {_rule_text(transpose_rule(W, m, P, S, D, O))}",
+                "  channels: k (one output channel per filter)",
+                "  P padding (default 0), S stride (default 1), D dilation (default 1),",
+                "  O output_padding (default 0, smaller than S or D), as in PyTorch"]
     if kind in ("maxpool2d", "avgpool2d"):
         return ["Output shape (input H × W × C, window m × n given by the field kernel)",
                 f"  height:   {_rule_text(_window_rule(H, n, P, S, None))}",
@@ -241,10 +287,13 @@ def _example_section(cls: type[Layer]) -> list[str]:
 def _example_shape(info) -> list[str]:
     """For windows: the output-shape rule with the example's numbers put in."""
     layer = info.layer
-    if layer.kind not in ("conv2d", "maxpool2d", "avgpool2d") or layer.padding == "same":
+    if layer.kind == "conv2d_transpose":  # its own rule, worked by the layer
+        return [f"  {w.label}: {unicode_written(w.substituted)} = {w.result}"
+                for w in layer.shape_working(info.input_shape) if w.is_rule]
+    if not hasattr(layer, "kernel") or layer.padding == "same":
         return []
-    kernel = (layer.m, layer.n) if layer.kind == "conv2d" else layer.kernel
-    dilation = layer.dilation if layer.kind == "conv2d" else (None, None)
+    kernel = layer.kernel
+    dilation = getattr(layer, "dilation", (None, None))  # pooling has none
     pad_w, pad_h = layer.padding
     lines = []
     for axis, size, k, s, p, d in (

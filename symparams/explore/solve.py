@@ -49,6 +49,7 @@ from sympy import (Add, Dummy, Eq, Expr, Integer, Max, Min, Mul, Pow, Symbol, ce
 
 from ..addresses import AXIS_LETTER, INPUT_AXES, fresh_name, resolve_size
 from ..errors import SymparamsError
+from ..numbers import count_terms, thousands
 from ..printing import natural_key, unicode_name, unicode_plain
 from ..spec import size_symbol, size_value
 
@@ -442,7 +443,7 @@ class Solution:
 
     def equation(self) -> str:
         relation = "=" if self.goal == "total" else "≤"
-        return f"{unicode_plain(self.expr)} {relation} {self.target:,}"
+        return f"{unicode_plain(count_terms(self.expr))} {relation} {thousands(self.target)}"
 
     def message(self) -> str:
         """One plain sentence: the answer, or why there is none."""
@@ -451,45 +452,45 @@ class Solution:
             if self.goal == "total":
                 why = ("does not depend on" if self.unknown.symbol not in self.expr.free_symbols
                        else "stops growing with")
-                return (f"every {name} from {self.unbounded_from:,} up gives {self.what} "
-                        f"{self.target:,}: {self.what} {why} {name}")
-            return (f"every {name} from {self.unbounded_from:,} up keeps {self.what} within "
-                    f"{self.target:,}: there is no largest value")
+                return (f"every {name} from {thousands(self.unbounded_from)} up gives {self.what} "
+                        f"{thousands(self.target)}: {self.what} {why} {name}")
+            return (f"every {name} from {thousands(self.unbounded_from)} up keeps {self.what} within "
+                    f"{thousands(self.target)}: there is no largest value")
         if self.values:
             lhs = self.unknown.lhs
             if self.goal == "budget":
                 n = self.values[0]
-                text = f"{lhs} = {n:,} gives {self.what} {self.count_at(n):,}"
+                text = f"{lhs} = {thousands(n)} gives {self.what} {thousands(self.count_at(n))}"
                 following = [(v, c) for v, c in self.near if v > n]
                 if following:
-                    text += f"; {name} = {following[0][0]:,} would give {following[0][1]:,}"
+                    text += f"; {name} = {thousands(following[0][0])} would give {thousands(following[0][1])}"
                 elif self.limit == n:
                     text += f"; a larger {name} makes the network invalid"
                 return text
             if len(self.values) == 1:
-                return f"{lhs} = {self.values[0]:,}"
+                return f"{lhs} = {thousands(self.values[0])}"
             why = (": the floors round them to the same sizes"
                    if self.expr.has(floor, ceiling) else "")
-            return (f"{lhs} = {value_list(self.values)} ({len(self.values):,} values give "
-                    f"{self.target:,}{why})")
+            return (f"{lhs} = {value_list(self.values)} ({thousands(len(self.values))} values give "
+                    f"{thousands(self.target)}{why})")
         if not self.valid:
             return f"no value of {name} gives a valid network"
         if self.goal == "budget":
             lowest = self.near[0] if self.near else None
-            text = f"no {name} keeps {self.what} within {self.target:,}"
+            text = f"no {name} keeps {self.what} within {thousands(self.target)}"
             if lowest:
-                text += f": the least it can be is {lowest[1]:,} ({name} = {lowest[0]:,})"
+                text += f": the least it can be is {thousands(lowest[1])} ({name} = {thousands(lowest[0])})"
             return text
-        text = f"no whole number {name} gives {self.what} {self.target:,}"
+        text = f"no whole number {name} gives {self.what} {thousands(self.target)}"
         reasons = []
         for n, why in self.rejected[:3]:
-            reasons.append(f"{name} = {n:,} would, but then the network is invalid ({why})")
+            reasons.append(f"{name} = {thousands(n)} would, but then the network is invalid ({why})")
         if self.roots:
             shown = ", ".join(unicode_plain(r) + ("" if r.is_Integer else f" ≈ {r.evalf(6)}")
                               for r in self.roots)
             reasons.append(f"{name} = {shown} is not a whole number")
         if self.near:
-            reasons.append(" and ".join(f"{name} = {v:,} gives {c:,}" for v, c in self.near))
+            reasons.append(" and ".join(f"{name} = {thousands(v)} gives {thousands(c)}" for v, c in self.near))
         if self.unknown.symbol not in self.expr.free_symbols:
             reasons.append(f"{self.what} does not depend on {name}: it is "
                            f"{unicode_plain(self.expr)}")
@@ -606,8 +607,8 @@ def solve_for(net: "Network", target: str, total: Any = None, *, params_of: str 
             return result
         after = hi + 1
     if after - first > PLATEAU_LIMIT:
-        raise NoUniqueAnswer(f"every {problem.unknown.name} from {first:,} to {after - 1:,} "
-                             f"({after - first:,} values) gives {goal:,}")
+        raise NoUniqueAnswer(f"every {problem.unknown.name} from {thousands(first)} to {thousands(after - 1)} "
+                             f"({thousands(after - first)} values) gives {thousands(goal)}")
     result.values = problem.confirm(list(range(first, after)))
     result.rejected = sorted(problem.rejected.items())
     return result
@@ -643,7 +644,7 @@ def _scan(problem: _Problem, lo: int, hi: int | None) -> list[tuple[int, Expr]]:
     if hi is None or hi - lo + 1 > SCAN_LIMIT:
         raise SymparamsError(f"cannot solve for {problem.unknown.name}: the count neither grows "
                              f"nor shrinks steadily with it, and there are too many values to "
-                             f"try (more than {SCAN_LIMIT:,})")
+                             f"try (more than {thousands(SCAN_LIMIT)})")
     return [(n, problem.at(n)) for n in range(lo, hi + 1)]
 
 
@@ -657,8 +658,8 @@ def value_list(values: list[int]) -> str:
     for i in range(1, len(values) + 1):
         if i == len(values) or values[i] != values[i - 1] + 1:
             run = values[start:i]
-            parts.append(f"{run[0]:,} … {run[-1]:,}" if len(run) > 4
-                         else ", ".join(f"{n:,}" for n in run))
+            parts.append(f"{thousands(run[0])} … {thousands(run[-1])}" if len(run) > 4
+                         else ", ".join(f"{thousands(n)}" for n in run))
             start = i
     return ", ".join(parts)
 

@@ -41,6 +41,7 @@ from sympy.printing.lambdarepr import LambdaPrinter
 
 from ..addresses import Size, resolve_size
 from ..errors import SymparamsError
+from ..numbers import thousands
 from ..printing import natural_key
 
 if TYPE_CHECKING:  # imports stay one way: network.py imports this module lazily
@@ -92,7 +93,7 @@ def parse_values(text: str, key: str = "") -> tuple[int, ...]:
         raise SymparamsError(f"expected START:STOP[:STEP] with START ≤ STOP, found {text!r}",
                              **where)
     if (stop - start) // step + 1 > MAX_POINTS:
-        raise SymparamsError(f"{text!r} has more than {MAX_POINTS:,} values", **where)
+        raise SymparamsError(f"{text!r} has more than {thousands(MAX_POINTS)} values", **where)
     return _check_values(tuple(range(start, stop + 1, step)), field)
 
 
@@ -320,7 +321,7 @@ def sweep(net: "Network", vary: Mapping[str, Any] | None = None, **more: Any) ->
     for v in values:
         points *= len(v)
     if points > MAX_POINTS:
-        raise SymparamsError(f"the grid has {points:,} points, more than {MAX_POINTS:,}",
+        raise SymparamsError(f"the grid has {thousands(points)} points, more than {thousands(MAX_POINTS)}",
                              field="--vary")
 
     symbolic, variables = _symbolic_network(net, targets)

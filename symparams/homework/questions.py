@@ -24,6 +24,7 @@ from ..layers import Conv2D, Dense, generic_formula
 from ..layers.pool import _Pool2D
 from ..layerinfo import LayerInfo
 from ..network import Network
+from ..numbers import ShownCount, count_terms, thousands
 from ..printing import Inserted, Ratio, ascii_plain, unicode_plain, unicode_shape
 from ..spec import size_symbol
 from ..steps import Step
@@ -101,7 +102,7 @@ def _wrong_step(info: LayerInfo, written: Expr, values: dict) -> Step:
                 description=info.step.description, reason=info.step.reason, notes=(),
                 formula=written, substituted=substituted, result=substituted.doit(),
                 input_shape=info.input_shape, output_shape=info.output_shape,
-                letters=info.step.letters)
+                letters=info.step.letters, is_count=True)
 
 
 def _typo_factor(net, info, rng):
@@ -207,14 +208,21 @@ class Context:
 
 
 def _size_field(info: LayerInfo) -> str:
-    return "filters" if isinstance(info.layer, Conv2D) else "units"
+    return "filters" if "filters" in info.layer.fields else "units"
+
+
+def _size_letter(info: LayerInfo) -> str | None:
+    """The letter of the layer's filters or units (k, c); None for a layer that has
+    neither (a depthwise convolution), which these sheets leave alone."""
+    return next((letter for letter, field in info.layer.given_letters.items()
+                 if field in ("filters", "units")), None)
 
 
 def _varied(net: Network, sizes: dict) -> list[LayerInfo]:
     """The layers whose filters or units the classmate changes: those that vary in
     the template, so that sizes the template fixes (a 10-unit output) stay fixed.
     Without such sizes (or without the template), every counted layer but the last."""
-    counted = _counted(net)
+    counted = [info for info in _counted(net) if _size_letter(info)]
     varied = [info for info in counted if (info.index, _size_field(info)) in sizes]
     return varied or counted[:-1] or counted
 
@@ -229,7 +237,7 @@ def classmate_network(net: Network, rng: random.Random, attempts: int = 20,
     for _ in range(attempts):
         values = {}
         for info in _varied(net, sizes or {}):
-            letter = "k" if isinstance(info.layer, Conv2D) else "c"
+            letter = _size_letter(info)
             current = int(info.values[info.letters[letter]])
             values[info.letters[letter].name] = max(1, current + rng.choice(offsets))
         other = _buildable(net, values, rng)
@@ -316,9 +324,12 @@ def _candidates(net: Network) -> list[tuple[LayerInfo, Unknown, bool]]:
             if info.layer.m == info.layer.n:
                 found.append((info, Unknown(f"{info.name}.kernel", info.letters["m"],
                                             "kernel size (the filter is square)"), False))
-        else:
+        elif isinstance(info.layer, Dense):
             c = info.letters["c"]
             found.append((info, Unknown(f"{info.name}.units", c, "number of neurons"), False))
+        elif _size_letter(info) == "k":  # another convolution (transposed, separable)
+            k = info.letters["k"]
+            found.append((info, Unknown(f"{info.name}.filters", k, "number of filters"), False))
     return found
 
 
@@ -343,16 +354,19 @@ def positive_integer_solutions(expr: Expr, symbol: Symbol, value: int) -> list[i
 def solving_steps(expr: Expr, unknown: Symbol, target: int, answer: int) -> list[Step]:
     """The equation, then its solution: isolated when it is linear, else the root."""
     with evaluate(False):
-        equation = Eq(expr, Integer(target))
+        # The constant part and the target are counts: 59,150 and 62,958 on the sheet.
+        equation = Eq(count_terms(expr), ShownCount(Integer(target)))
     steps = [Step(title="Equation", kind="backwards", formula=equation, result=None,
                   reason=f"The count with {unicode_plain(unknown)} unknown must equal "
-                         f"{target:,}.")]
+                         f"{thousands(target)}.")]
     slope, intercept = expand(expr).as_independent(unknown, as_Add=True)[::-1]
     slope = slope / unknown if expr.is_polynomial(unknown) and \
         expand(expr).as_poly(unknown).degree() == 1 else None
     if slope is not None and slope.is_Integer and intercept.is_Integer:
         with evaluate(False):
-            remainder = Add(Integer(target), -intercept) if intercept else Integer(target)
+            target_count = ShownCount(Integer(target))
+            remainder = (Add(target_count, ShownCount(-intercept)) if intercept
+                         else target_count)
             isolated = Ratio(remainder, slope)
         steps.append(Step(title="Solution", kind="backwards", formula=unknown,
                           substituted=isolated, result=Integer(answer),
@@ -389,8 +403,8 @@ def backwards_questions(net: Network, points: int, rng: random.Random,
         given = "the whole network had" if from_total else f"{info.name} had"
         for truth in truths:
             target = int(expr.xreplace({unknown.letter: truth}))
-            prompt = (f"Suppose {given} {target:,} learnable parameters, every other size "
-                      f"as shown. What would the {unknown.what} of {info.name} be?")
+            prompt = (f"Suppose {given} {thousands(target)} learnable parameters, every other "
+                      f"size as shown. What would the {unknown.what} of {info.name} be?")
             printed = numbers_in(prompt)
             if context.numbers.clashes(printed, {truth}) or \
                     positive_integer_solutions(expr, unknown.letter, target) != [truth]:

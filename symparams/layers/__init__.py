@@ -11,14 +11,18 @@ import re
 from ..errors import SymparamsError
 from ..printable import echo
 from .base import ACTIVATIONS, Layer, generic_formula
-from .conv import Conv2D
+from .conv import Conv2D, GroupedConv2D
+from .depthwise import DepthwiseConv2D, SeparableConv2D
+from .transpose import Conv2DTranspose
 from .dense import Dense
 from .merge import AddMerge, Concat, MultiplyMerge
 from .pool import AvgPool2D, MaxPool2D
 from .simple import Activation, Dropout, Flatten, Input
 
+# The source document's kinds first: error messages list as many as fit.
 FAMILIES: tuple[type[Layer], ...] = (Conv2D, MaxPool2D, AvgPool2D, Dense, Flatten, Dropout,
-                                     Activation, AddMerge, MultiplyMerge, Concat)
+                                     Activation, DepthwiseConv2D, SeparableConv2D,
+                                     Conv2DTranspose, AddMerge, MultiplyMerge, Concat)
 
 REGISTRY: dict[str, type[Layer]] = {}
 for _cls in FAMILIES:
@@ -38,7 +42,7 @@ def layer_class(type_name: str) -> type[Layer]:
     if key == "input":
         raise SymparamsError("the input is given by the top-level 'input:' field, "
                              "not as a layer", field="type")
-    kinds = ", ".join(cls.kind for cls in FAMILIES)
+    kinds = kinds_text()
     squashed = re.sub(r"[\s_-]+", "", key)
     if squashed in _SQUASHED_ACTIVATIONS:
         function = _SQUASHED_ACTIVATIONS[squashed]
@@ -56,11 +60,26 @@ def layer_class(type_name: str) -> type[Layer]:
                          field="type")
 
 
+def kinds_text(limit: int = 100) -> str:
+    """The supported kinds for an error line: all of them, or as many as fit in
+    ``limit`` characters and a pointer to the full list (the line stays short)."""
+    names = [cls.kind for cls in FAMILIES]
+    if len(", ".join(names)) <= limit:
+        return ", ".join(names)
+    more = ", … (symparams explain lists all)"
+    shown: list[str] = []
+    for name in names:
+        if len(", ".join([*shown, name]) + more) > limit:
+            break
+        shown.append(name)
+    return ", ".join(shown) + more
+
+
 # Layer kinds of other libraries that symparams cannot count yet (matched on the
-# name without spaces, - and _): 1-D/3-D and transposed convolutions, global and
+# name without spaces, - and _): 1-D/3-D convolutions (transposed too), global and
 # adaptive pooling, normalisation, recurrent, embedding, attention, reshaping …
 _UNSUPPORTED = re.compile(
-    r"1d|3d|transpose|deconv|separable|depthwise|global|adaptive|norm|lstm|gru|rnn|recurrent"
+    r"1d|3d|deconv|global|adaptive|norm|lstm|gru|rnn|recurrent"
     r"|embed|attention|transformer|upsampl|zeropad|padding|reshape|permute"
     r"|bidirectional|timedistributed|lambda|residual|resblock|bottleneck|conv3"
     r"|locallyconnected|cropping|repeatvector|masking|spatialdropout|gaussian|alphadropout"
@@ -77,6 +96,7 @@ _SQUASHED_ACTIVATIONS = {a.replace("_", ""): a for a in ACTIVATIONS if a not in 
                                                                                   "none")}
 
 
-__all__ = ["Layer", "Conv2D", "MaxPool2D", "AvgPool2D", "Dense", "Flatten", "Dropout",
-           "Activation", "AddMerge", "MultiplyMerge", "Concat", "Input", "REGISTRY", "FAMILIES", "layer_class", "generic_formula",
+__all__ = ["Layer", "Conv2D", "GroupedConv2D", "DepthwiseConv2D", "SeparableConv2D", "Conv2DTranspose",
+           "MaxPool2D", "AvgPool2D", "Dense", "Flatten", "Dropout",
+           "Activation", "Input", "REGISTRY", "FAMILIES", "layer_class", "generic_formula",
            "is_unsupported"]

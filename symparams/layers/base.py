@@ -10,134 +10,32 @@ from __future__ import annotations
 
 import copy
 import difflib
-import re
 from functools import lru_cache
 from typing import Any, ClassVar
 
 from sympy import Expr, Integer, Symbol, evaluate
 
 from ..errors import SymparamsError
-from ..printable import echo
 from ..shapes import AxisWorking, Shape, passed_on
-from ..spec import size_symbol, size_value
-
-
-def check_size(raw: Any, field: str, minimum: int = 1) -> Expr:
-    """Parse one size and check it if it is a number: a whole number ≥ minimum."""
-    try:
-        value = size_value(raw)
-    except SymparamsError as exc:
-        raise exc.located(field=field) from None
-    if value.is_number:
-        if not value.is_Integer:
-            raise SymparamsError(f"expected a whole number, found {value}", field=field)
-        if value < minimum:
-            what = "a positive whole number" if minimum == 1 else f"a whole number ≥ {minimum}"
-            raise SymparamsError(f"expected {what}, found {value}", field=field)
-    elif value.is_positive is False and minimum >= 1:
-        raise SymparamsError(f"expected a positive size, found {value}", field=field)
-    return value
-
-
-def check_pair(raw: Any, field: str, minimum: int = 1) -> tuple[Expr, Expr]:
-    """A size given once for both axes, or as [along width, along height]."""
-    if isinstance(raw, (list, tuple)):
-        if len(raw) != 2:
-            raise SymparamsError(f"expected one size or a pair [width, height], found "
-                                 f"{echo(list(raw))}", field=field)
-        return check_size(raw[0], field, minimum), check_size(raw[1], field, minimum)
-    value = check_size(raw, field, minimum)
-    return value, value
-
-
-def check_flag(raw: Any, field: str) -> bool:
-    if not isinstance(raw, bool):
-        raise SymparamsError(f"expected true or false, found {echo(raw)}", field=field)
-    return raw
-
-
-# ------------------------------------------------------------------ keyword fields
-# Some fields take words: padding (same, valid — or a size), activation and
-# function (relu, softmax …).  A word there must be one of the field's keywords.
-# A name is read as a size instead only when it is clearly a symbol:
-#   * one letter, optionally with a subscript: P, p2, P_1, k_in; or
-#   * a name declared in the spec's top-level ``symbols:`` list.
-# Anything else (padding: smae, padding: causal, activation: banana) is a
-# misspelt or unsupported keyword: an error with a did-you-mean.  ``--set``
-# values follow the same rule (cli.checked_values; the network's own sizes count too).
-
-PADDINGS = ("same", "valid")
-ACTIVATIONS = ("relu", "relu6", "leaky_relu", "prelu", "elu", "selu", "celu", "gelu",
-               "sigmoid", "hard_sigmoid", "log_sigmoid", "tanh", "hard_tanh", "softmax",
-               "log_softmax", "softmin", "softplus", "softsign", "swish", "hard_swish", "silu",
-               "mish", "tanhshrink", "exponential", "linear", "identity", "none")
-_SQUASHED = {a.replace("_", ""): a for a in ACTIVATIONS}
-_LETTER = re.compile(r"[A-Za-z](?:_?[0-9]+|_[A-Za-z0-9]+)?")
-
-
-def is_letter_name(name: str) -> bool:
-    """One letter with an optional subscript (P, p2, P_1, k_in): clearly a symbol."""
-    return bool(_LETTER.fullmatch(name))
-
-
-def unknown_word(word: str, field: str, keywords: tuple[str, ...],
-                 sizes: bool) -> SymparamsError:
-    """The error for a word that is neither a keyword of ``field`` nor clearly a symbol."""
-    close = difflib.get_close_matches(word.lower(), keywords, n=1, cutoff=0.6)
-    hint = f"; did you mean '{close[0]}'?" if close else ""
-    if sizes:
-        expected = (f"{', '.join(keywords)}, a whole number, or a size named by one letter "
-                    f"such as P or P_1 or declared in symbols:")
-    elif len(keywords) > 8:  # the activations: a few examples, the README lists them all
-        expected = f"a known name such as {', '.join(keywords[:3])}, tanh, softmax or gelu"
-    else:
-        expected = ", ".join(keywords)
-    return SymparamsError(f"unknown word {echo(word)} (expected {expected}){hint}", field=field)
-
-
-def check_names(value: Expr, field: str, symbols=(), keywords: tuple[str, ...] = ()) -> Expr:
-    """Refuse a name in ``value`` that is not clearly a symbol (see above)."""
-    for sym in sorted(value.free_symbols, key=lambda s: s.name):
-        if not (is_letter_name(sym.name) or sym.name in symbols):
-            raise unknown_word(sym.name, field, keywords, sizes=True)
-    return value
-
-
-def keyword_or_size(raw: Any, field: str, keywords: tuple[str, ...], symbols=(),
-                    minimum: int = 0) -> str | Expr:
-    """A keyword of the field (returned lower-case) or a size whose names are symbols."""
-    if isinstance(raw, str) and raw.strip().lower() in keywords:
-        return raw.strip().lower()
-    value = check_size(raw, field, minimum)
-    # Only words are checked: an expression built in Python is a size on purpose.
-    return check_names(value, field, symbols, keywords) if isinstance(raw, str) else value
-
-
-def check_keyword(raw: Any, field: str, keywords: tuple[str, ...] = ACTIVATIONS) -> str:
-    """A word that must be one of ``keywords`` (case, - and _ aside); kept as written."""
-    if not isinstance(raw, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_.-]{0,40}", raw):
-        raise SymparamsError(f"expected a word such as {keywords[0]}, found {echo(raw)}",
-                             field=field)
-    word = raw.lower().replace("-", "_")
-    if word not in keywords and _SQUASHED.get(word.replace("_", "")) not in keywords:
-        raise unknown_word(raw, field, keywords, sizes=False)
-    return raw
-
-
-def show_pair(pair: tuple[Expr, Expr], square: bool = False) -> str:
-    """``5`` for an equal pair (``5 × 5`` with ``square``), ``3 × 5`` (width × height) otherwise."""
-    from ..printing import unicode_plain
-    a, b = pair
-    if a == b and not square:
-        return unicode_plain(a)
-    return f"{unicode_plain(a)} × {unicode_plain(b)}"
+from ..spec import size_symbol
+# The checks live in checks.py; they are imported from here too (cli, network, tests).
+from .checks import (ACTIVATIONS, PADDINGS, check_flag, check_keyword, check_names,  # noqa: F401
+                     check_pair, check_size, expr_field, is_letter_name, keyword_or_size,
+                     show_pair, unknown_word)
+from .fields import Field, Padding, SameAs
 
 
 class Layer:
     """Base class of every layer family.
 
-    Subclasses set the class attributes below and implement ``written_formula``
-    (if they have parameters) and ``output_shape``.
+    A family declares its spec fields once in ``schema`` (see fields.py); the
+    constructor, ``from_fields``, ``to_fields``, ``given``, ``with_given``,
+    ``sizes`` and ``xreplace`` and the tables ``fields``, ``required``,
+    ``given_letters`` and ``keyword_sizes`` all follow from it.  A family then
+    writes only what is its own: its letters and ``written_formula`` (if it has
+    parameters), its ``output_shape`` and how that is worked out, ``describe``.
+    Each value is kept as an attribute named after its field (``layer.kernel``);
+    each letter a field gives is a read-only attribute too (``layer.m``).
     """
 
     kind: ClassVar[str] = "layer"           # spec type name
@@ -146,19 +44,87 @@ class Layer:
     family: ClassVar[str | None] = None      # letters are numbered within a family
     name_prefix: ClassVar[str] = "LAYER"     # default names: CONV1, POOL2 …
     letters: ClassVar[dict[str, str]] = {}   # letter -> meaning, in formula order
+    schema: ClassVar[tuple[Field, ...]] = ()  # the spec fields, declared once
+    # Derived from schema by __init_subclass__:
     given_letters: ClassVar[dict[str, str]] = {}  # letter -> spec field it comes from
     fields: ClassVar[tuple[str, ...]] = ()   # accepted spec fields
     required: ClassVar[tuple[str, ...]] = ()
     # Fields that take a keyword or a size (padding: same / 1 / P): field -> keywords.
     keyword_sizes: ClassVar[dict[str, tuple[str, ...]]] = {}
     reason: ClassVar[str] = ""               # why it has (or has no) parameters
+    reason_without_bias: ClassVar[str] = ""  # the reason with bias: false, if it differs
     needs_image: ClassVar[bool] = False      # input must be height × width × channels
     merges: ClassVar[bool] = False           # joins several inputs (add, concat …)
 
     name: str | None
     bias: bool = True
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "schema" not in cls.__dict__ and "letters" not in cls.__dict__:
+            return  # inherits its parent's tables (MaxPool2D from _Pool2D)
+        cls.fields = tuple(f.name for f in cls.schema)
+        cls.required = tuple(f.name for f in cls.schema if f.required)
+        # A field's letter counts only where the formula has it: conv2d's groups gives
+        # g to the grouped convolution's formula, not to the plain one.
+        cls.given_letters = {letter: f.name for f in cls.schema for letter in f.letters
+                             if letter in cls.letters}
+        cls.keyword_sizes = {f.name: f.keywords for f in cls.schema if isinstance(f, Padding)}
+        for f in cls.schema:
+            for index, letter in enumerate(f.letters):
+                if letter in cls.letters and not hasattr(cls, letter):
+                    setattr(cls, letter, _letter_property(f, index))
+
+    @classmethod
+    def _class_for(cls, values: dict[str, Any]) -> type["Layer"]:
+        """The class a layer with these field values is (a family with a variant whose
+        formula differs, such as a grouped convolution, picks it here)."""
+        return cls
+
+    def __new__(cls, *args, **values):
+        return super().__new__(cls._class_for(values))
+
     # ----------------------------------------------------------------- building
+
+    def __init__(self, *args, name: str | None = None, **values):
+        if len(args) > len(self.schema):
+            raise TypeError(f"{type(self).__name__}() takes at most {len(self.schema)} "
+                            f"positional arguments")
+        for f, arg in zip(self.schema, args):
+            if f.name in values:
+                raise TypeError(f"{type(self).__name__}() got two values for {f.name}")
+            values[f.name] = arg
+        unknown = [key for key in values if key not in self.fields]
+        if unknown:
+            raise TypeError(f"{type(self).__name__}() got an unexpected field {unknown[0]!r}")
+        self._build(values, name)
+
+    def _build(self, values: dict[str, Any], name: str | None,
+               symbols: tuple[str, ...] = ()) -> None:
+        self.name = name
+        if "bias" not in self.fields:
+            self.bias = False
+        for f in self.schema:  # in order: a SameAs default reads an earlier field
+            given = values.get(f.name)
+            if given is None and (f.default is None or isinstance(f.default, SameAs)):
+                value = self._default(f)  # null where the default is "none" or another field
+            elif f.name in values:
+                value = f.parse(given, symbols)
+            elif f.required:
+                raise SymparamsError(f"missing; {self.kind} needs {', '.join(self.required)}",
+                                     field=f.name)
+            else:
+                value = self._default(f)
+            setattr(self, f.name, value)
+        self.check()
+
+    def _default(self, f: Field) -> Any:
+        if isinstance(f.default, SameAs):
+            return getattr(self, f.default.field)
+        return f.parse(f.default) if f.default is not None else None
+
+    def check(self) -> None:
+        """Checks across fields, run once the fields are read (none by default)."""
 
     @classmethod
     def from_fields(cls, fields: dict[str, Any], name: str | None = None,
@@ -179,20 +145,20 @@ class Layer:
             if field not in fields:
                 raise SymparamsError(f"missing; {cls.kind} needs {', '.join(cls.required)}",
                                      field=field)
-        fields = dict(fields)
-        for field, keywords in cls.keyword_sizes.items():
-            # Declared names are checked here, where the spec's symbols are known; the
-            # layer's own check then sees sizes, not words.
-            if symbols and field in fields:
-                raw = fields[field]
-                items = raw if isinstance(raw, list) else [raw]
-                checked = [keyword_or_size(item, field, keywords, symbols) for item in items]
-                fields[field] = checked if isinstance(raw, list) else checked[0]
-        return cls(name=name, **fields)
+        target = cls._class_for(fields)
+        layer = target.__new__(target)
+        layer._build(dict(fields), name, symbols)
+        return layer
 
     def to_fields(self) -> dict[str, Any]:
-        """The spec entry for this layer (sizes as ints or expression text)."""
-        raise NotImplementedError
+        """The spec entry for this layer (sizes as ints or expression text); a field
+        at its default is left out unless it is declared ``always``."""
+        fields: dict[str, Any] = {"type": self.kind}
+        for f in self.schema:
+            value = getattr(self, f.name)
+            if f.always or f.required or value != self._default(f):
+                fields[f.name] = f.write(value)
+        return fields
 
     def _replace(self, **attrs) -> "Layer":
         new = copy.copy(self)
@@ -204,10 +170,17 @@ class Layer:
 
     def given(self) -> dict[str, Expr]:
         """Values of the letters that come from this layer's own fields."""
-        return {}
+        return {letter: value for f in self.schema
+                for letter, value in zip(f.letters, f.letter_values(getattr(self, f.name)))
+                if letter in self.letters}
 
     def with_given(self, letter: str, value: Expr) -> "Layer":
         """A copy with one given letter set to another size."""
+        for f in self.schema:
+            if letter in f.letters and letter in self.letters:
+                size = check_size(value, f.name, f.minimum)
+                new = f.with_letter(getattr(self, f.name), f.letters.index(letter), size)
+                return self._replace(**{f.name: new})
         raise SymparamsError(f"{self.kind} has no size called {letter}")
 
     def derived(self, in_shape: Shape) -> dict[str, Expr]:
@@ -216,11 +189,12 @@ class Layer:
 
     def sizes(self) -> list[Expr]:
         """Every size expression of the layer, for substitution and symbol lookup."""
-        return list(self.given().values())
+        return [size for f in self.schema for size in f.sizes(getattr(self, f.name))]
 
     def xreplace(self, mapping: dict) -> "Layer":
         """A copy with symbols replaced in every size."""
-        raise NotImplementedError
+        return self._replace(**{f.name: f.replace(getattr(self, f.name), mapping)
+                                for f in self.schema})
 
     # ---------------------------------------------------------------- formulas
 
@@ -280,7 +254,8 @@ class Layer:
 
     def step_reason(self) -> str:
         """Why the layer has its count, as its step says it (``reason`` by default)."""
-        return self.reason
+        return self.reason_without_bias if not self.bias and self.reason_without_bias \
+            else self.reason
 
     def notes(self, in_shape: Shape) -> list[str]:
         """Remarks a worked step should make (flattening, no bias …)."""
@@ -331,7 +306,10 @@ def generic_formula(cls: type[Layer], bias: bool) -> tuple[Expr, Expr]:
     return written, written.doit()
 
 
-def expr_field(value: Expr) -> int | str:
-    """A size as it would be written in a spec file."""
-    from ..printing import ascii_plain
-    return int(value) if value.is_Integer else ascii_plain(value)
+
+def _letter_property(f: Field, index: int) -> property:
+    """The size behind one letter a field gives (``conv.m`` is ``conv.kernel[0]``)."""
+    def size(self) -> Expr:
+        return f.letter_values(getattr(self, f.name))[index]
+    size.__doc__ = f"the size {f.letters[index]}, from the field {f.name}"
+    return property(size)

@@ -1,40 +1,14 @@
 """Convolution: ((m × n × d) + 1) × k."""
 from __future__ import annotations
 
-from sympy import Add, Expr, Integer, Mul
+from sympy import Add, Integer, Mul
 
 from ..errors import SymparamsError
-from ..printing import Grouped, unicode_plain
+from ..printing import Grouped, SlashRatio, unicode_plain
 from ..shapes import (AxisWorking, Shape, conv_divides_exactly, conv_output_size,
                       given_working, window_working)
-from .base import (PADDINGS, Layer, check_flag, check_pair, check_size, expr_field,
-                   keyword_or_size, show_pair)
-
-
-def check_padding(raw, field: str = "padding"):
-    """An integer (or [width, height] pair), ``valid`` (0) or ``same``; a name only
-    when it is clearly a symbol (see ``keyword_or_size``)."""
-    if isinstance(raw, str) and raw.strip().lower() in PADDINGS:
-        return "same" if raw.strip().lower() == "same" else (Integer(0), Integer(0))
-    if isinstance(raw, (list, tuple)):
-        if any(isinstance(v, str) and v.strip().lower() in PADDINGS for v in raw):
-            raise SymparamsError("same and valid stand for both axes: write padding: same, "
-                                 "not inside a pair", field=field)
-        check_pair(raw, field, minimum=0)  # the pair's own errors first
-        pair = tuple(keyword_or_size(v, field, PADDINGS) for v in raw)
-        return pair[0], pair[1]
-    value = keyword_or_size(raw, field, PADDINGS)
-    return value, value
-
-
-def padding_field(padding):
-    if padding == "same":
-        return "same"
-    return expr_field(padding[0]) if padding[0] == padding[1] else [expr_field(p) for p in padding]
-
-
-def pair_field(pair):
-    return expr_field(pair[0]) if pair[0] == pair[1] else [expr_field(p) for p in pair]
+from .base import Layer, show_pair
+from .fields import Flag, Padding, Pair, Size, check_padding, padding_field, pair_field  # noqa: F401
 
 
 def window_output_shape(in_shape: Shape, kernel, stride, padding, dilation,
@@ -95,10 +69,10 @@ class Conv2D(Layer):
     letters = {"m": "filter width", "n": "filter height",
                "d": "channels of the input (filters of the layer before)",
                "k": "filters in this layer"}
-    given_letters = {"m": "kernel", "n": "kernel", "k": "filters"}
-    fields = ("kernel", "filters", "stride", "padding", "dilation", "bias")
-    required = ("kernel", "filters")
-    keyword_sizes = {"padding": PADDINGS}
+    schema = (Pair("kernel", letters=("m", "n")), Size("filters", letter="k"),
+              Pair("stride", default=1), Padding("padding", default=0),
+              Pair("dilation", default=1), Size("groups", letter="g", default=1),
+              Flag("bias", default=True))
     needs_image = True
     reason = ("Each filter learns one weight for every value in its m × n window over all d "
               "input channels, plus one bias; there are k such filters.")
@@ -106,50 +80,28 @@ class Conv2D(Layer):
                            "over all d input channels, and no bias (bias: false); there are k "
                            "such filters.")
 
-    def __init__(self, kernel, filters, stride=1, padding=0, dilation=1, bias=True, name=None):
-        self.name = name
-        self.m, self.n = check_pair(kernel, "kernel")
-        self.k = check_size(filters, "filters")
-        self.stride = check_pair(stride, "stride")
-        self.padding = check_padding(padding)
-        self.dilation = check_pair(dilation, "dilation")
-        self.bias = check_flag(bias, "bias")
+    @classmethod
+    def _class_for(cls, values):
+        # groups other than 1 make a grouped convolution, whose formula has g.
+        if cls is Conv2D and values.get("groups") is not None \
+                and Size("groups").parse(values["groups"]) != 1:
+            return GroupedConv2D
+        return cls
 
-    def to_fields(self):
-        fields = {"type": self.kind, "kernel": pair_field((self.m, self.n)),
-                  "filters": expr_field(self.k)}
-        if self.stride != (1, 1):
-            fields["stride"] = pair_field(self.stride)
-        if self.padding != (0, 0):
-            fields["padding"] = padding_field(self.padding)
-        if self.dilation != (1, 1):
-            fields["dilation"] = pair_field(self.dilation)
-        if not self.bias:
-            fields["bias"] = False
-        return fields
+    def check(self):
+        ratio = self.filters / self.groups
+        if ratio.is_number and not ratio.is_Integer:
+            raise SymparamsError(f"{unicode_plain(self.groups)} groups do not divide the "
+                                 f"{unicode_plain(self.filters)} filters: each group needs "
+                                 f"the same number of filters", field="groups")
 
-    def given(self):
-        return {"m": self.m, "n": self.n, "k": self.k}
-
-    def with_given(self, letter, value):
-        field = self.given_letters[letter] if letter in self.given_letters else None
-        if field is None:
-            return super().with_given(letter, value)
-        value = check_size(value, field)
-        return self._replace(**{letter: value})
-
-    def sizes(self):
-        pad = [] if self.padding == "same" else list(self.padding)
-        return [self.m, self.n, self.k, *self.stride, *pad, *self.dilation]
-
-    def xreplace(self, mapping):
-        new = self._replace(m=self.m.xreplace(mapping), n=self.n.xreplace(mapping),
-                            k=self.k.xreplace(mapping),
-                            stride=tuple(s.xreplace(mapping) for s in self.stride),
-                            dilation=tuple(s.xreplace(mapping) for s in self.dilation))
-        if self.padding != "same":
-            new.padding = tuple(p.xreplace(mapping) for p in self.padding)
-        return new
+    def check_input(self, in_shape):
+        super().check_input(in_shape)
+        ratio = in_shape[2] / self.groups
+        if ratio.is_number and not ratio.is_Integer:
+            raise SymparamsError(f"{unicode_plain(self.groups)} groups do not divide the "
+                                 f"{unicode_plain(in_shape[2])} input channels: each group "
+                                 f"needs the same number of channels", field="groups")
 
     def derived(self, in_shape):
         return {"d": in_shape[2]}
@@ -174,9 +126,6 @@ class Conv2D(Layer):
                                  self.dilation),
                 given_working("channels", "k", self.k))
 
-    def step_reason(self):
-        return self.reason if self.bias else self.reason_without_bias
-
     def describe(self):
         parts = [f"{show_pair((self.m, self.n), square=True)} filter", f"{unicode_plain(self.k)} filters"]
         parts.append(f"stride {show_pair(self.stride)}")
@@ -186,4 +135,31 @@ class Conv2D(Layer):
             parts.append(f"padding {show_pair(self.padding)}")
         if self.dilation != (1, 1):
             parts.append(f"dilation {show_pair(self.dilation)}")
+        if self.groups != 1:
+            parts.append(f"{unicode_plain(self.groups)} groups")
         return ", ".join(parts)
+
+
+class GroupedConv2D(Conv2D):
+    """A convolution whose d input channels and k filters are split into g groups;
+    each filter sees only the d / g channels of its group (``groups:`` in conv2d).
+
+    >>> GroupedConv2D(kernel=3, filters=8, groups=2).formula
+    k*(d*m*n/g + 1)
+    """
+    letters = {"m": "filter width", "n": "filter height",
+               "d": "channels of the input (filters of the layer before)",
+               "g": "groups the channels and filters are split into",
+               "k": "filters in this layer"}
+    reason = ("Each filter learns one weight for every value in its m × n window over the "
+              "d / g input channels of its group, plus one bias; there are k such filters.")
+    reason_without_bias = ("Each filter learns one weight for every value in its m × n window "
+                           "over the d / g input channels of its group, and no bias (bias: "
+                           "false); there are k such filters.")
+
+    def written_formula(self, L):
+        # d / g on one line, as in ((m × n × d / g) + 1) × k: each filter sees d / g channels.
+        window = Grouped(Mul(L["m"], L["n"], SlashRatio(L["d"], L["g"])))
+        if self.bias:
+            return Mul(Add(window, Integer(1)), L["k"])
+        return Mul(window, L["k"])

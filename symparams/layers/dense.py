@@ -5,7 +5,8 @@ from sympy import Add, Integer, Mul
 
 from ..printing import unicode_plain, unicode_shape
 from ..shapes import flat_size, flat_working, given_working
-from .base import ACTIVATIONS, Layer, check_flag, check_keyword, check_size, expr_field
+from .base import ACTIVATIONS, Layer, check_keyword
+from .fields import Flag, Size, Word
 
 
 def check_word(raw, field: str) -> str:
@@ -29,38 +30,12 @@ class Dense(Layer):
     family = "dense"
     name_prefix = "FC"
     letters = {"c": "neurons in this layer", "p": "neurons (values) in the layer before"}
-    given_letters = {"c": "units"}
-    fields = ("units", "bias", "activation")
-    required = ("units",)
+    schema = (Size("units", letter="c"), Flag("bias", default=True),
+              Word("activation", default=None))
     reason = ("Every one of the c neurons has a weight for each of the p values coming in, "
               "plus its own bias.")
     reason_without_bias = ("Every one of the c neurons has a weight for each of the p values "
                            "coming in, and no bias (bias: false).")
-
-    def __init__(self, units, bias=True, activation=None, name=None):
-        self.name = name
-        self.c = check_size(units, "units")
-        self.bias = check_flag(bias, "bias")
-        self.activation = None if activation is None else check_word(activation, "activation")
-
-    def to_fields(self):
-        fields = {"type": self.kind, "units": expr_field(self.c)}
-        if not self.bias:
-            fields["bias"] = False
-        if self.activation:
-            fields["activation"] = self.activation
-        return fields
-
-    def given(self):
-        return {"c": self.c}
-
-    def with_given(self, letter, value):
-        if letter != "c":
-            return super().with_given(letter, value)
-        return self._replace(c=check_size(value, "units"))
-
-    def xreplace(self, mapping):
-        return self._replace(c=self.c.xreplace(mapping))
 
     def derived(self, in_shape):
         return {"p": flat_size(in_shape)}
@@ -81,9 +56,6 @@ class Dense(Layer):
         if len(in_shape) == 3:
             return (flat_working("values coming in (p)", in_shape),)
         return ()
-
-    def step_reason(self):
-        return self.reason if self.bias else self.reason_without_bias
 
     def notes(self, in_shape):
         notes = super().notes(in_shape)

@@ -8,6 +8,8 @@ business (``inputs:``, see :mod:`symparams.graph`).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sympy import Add, Expr, Symbol, evaluate
 
 from ..errors import SymparamsError
@@ -15,6 +17,7 @@ from ..printable import echo
 from ..printing import unicode_shape
 from ..shapes import AxisWorking, Shape, passed_on, put_in
 from .base import Layer
+from .fields import Field
 
 _LABELS = {3: ("height", "width", "channels"), 1: ("values",)}
 _LETTERS = {3: "HWd", 1: "p"}   # the letter of each axis in a concat's working
@@ -33,20 +36,20 @@ def same_size(a: Expr, b: Expr) -> bool:
     return difference == 0 or not difference.is_number
 
 
+@dataclass(frozen=True)
+class AxisNumber(Field):
+    """An axis of a channels-last shape: -1 (the channels), 0, 1 …"""
+
+    def parse(self, raw, symbols=()):
+        if isinstance(raw, bool) or not isinstance(raw, int):
+            raise SymparamsError(f"expected an axis number such as -1 (channels) or 0, found "
+                                 f"{echo(raw)}", field=self.name)
+        return raw
+
+
 class Merge(Layer):
     """Base of the merge layers: several inputs, no parameters."""
     merges = True
-    min_inputs = 2
-
-    def __init__(self, name=None):
-        self.name = name
-        self.bias = False
-
-    def to_fields(self):
-        return {"type": self.kind}
-
-    def xreplace(self, mapping):
-        return self
 
     def check_inputs(self, shapes: list[Shape], names: list[str]) -> None:
         """Refuse inputs whose shapes do not fit (the error shows both shapes)."""
@@ -89,19 +92,9 @@ class Concat(Merge):
     aliases = ("concatenate",)
     title = "concatenation"
     name_prefix = "CONCAT"
-    fields = ("axis",)
+    schema = (AxisNumber("axis", default=-1),)
     reason = ("Concatenation lays its inputs side by side along one axis; nothing is "
               "computed with a weight, so nothing is learned.")
-
-    def __init__(self, axis=-1, name=None):
-        super().__init__(name=name)
-        if isinstance(axis, bool) or not isinstance(axis, int):
-            raise SymparamsError(f"expected an axis number such as -1 (channels) or 0, found "
-                                 f"{echo(axis)}", field="axis")
-        self.axis = axis
-
-    def to_fields(self):
-        return {"type": self.kind, **({"axis": self.axis} if self.axis != -1 else {})}
 
     def describe(self):
         return "along the channels" if self.axis == -1 else f"along axis {self.axis}"

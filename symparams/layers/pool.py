@@ -6,28 +6,22 @@ from sympy import Integer
 from ..errors import SymparamsError
 from ..printing import unicode_plain
 from ..shapes import given_working
-from .base import PADDINGS, Layer, check_pair, show_pair
-from .conv import (check_padding, pair_field, padding_field, window_divides,
-                   window_output_shape, window_workings)
+from .base import Layer, show_pair
+from .conv import window_divides, window_output_shape, window_workings
+from .fields import Padding, Pair, SameAs
 
 
 class _Pool2D(Layer):
     family = "pool"
     name_prefix = "POOL"
-    fields = ("kernel", "stride", "padding")
-    required = ("kernel",)
-    keyword_sizes = {"padding": PADDINGS}
+    # As in Keras and PyTorch, the stride defaults to the window size.
+    schema = (Pair("kernel"), Pair("stride", default=SameAs("kernel")),
+              Padding("padding", default=0))
     needs_image = True
     reason = ("Pooling only takes the {how} of each window; it has no weights or biases, "
               "so there is nothing to learn and the count is 0.")
 
-    def __init__(self, kernel, stride=None, padding=0, name=None):
-        self.name = name
-        self.kernel = check_pair(kernel, "kernel")
-        # As in Keras and PyTorch, the stride defaults to the window size.
-        self.stride = self.kernel if stride is None else check_pair(stride, "stride")
-        self.padding = check_padding(padding)
-        self.bias = False
+    def check(self):
         self.check_padding_fits()
 
     def check_padding_fits(self) -> None:
@@ -42,25 +36,6 @@ class _Pool2D(Layer):
                     f"{show_pair(self.kernel, square=True)} window: pooling padding may be at "
                     f"most half the window along each axis (2 × padding ≤ kernel)",
                     field="padding")
-
-    def to_fields(self):
-        fields = {"type": self.kind, "kernel": pair_field(self.kernel)}
-        if self.stride != self.kernel:
-            fields["stride"] = pair_field(self.stride)
-        if self.padding != (0, 0):
-            fields["padding"] = padding_field(self.padding)
-        return fields
-
-    def sizes(self):
-        pad = [] if self.padding == "same" else list(self.padding)
-        return [*self.kernel, *self.stride, *pad]
-
-    def xreplace(self, mapping):
-        new = self._replace(kernel=tuple(s.xreplace(mapping) for s in self.kernel),
-                            stride=tuple(s.xreplace(mapping) for s in self.stride))
-        if self.padding != "same":
-            new.padding = tuple(p.xreplace(mapping) for p in self.padding)
-        return new
 
     def output_shape(self, in_shape):
         self.check_padding_fits()  # again: sizes may have been set since (--set P=3)

@@ -3,11 +3,10 @@ from __future__ import annotations
 
 from sympy import Rational
 
-from ..errors import SymparamsError
 from ..printing import unicode_shape
 from ..shapes import flat_size, flat_working, passed_on
-from .dense import check_word
 from .base import Layer
+from .fields import Rate, Word
 
 
 class Input(Layer):
@@ -48,16 +47,6 @@ class Flatten(Layer):
     name_prefix = "FLATTEN"
     reason = "Flattening only rearranges the values into one long vector; nothing is learned."
 
-    def __init__(self, name=None):
-        self.name = name
-        self.bias = False
-
-    def to_fields(self):
-        return {"type": self.kind}
-
-    def xreplace(self, mapping):
-        return self
-
     def output_shape(self, in_shape):
         return (flat_size(in_shape),)
 
@@ -72,24 +61,8 @@ class Dropout(Layer):
     kind = "dropout"
     title = "dropout"
     name_prefix = "DROPOUT"
-    fields = ("rate",)
+    schema = (Rate("rate", default=Rational(1, 2), always=True),)
     reason = "Dropout only switches values off at random while training; it has no weights."
-
-    def __init__(self, rate=Rational(1, 2), name=None):
-        self.name = name
-        self.bias = False
-        if isinstance(rate, bool) or not isinstance(rate, (int, float, Rational)) \
-                or not 0 <= rate < 1:
-            raise SymparamsError(f"expected a rate from 0 up to (not including) 1, found {rate!r}",
-                                 field="rate")
-        # A probability, not a count: kept exact all the same.
-        self.rate = Rational(str(rate))
-
-    def to_fields(self):
-        return {"type": self.kind, "rate": float(self.rate)}
-
-    def xreplace(self, mapping):
-        return self
 
     def describe(self):
         return f"rate {float(self.rate):g}"
@@ -101,19 +74,8 @@ class Activation(Layer):
     aliases = ("relu", )
     title = "activation"
     name_prefix = "ACT"
-    fields = ("function",)
+    schema = (Word("function", default="relu", always=True),)
     reason = "An activation applies a fixed function to every value; it has no weights."
-
-    def __init__(self, function="relu", name=None):
-        self.name = name
-        self.bias = False
-        self.function = check_word(function, "function")
-
-    def to_fields(self):
-        return {"type": self.kind, "function": self.function}
-
-    def xreplace(self, mapping):
-        return self
 
     def describe(self):
         return self.function

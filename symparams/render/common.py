@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import re
 
-from sympy import Expr, Rational
+from sympy import Rational
 
 from ..outfiles import atomic_write, write_files  # noqa: F401  (imported from here)
-
-
-def thousands(value: Expr, sep: str = ",") -> str:
-    """62958 → ``62,958``; anything that is not an integer is returned as ``str``."""
-    if getattr(value, "is_Integer", False) or isinstance(value, int):
-        return f"{int(value):,}".replace(",", sep)
-    return str(value)
+# Counts get their separators in one place, below the renderers, since explore/ (diff,
+# solve, sweep) formats counts for people too.
+from ..numbers import thousands  # noqa: F401  (re-exported for the renderers)
 
 
 def percent(share: Rational | None, decimals: int = 1) -> str:

@@ -55,9 +55,9 @@ def shape_cell(step: Step, width: float = 5.5) -> Raw:
 
 
 def count_cell(step: Step, width: float = 4.0) -> Raw:
-    """The parameter count for the summary table: digits, or a short expression."""
+    """The parameter count for the summary table: grouped digits, or a short expression."""
     if step.is_exact:
-        return Raw(thousands(step.result, sep=""))
+        return Raw(thousands(step.result))
     return inline_lines(latex_plain(step.result), width) or _see_step(step)
 
 

@@ -53,6 +53,10 @@ LINE_EM = 34.0
 # MathML operator dictionary gives it only a very thin space.
 _TIMES = re.compile(r"<mo>(?:&#x000D7;|×)</mo>")
 _TIMES_SPACED = '<mo lspace="0.2222em" rspace="0.2222em">&#x000D7;</mo>'
+# A count's thousands separator, ``62{,}958``: TeX sets the braced comma as an ordinary
+# symbol, but the MathML converter makes it a punctuation operator with a space after
+# it ("62, 958"), so the digit groups are joined back into one number.
+_GROUPED = re.compile(r"<mn>(\d[\d,]*)</mn><mrow><mo>(?:&#x0002C;|,)</mo></mrow><mn>(\d{3})</mn>")
 _OPERATORS = {"+": "{} + {}", "-": "{} - {}", "=": "{} = {}", r"\times": r"{} \times {}"}
 _SVG_NS = "{http://www.w3.org/2000/svg}"
 _MATHML_NS = "{http://www.w3.org/1998/Math/MathML}"
@@ -149,6 +153,8 @@ def typeset(latex: str, display: bool = False) -> Typeset:
     with _ziamath_settings() as ziamath:
         from ziamath.tex import tex2mml
         mathml = tex2mml(latex if latex.strip() else "{}", inline=not display)
+        while _GROUPED.search(mathml):
+            mathml = _GROUPED.sub(r"<mn>\1,\2</mn>", mathml)
         math = ziamath.Math(_flatten(_TIMES.sub(_TIMES_SPACED, mathml)), size=UNITS_PER_EM,
                             margin=MARGIN)
         svg = math.svgxml()

@@ -10,11 +10,13 @@ fixed string and no file carries a date or a version.
 from __future__ import annotations
 
 import io
+import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import SymparamsError
 from ..printing import unicode_name
+from ..numbers import thousands
 
 if TYPE_CHECKING:
     from ..explore.sweep import Sweep
@@ -23,6 +25,13 @@ FORMATS = ("svg", "png", "pdf")
 LOG_RATIO = 100       # an axis spanning this factor or more is drawn on a log scale
 MAX_LAYER_LINES = 10  # with one varied size: the total plus this many layers at most
 MAX_SERIES = 8        # with several varied sizes: this many lines of the total at most
+# Labels are wrapped at these many characters so that nothing reaches past the figure's
+# edge: the constrained layout makes room for whatever is drawn, but it cannot shrink a
+# line of text wider than the figure, nor a legend taller than it.
+LEGEND_CHARS = 28
+TITLE_CHARS = 72
+FIGURE_SIZE = (7.5, 4.5)    # inches; taller when the legend needs it
+LEGEND_MARGIN_IN = 0.1      # blank below a legend that made the figure grow
 
 _RC = {"svg.hashsalt": "symparams", "svg.fonttype": "path", "font.family": "DejaVu Sans",
        "font.size": 9, "axes.spines.top": False, "axes.spines.right": False,
@@ -53,6 +62,10 @@ def _label(rows: "Sweep", key: str) -> str:
     return unicode_name(key)
 
 
+def _wrap(text: str, width: int) -> str:
+    return "\n".join(textwrap.wrap(text, width, break_on_hyphens=False)) or text
+
+
 def _evenly(items: list, n: int) -> list:
     if len(items) <= n:
         return items
@@ -69,7 +82,7 @@ def sweep_figure(rows: "Sweep", log: bool | None = None):
 
     import matplotlib as mpl
     with mpl.rc_context(_RC):
-        fig = Figure(figsize=(7.5, 4.5), dpi=100)
+        fig = Figure(figsize=FIGURE_SIZE, dpi=100, layout="constrained")
         ax = fig.add_subplot()
         x_key = rows.varied[0]
         others = rows.varied[1:]
@@ -100,7 +113,7 @@ def sweep_figure(rows: "Sweep", log: bool | None = None):
                 title += f" ({len(chosen)} of {len(groups)} combinations)"
         marker = "o" if len(series[0][1]) <= 30 else None
         for label, xs, ys, style in series:
-            ax.plot(xs, ys, label=label, marker=marker, markersize=3.5, **style)
+            ax.plot(xs, ys, label=_wrap(label, LEGEND_CHARS), marker=marker, markersize=3.5, **style)
         all_x = [x for _, xs, _, _ in series for x in xs]
         all_y = [y for _, _, ys, _ in series for y in ys]
         if _wants_log(all_x):
@@ -112,13 +125,23 @@ def sweep_figure(rows: "Sweep", log: bool | None = None):
                 raise SymparamsError("a log scale needs counts above 0", field="--plot")
             ax.set_yscale("log")
         else:
-            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
-        ax.set_xlabel(_label(rows, x_key))
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: thousands(round(v))))
+        ax.set_xlabel(_wrap(_label(rows, x_key), TITLE_CHARS))
         ax.set_ylabel("learnable parameters")
-        ax.set_title(title, loc="left")
+        ax.set_title(_wrap(title, TITLE_CHARS), loc="left")
         ax.grid(True, which="major", linewidth=0.5, alpha=0.5)
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
-        fig.subplots_adjust(left=0.12, right=0.74, bottom=0.12, top=0.9)
+        legend = ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+        # The legend hangs from the top of the axes: when it reaches below the figure,
+        # the figure grows by what is missing (measured after a layout pass), instead of
+        # letting entries run off the page.
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        renderer = FigureCanvasAgg(fig).get_renderer()
+        for _ in range(3):
+            fig.draw_without_rendering()
+            overflow = -legend.get_window_extent(renderer).y0 / fig.dpi
+            if overflow <= 0:
+                break
+            fig.set_figheight(fig.get_figheight() + overflow + LEGEND_MARGIN_IN)
     return fig
 
 

@@ -160,7 +160,7 @@ def build_report(net: Network) -> Report:
     for info in net.layers:
         step = info.step
         rows.append(Row(info.index, info.name, info.kind, info.layer.title, step.shape_text(),
-                        step, thousands(info.params, sep="") if info.params.is_Integer
+                        step, thousands(info.params) if info.params.is_Integer
                         else unicode_plain(info.params), percent(net.share(info))))
     seen: dict[str, Letter] = {}
     for info in net.layers:

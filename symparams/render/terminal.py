@@ -1,9 +1,11 @@
-"""The terminal view of ``symparams count``: a rich table and the totals."""
+"""The terminal views: the table of ``symparams count`` (one line per layer when it fits
+the width, else each formula folded under its layer), its totals, and a sweep's table."""
 from __future__ import annotations
 
-import shutil
+import os
 
-from rich.console import Console
+from rich.console import Console, ConsoleOptions
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -13,18 +15,27 @@ from ..printing import unicode_plain, unicode_shape
 from .common import percent, thousands
 
 
-def count_table(net: Network) -> Table:
-    """Layer, kind, output shape, formula, substituted form, params and share."""
+def _count_cell(value) -> Text:
+    return Text(thousands(value) if value.is_Integer else unicode_plain(value))
+
+
+def _title(net: Network) -> Text:
     # Names come from the spec: printable() keeps ESC sequences and newlines out.
-    table = Table(title=Text(f"{printable(net.name)}: input {unicode_shape(net.input_shape)}"),
+    return Text(f"{printable(net.name)}: input {unicode_shape(net.input_shape)}")
+
+
+def wide_table(net: Network) -> Table:
+    """One line per layer: #, layer, kind, output shape, formula, substituted, params, share."""
+    table = Table(title=_title(net),
                   title_justify="left", show_lines=False)
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("layer", no_wrap=True)
     table.add_column("kind", no_wrap=True)
     table.add_column("output shape", no_wrap=True)
-    table.add_column("formula")
-    table.add_column("substituted")
-    table.add_column("params", justify="right")
+    # Wrapped, never cut short with "…", when the console is narrower than the table.
+    table.add_column("formula", overflow="fold")
+    table.add_column("substituted", overflow="fold")
+    table.add_column("params", justify="right", overflow="fold")
     table.add_column("share", justify="right", no_wrap=True)
     for info in net.layers:
         step = info.step
@@ -35,11 +46,58 @@ def count_table(net: Network) -> Table:
         table.add_row(str(info.index), Text(name), info.kind, step.shape_text(),
                       Text(faces.formula if step.has_formula else "0"),
                       Text(faces.substituted if step.has_formula else "0"),
-                      Text(faces.result), percent(net.share(info)))
+                      _count_cell(info.params), percent(net.share(info)))
     table.add_section()
-    table.add_row("", "total", "", "", "", "", Text(unicode_plain(net.total)),
+    table.add_row("", "total", "", "", "", "", _count_cell(net.total),
                   percent(net.share_of_total()))
     return table
+
+
+def narrow_table(net: Network) -> Table:
+    """For a narrow console: each layer's formula and substituted form fold under its
+    name and kind, so the row keeps its shape, count and share on its first line."""
+    table = Table(title=_title(net), title_justify="left", show_lines=False)
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("layer (kind)\nformula\n= substituted", overflow="fold")
+    table.add_column("output shape", overflow="fold")
+    table.add_column("params", justify="right", overflow="fold")
+    table.add_column("share", justify="right", no_wrap=True)
+    for info in net.layers:
+        step = info.step
+        cell = Text.assemble((printable(info.name), "bold"), f" ({info.kind})")
+        if step.has_formula:
+            faces = step.text
+            cell.append(f"\n{faces.formula}\n= {faces.substituted}")
+        exact = info.params.is_Integer
+        if not exact:   # an expression: under the working, where it has the line's width
+            cell.append(f"\n= {unicode_plain(info.params)}")
+        table.add_row(str(info.index), cell, Text(step.shape_text()),
+                      _count_cell(info.params) if exact else Text("↓"),
+                      percent(net.share(info)))
+    table.add_section()
+    table.add_row("", "total", "", _count_cell(net.total) if net.is_exact else Text("below"),
+                  percent(net.share_of_total()))
+    return table
+
+
+class CountTable:
+    """The table of ``symparams count``, laid out for the console it is printed on: one
+    line per layer when that fits, else :func:`narrow_table` (80 columns and less)."""
+
+    def __init__(self, net: Network):
+        self.net = net
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions):
+        wide = wide_table(self.net)
+        # Measured as if the console were unbounded: the natural width of one line a row.
+        natural = Measurement.get(console, options.update_width(100_000), wide).maximum
+        fits = natural <= options.max_width
+        yield wide if fits else narrow_table(self.net)
+
+
+def count_table(net: Network) -> CountTable:
+    """Layer, kind, output shape, formula, substituted form, params and share."""
+    return CountTable(net)
 
 
 def print_count(net: Network, console: Console | None = None) -> None:
@@ -56,32 +114,58 @@ def print_count(net: Network, console: Console | None = None) -> None:
 
 
 def make_console() -> Console:
-    """A console that does not squeeze formulas when output goes to a file or pipe."""
+    """The terminal's width; 200 columns when output goes to a file or pipe, unless
+    ``COLUMNS`` says otherwise (``COLUMNS=80 symparams count vgg16 | less``)."""
     console = Console(highlight=False)
     if not console.is_terminal:
-        console = Console(highlight=False, width=max(shutil.get_terminal_size((200, 24)).columns,
-                                                     200))
+        width = int(os.environ["COLUMNS"]) if os.environ.get("COLUMNS", "").isdigit() else 200
+        console = Console(highlight=False, width=max(width, 20))
     return console
 
 
-def print_sweep(rows, console: Console | None = None, limit: int = 60) -> None:
-    """A sweep's rows as a table (the first and last rows when there are many)."""
+def _natural_width(console: Console, table: Table) -> int:
+    """The width a table takes when nothing has to wrap or be cut short."""
+    return Measurement.get(console, console.options.update_width(100_000), table).maximum
+
+
+def _sweep_table(rows, columns: list[str], shown: list) -> Table:
     from ..printing import unicode_name
-    console = console or make_console()
     table = Table(title=Text(f"{printable(rows.network)}: learnable parameters over "
-                             f"{len(rows):,} point{'s' if len(rows) != 1 else ''}"),
+                             f"{thousands(len(rows))} point{'s' if len(rows) != 1 else ''}"),
                   title_justify="left")
-    for column in rows.columns:
-        table.add_column(unicode_name(column), justify="right", no_wrap=True)
-    shown = list(rows) if len(rows) <= limit else [*rows[:limit // 2], None,
-                                                   *rows[-(limit // 2):]]
+    for column in columns:
+        table.add_column(printable(unicode_name(column)), justify="right", no_wrap=True)
     for row in shown:
         if row is None:
-            table.add_row(*["…"] * len(rows.columns))
+            table.add_row(*["…"] * len(columns))
         else:
             table.add_row(*(thousands(row[c]) if c not in rows.varied else str(row[c])
-                            for c in rows.columns))
+                            for c in columns))
+    return table
+
+
+def print_sweep(rows, console: Console | None = None, limit: int = 60) -> None:
+    """A sweep's rows as a table (the first and last rows when there are many).
+
+    When the layers' columns do not fit the console, the smallest layers are left out
+    (and said so) rather than every count cut short to ``2,359,8…``.
+    """
+    console = console or make_console()
+    shown = list(rows) if len(rows) <= limit else [*rows[:limit // 2], None,
+                                                   *rows[-(limit // 2):]]
+    # Layers by their largest count, the smallest first: those are left out first.
+    droppable = sorted(rows.layers, key=lambda name: max(rows.column(name)))
+    kept = list(rows.layers)
+    table = _sweep_table(rows, rows.columns, shown)
+    while droppable and _natural_width(console, table) > console.width:
+        kept.remove(droppable.pop(0))
+        table = _sweep_table(rows, [*rows.varied, *kept, "total"], shown)
     console.print(table)
     if len(rows) > limit:
-        console.print(Text(f"{len(rows) - 2 * (limit // 2):,} rows left out; "
+        console.print(Text(f"{thousands(len(rows) - 2 * (limit // 2))} rows left out; "
                            f"--csv FILE writes them all"))
+    left_out = [name for name in rows.layers if name not in kept]
+    if left_out:
+        names = ", ".join(printable(n) for n in left_out[:5]) + (" …" if len(left_out) > 5 else "")
+        console.print(Text(f"left out to fit {console.width} columns: {names} (the "
+                           f"smallest); --csv FILE writes every layer"))
