@@ -62,6 +62,32 @@ WHY = {
         "m × n × d × k weights, and each output channel adds one bias (+ 1 per filter). The "
         "count is the one of a convolution from d to k channels; what differs is the shape: "
         "with stride S the output grows about S times instead of shrinking."),
+    "batchnorm": (
+        "Batch normalisation brings each of the C channels to mean 0 and variance 1 over the "
+        "batch, then scales it by a learned γ and shifts it by a learned β: one of each per "
+        "channel, 2 × C parameters (affine: false, as PyTorch writes it, drops both; Keras' "
+        "scale: false drops γ and center: false drops β). The running mean and variance it "
+        "keeps for prediction are averaged over the batches, not learned: PyTorch keeps them "
+        "as buffers, Keras counts them as 2 × C non-trainable parameters. The shape is "
+        "handed on unchanged."),
+    "layernorm": (
+        "Layer normalisation brings the C values of the last axis of each example to mean 0 "
+        "and variance 1, then scales each by a learned γ and shifts it by a learned β: "
+        "2 × C parameters (affine, scale and center switch them off). The mean and variance "
+        "are computed afresh for every example, not learned. The shape is handed on "
+        "unchanged."),
+    "groupnorm": (
+        "Group normalisation splits the C channels into g groups (g must divide C) and "
+        "brings each group of each example to mean 0 and variance 1; then every channel is "
+        "scaled by a learned γ and shifted by a learned β: 2 × C parameters, whatever g is "
+        "(affine, scale and center switch them off). The means and variances are computed "
+        "afresh, not learned. The shape is handed on unchanged."),
+    "instancenorm": (
+        "Instance normalisation brings each channel of each example to mean 0 and variance "
+        "1 on its own. PyTorch learns nothing by default (affine: false, count 0); with "
+        "affine: true each of the C channels gets a learned γ and β: 2 × C parameters. The "
+        "means and variances are computed afresh, not learned. The shape is handed on "
+        "unchanged."),
     "maxpool2d": (
         "Pooling replaces each m × n window by its largest value. Taking a maximum is a "
         "fixed rule: there is no weight to multiply by and no bias to add, so there is "
@@ -114,6 +140,10 @@ EXAMPLES: dict[str, tuple[tuple[int, ...], dict[str, Any]]] = {
     "depthwise_conv2d": ((32, 32, 3), {"kernel": 3, "depth_multiplier": 2}),
     "separable_conv2d": ((32, 32, 3), {"kernel": 3, "filters": 8}),
     "conv2d_transpose": ((7, 7, 16), {"kernel": 3, "filters": 8, "stride": 2}),
+    "batchnorm": ((28, 28, 8), {}),
+    "layernorm": ((64,), {}),
+    "groupnorm": ((28, 28, 8), {"groups": 4}),
+    "instancenorm": ((28, 28, 8), {"affine": True}),
     "maxpool2d": ((28, 28, 8), {"kernel": 2}),
     "avgpool2d": ((28, 28, 8), {"kernel": 2}),
     "dense": ((5, 5, 16), {"units": 120}),
@@ -192,6 +222,10 @@ def _formula_section(cls: type[Layer]) -> list[str]:
     if not cls.letters:
         return ["Parameters", "  0"]
     lines = ["Parameters", f"  {unicode_written(generic_formula(cls, True)[0])}"]
+    if "affine" in cls.fields:  # normalisation: switches, not a bias
+        one = unicode_written(generic_formula(cls._variants[1], False)[0])
+        lines.append(f"  with scale: false or center: false: {one}; with affine: false: 0")
+        return lines
     lines.append(f"  without bias (bias: false): {unicode_written(generic_formula(cls, False)[0])}")
     if cls is Conv2D:
         lines.append(f"  with groups (groups: g): "

@@ -18,11 +18,13 @@ from .dense import Dense
 from .merge import AddMerge, Concat, MultiplyMerge
 from .pool import AvgPool2D, MaxPool2D
 from .simple import Activation, Dropout, Flatten, Input
+from .norm import BatchNorm, GroupNorm, InstanceNorm, LayerNorm
 
 # The source document's kinds first: error messages list as many as fit.
 FAMILIES: tuple[type[Layer], ...] = (Conv2D, MaxPool2D, AvgPool2D, Dense, Flatten, Dropout,
                                      Activation, DepthwiseConv2D, SeparableConv2D,
-                                     Conv2DTranspose, AddMerge, MultiplyMerge, Concat)
+                                     Conv2DTranspose, BatchNorm, LayerNorm, GroupNorm,
+                                     InstanceNorm, AddMerge, MultiplyMerge, Concat)
 
 REGISTRY: dict[str, type[Layer]] = {}
 for _cls in FAMILIES:
@@ -77,7 +79,7 @@ def kinds_text(limit: int = 100) -> str:
 
 # Layer kinds of other libraries that symparams cannot count yet (matched on the
 # name without spaces, - and _): 1-D/3-D convolutions (transposed too), global and
-# adaptive pooling, normalisation, recurrent, embedding, attention, reshaping …
+# adaptive pooling, other normalisations (local response …), recurrent, embedding, attention, reshaping …
 _UNSUPPORTED = re.compile(
     r"1d|3d|deconv|global|adaptive|norm|lstm|gru|rnn|recurrent"
     r"|embed|attention|transformer|upsampl|zeropad|padding|reshape|permute"
@@ -88,8 +90,14 @@ _UNSUPPORTED = re.compile(
 
 def is_unsupported(type_name: str) -> bool:
     """True for a layer kind of other libraries that symparams does not count yet
-    (conv1d, batchnorm, lstm, global pooling …): no did-you-mean for those."""
-    return bool(_UNSUPPORTED.search(re.sub(r"[\s_-]+", "", type_name.strip().lower())))
+    (conv1d, localresponsenorm, lstm, global pooling …): no did-you-mean for those."""
+    squashed = re.sub(r"[\s_-]+", "", type_name.strip().lower())
+    if squashed in _SQUASHED_KINDS:  # batch_norm is a spelling of a kind we count
+        return False
+    return bool(_UNSUPPORTED.search(squashed))
+
+
+_SQUASHED_KINDS = {re.sub(r"[\s_-]+", "", name) for name in REGISTRY}
 
 
 _SQUASHED_ACTIVATIONS = {a.replace("_", ""): a for a in ACTIVATIONS if a not in ("linear",
@@ -98,5 +106,6 @@ _SQUASHED_ACTIVATIONS = {a.replace("_", ""): a for a in ACTIVATIONS if a not in 
 
 __all__ = ["Layer", "Conv2D", "GroupedConv2D", "DepthwiseConv2D", "SeparableConv2D", "Conv2DTranspose",
            "MaxPool2D", "AvgPool2D", "Dense", "Flatten", "Dropout",
-           "Activation", "Input", "REGISTRY", "FAMILIES", "layer_class", "generic_formula",
+           "Activation", "Input", "BatchNorm", "LayerNorm", "GroupNorm", "InstanceNorm",
+           "REGISTRY", "FAMILIES", "layer_class", "generic_formula",
            "is_unsupported"]

@@ -104,14 +104,18 @@ def _letters_convention(net: Network) -> str | None:
 def _conventions(net: Network) -> list[str]:
     layers = [info.layer for info in net.layers[1:]]
     families = _families(net)
-    with_params = [layer for layer in layers if layer.has_params]
+    # Only families with a bias field (normalisation layers learn γ and β instead).
+    with_params = [layer for layer in layers if layer.has_params and "bias" in layer.fields]
     if with_params and all(layer.bias for layer in with_params):
         bias = "Every layer with weights also has one bias per filter or neuron (the +1 terms)."
+    elif not with_params and any(layer.has_params for layer in layers):
+        bias = "No layer here has a bias: the normalisation layers learn a scale and a shift."
     elif with_params and not any(layer.bias for layer in with_params):
         bias = "Bias is switched off in every layer: the formulas drop their +1 terms."
     else:
         off = ", ".join(info.name for info in net.layers[1:]
-                        if info.layer.has_params and not info.layer.bias)
+                        if info.layer.has_params and "bias" in info.layer.fields
+                        and not info.layer.bias)
         bias = f"Bias is on except in {off}, whose formulas drop the +1 term."
     lines = ["Shapes are channels-last: height × width × channels." if "conv" in families
              or "pool" in families or len(net.input_shape) == 3 else
