@@ -324,7 +324,7 @@ def make_parser() -> argparse.ArgumentParser:
     _add_network_options(count)
     count.add_argument("--json", action="store_true",
                        help="print JSON: name, input_shape, layers (index, name, kind, "
-                            "output_shape, formula, substituted, params), total, total_symbolic")
+                            "inputs, output_shape, formula, substituted, params), total, total_symbolic")
     count.add_argument("-o", "--output", metavar="FILE",
                        help="write to FILE instead of stdout: JSON with --json or a .json "
                             "name, else the table as plain text; a regular file is replaced "

@@ -16,7 +16,7 @@ from .addresses import listing
 from .errors import SymparamsError
 from .layers import Layer, generic_formula
 from .numbers import as_count
-from .printing import Inserted, ascii_plain
+from .printing import Inserted, ascii_plain, unicode_shape
 from .shapes import AxisWorking, Shape
 from .spec import size_symbol
 
@@ -34,8 +34,14 @@ class LayerInfo:
 
     def __init__(self, index: int, name: str, layer: Layer, input_shape: Shape,
                  output_shape: Shape, letters: dict[str, Symbol], values: dict[Symbol, Expr],
-                 params: Expr):
+                 params: Expr, sources: tuple[str, ...] = (),
+                 input_shapes: tuple[Shape, ...] = ()):
         self.index = index
+        # The layers it takes (names; the layer before unless inputs: says otherwise)
+        # and their shapes: a merge layer has several, any other layer one.
+        self.sources = tuple(sources)
+        self.input_shapes = tuple(input_shapes) or ((input_shape,) if index else ())
+        self.takes_previous = True   # set by the network when inputs: names another layer
         self.name = name
         self.layer = layer
         self.kind = layer.kind
@@ -76,10 +82,23 @@ class LayerInfo:
         from .steps import layer_step
         return layer_step(self)
 
+    @property
+    def graph_notes(self) -> tuple[str, ...]:
+        """Where the input comes from, when it is not simply the layer above."""
+        if self.takes_previous:
+            return ()
+        if len(self.sources) == 1:
+            return (f"input from {self.sources[0]} (not the layer above)",)
+        shapes = ", ".join(f"{n} {unicode_shape(s)}"
+                           for n, s in zip(self.sources, self.input_shapes))
+        return (f"inputs from {shapes}",)
+
     @cached_property
     def shape_working(self) -> tuple[AxisWorking, ...]:
         """How each output size follows from the input, one entry per output size
         (``count --json``'s ``shape_formula`` and ``shape_substituted``)."""
+        if self.layer.merges:
+            return tuple(self.layer.merge_working(list(self.input_shapes)))
         return tuple(self.layer.shape_working(self.input_shape))
 
     @cached_property

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from sympy import Add, Expr, Integer, Symbol, evaluate
 
+from . import graph
 from .addresses import AXIS_LETTER, fresh_name, input_axes, resolve_size
 from .errors import SymparamsError
 from .layers import Input, Layer, generic_formula, layer_class
@@ -53,7 +54,12 @@ class Network:
 
     def __init__(self, layers: Iterable[Layer], input: Iterable[Any], name: str = "network",
                  title: str | None = None, source: str | None = None,
-                 description: str | None = None):
+                 description: str | None = None,
+                 inputs: Mapping[str, Any] | Iterable[Any] | None = None,
+                 outputs: Iterable[str] | None = None):
+        """``inputs`` names each layer's inputs (a list parallel to the layers, or
+        layer name → names; None: the layer before), ``outputs`` the layers given
+        out (default: those no layer takes); see :mod:`symparams.graph`."""
         self.name = str(name)
         self.title = title
         self.description = description
@@ -69,7 +75,21 @@ class Network:
         self.input_shape: Shape = shape
         self._layers: tuple[Layer, ...] = tuple(layers)
         self._names = self._assign_names()
+        self._inputs = graph.inputs_per_layer(
+            inputs if isinstance(inputs, Mapping) or inputs is None else list(inputs),
+            self._names, source)
+        self._sources = graph.resolve_sources(
+            self._names, self._inputs, [layer.merges for layer in self._layers],
+            [layer.kind for layer in self._layers], source)
+        self._outputs = None if outputs is None else tuple(outputs)
         self.layers: tuple[LayerInfo, ...] = self._walk()
+        self.output_indices: tuple[int, ...] = graph.output_positions(
+            self._sources, self._names, self._outputs, source)
+
+    @property
+    def outputs(self) -> tuple[LayerInfo, ...]:
+        """The layers the network gives out (``outputs:``, else those no layer takes)."""
+        return tuple(self.layers[i] for i in self.output_indices)
 
     # ----------------------------------------------------------------- building
 
@@ -84,18 +104,20 @@ class Network:
                                   layer=(entry.index, entry.name or "")) from None
         names = layer_names([(c.name_prefix, e.name) for c, e in zip(classes, spec.layers)],
                             source=spec.source)
-        layers = []
+        layers, inputs = [], []
         for entry, layer_cls, name in zip(spec.layers, classes, names):
             where = (entry.index, name)
+            fields = dict(entry.fields)
+            inputs.append(fields.pop("inputs", None))   # the graph's, not the family's
             try:
-                layers.append(layer_cls.from_fields(entry.fields, name=entry.name,
+                layers.append(layer_cls.from_fields(fields, name=entry.name,
                                                     symbols=spec.symbols))
             except SymparamsError as exc:
                 raise exc.located(file=spec.source, layer=where) from None
             except TypeError as exc:  # a field given as the wrong kind of YAML value
                 raise SymparamsError(str(exc), file=spec.source, layer=where) from None
         return cls(layers, spec.input, name=spec.name, title=spec.title, source=spec.source,
-                   description=spec.description)
+                   description=spec.description, inputs=inputs, outputs=spec.outputs)
 
     def _assign_names(self) -> list[str]:
         return layer_names([(layer.name_prefix, layer.name) for layer in self._layers],
@@ -106,26 +128,37 @@ class Network:
         infos = [LayerInfo(0, "INPUT", Input(shape), (), shape, {}, {}, Integer(0))]
         family_counts: dict[str, int] = {}
         letter_names: set[str] = set()
+        all_names = ["INPUT", *self._names]
         for index, (layer, name) in enumerate(zip(self._layers, self._names), start=1):
+            # A layer's shape (and so its d, p) comes from the layers it takes.
+            found = self._sources[index - 1]
+            in_shapes = tuple(infos[i].output_shape for i in found)
+            shape = in_shapes[0]
             try:
                 for size in layer.sizes():  # sizes set since (--set H=10^60 in H^64) too
                     check_magnitude(size)
-                layer.check_input(shape)
+                if layer.merges:
+                    layer.check_inputs(list(in_shapes), [all_names[i] for i in found])
+                else:
+                    layer.check_input(shape)
                 letters: dict[str, Symbol] = {}
                 if layer.family and layer.letters:
                     number = family_counts[layer.family] = family_counts.get(layer.family, 0) + 1
                     letters = {l: size_symbol(f"{l}_{number}") for l in layer.letters}
                     letter_names.update(s.name for s in letters.values())
                 by_letter = {**layer.given(), **layer.derived(shape)} if letters else {}
-                out_shape = layer.output_shape(shape)
+                out_shape = layer.merged_shape(list(in_shapes)) if layer.merges \
+                    else layer.output_shape(shape)
             except SymparamsError as exc:
                 raise exc.located(file=self.source, layer=(index, name)) from None
             # One xreplace from the family's cached formula straight to the values.
             params = generic_formula(type(layer), layer.bias)[1].xreplace(
                 {size_symbol(l): v for l, v in by_letter.items()})
             values = {letters[l]: v for l, v in by_letter.items()}
-            infos.append(LayerInfo(index, name, layer, shape, out_shape, letters, values, params))
-            shape = out_shape
+            info = LayerInfo(index, name, layer, shape, out_shape, letters, values, params,
+                             sources=tuple(all_names[i] for i in found), input_shapes=in_shapes)
+            info.takes_previous = found == (index - 1,)
+            infos.append(info)
         self._check_symbols(infos, letter_names)
         return tuple(infos)
 
@@ -273,7 +306,8 @@ class Network:
     def _rebuild(self, layers, shape) -> "Network":
         named = [layer._replace(name=name) for layer, name in zip(layers, self._names)]
         return Network(named, shape, name=self.name, title=self.title, source=self.source,
-                       description=self.description)
+                       description=self.description, inputs=self._inputs,
+                       outputs=self._outputs)
 
     def symbolic(self) -> "Network":
         """A copy whose every size is a letter: each given size its own letter
@@ -415,7 +449,8 @@ class Network:
         """One dict per layer, the layers of :meth:`to_dict` (``pandas.DataFrame(net.to_records())``).
 
         >>> load("lenet").to_records()[1]  # doctest: +NORMALIZE_WHITESPACE
-        {'index': 1, 'name': 'CONV1', 'kind': 'conv2d', 'output_shape': [28, 28, 8],
+        {'index': 1, 'name': 'CONV1', 'kind': 'conv2d', 'inputs': ['INPUT'],
+         'output_shape': [28, 28, 8],
          'formula': '((m_1*n_1*d_1) + 1)*k_1', 'substituted': '((5*5*3) + 1)*8', 'params': 608,
          'shape_formula': ['floor((H + 2*P - D*(n - 1) - 1) / S) + 1',
                            'floor((W + 2*P - D*(m - 1) - 1) / S) + 1', 'k'],
@@ -486,6 +521,11 @@ class Network:
         data["input"] = [int(v) if v.is_Integer else ascii_plain(v) for v in self.input_shape]
         data["layers"] = [{"name": name, **layer.to_fields()}
                           for layer, name in zip(self._layers, self._names)]
+        for entry, info in zip(data["layers"], self.layers[1:]):
+            if not info.takes_previous:
+                entry["inputs"] = list(info.sources)
+        if self._outputs is not None:
+            data["outputs"] = list(self._outputs)
         return data
 
     def __str__(self) -> str:

@@ -24,6 +24,7 @@ def network_dict(net) -> dict[str, Any]:
         "input_shape": [number(v) for v in net.input_shape],
         "layers": [{
             "index": info.index, "name": info.name, "kind": info.kind,
+            "inputs": list(info.sources),
             "output_shape": [number(v) for v in info.output_shape],
             "formula": ascii_written(info.written) if info.written is not None else "0",
             "substituted": (ascii_written(info.substituted) if info.substituted is not None

@@ -287,9 +287,10 @@ class Spec:
     title: str | None = None
     description: str | None = None
     symbols: tuple[str, ...] = ()   # names declared as sizes (see layers.base.keyword_or_size)
+    outputs: tuple[str, ...] | None = None   # layers given out (default: those none takes)
 
 
-_TOP_FIELDS = {"name", "title", "description", "input", "layers", "symbols"}
+_TOP_FIELDS = {"name", "title", "description", "input", "layers", "symbols", "outputs"}
 _PRESET_DIR = "presets"
 
 
@@ -403,7 +404,19 @@ def spec_from_data(data: Any, source: str | None = None) -> Spec:
         layers.append(LayerSpec(index, layer_type, name, fields))
     return Spec(name=net_name, input=tuple(shape), layers=tuple(layers), source=source,
                 title=data.get("title"), description=data.get("description"),
-                symbols=symbols)
+                symbols=symbols, outputs=_output_names(data.get("outputs"), source))
+
+
+def _output_names(raw: Any, source: str | None) -> tuple[str, ...] | None:
+    """``outputs: [HEAD, AUX]``: layer names (checked against the layers by the network)."""
+    if raw is None:
+        return None
+    items = [raw] if isinstance(raw, str) else raw
+    if not isinstance(items, list) or not items or not all(
+            isinstance(i, (str, int)) and not isinstance(i, bool) for i in items):
+        raise SymparamsError(f"expected a list of layer names such as [FC3], found "
+                             f"{_describe(raw)}", file=source, field="outputs")
+    return tuple(str(i) for i in items)
 
 
 def _declared_symbols(raw: Any, source: str | None) -> tuple[str, ...]:

@@ -185,7 +185,8 @@ def layer_step(info) -> Step:
     title = f"{info.name} ({layer.title}{', ' + description if description else ''})"
     return Step(title=title, name=info.name, kind=info.kind, index=info.index,
                 description=description, reason=layer.step_reason(),
-                notes=tuple(layer.notes(info.input_shape)) if info.index else (),
+                notes=(*info.graph_notes, *layer.notes(info.input_shape))
+                if info.index else (),
                 formula=info.written, substituted=info.substituted, result=info.params,
                 input_shape=info.input_shape, output_shape=info.output_shape,
                 letters={s: layer.letters[l] for l, s in info.letters.items()},

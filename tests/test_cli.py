@@ -28,7 +28,8 @@ def test_count_json():
     assert {n: by_name[n]["params"] for n in DOCUMENT_COUNTS} == DOCUMENT_COUNTS
     assert by_name["CONV2"]["substituted"] == "((5*5*8) + 1)*16"
     assert by_name["POOL2"]["output_shape"] == [5, 5, 16]
-    assert set(by_name["FC3"]) == {"index", "name", "kind", "output_shape", "formula",
+    assert set(by_name["FC3"]) == {"index", "name", "kind", "inputs", "output_shape",
+                                   "formula",
                                    "substituted", "params", "shape_formula",
                                    "shape_substituted"}
 

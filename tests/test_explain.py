@@ -101,7 +101,11 @@ def test_every_example_shape_line_matches_the_network():
         text = symparams.explain(kind)
         shape, fields = explain_module.EXAMPLES[kind]
         layers = [] if kind == "input" else [REGISTRY[kind].from_fields(dict(fields))]
-        net = Network(layers, input=shape)
+        inputs = None
+        if kind != "input" and REGISTRY[kind].merges:  # joined with a 1 × 1 conv branch
+            layers.insert(0, REGISTRY["conv2d"](kernel=1, filters=shape[-1], name="BRANCH"))
+            inputs = [None, ["BRANCH", "INPUT"]]
+        net = Network(layers, input=shape, inputs=inputs)
         shown = re.search(r"output shape: (.+)", text).group(1)
         assert shown == " × ".join(str(v) for v in net.layers[-1].output_shape)
 

@@ -115,6 +115,20 @@ WHY = {
     "activation": (
         "An activation such as ReLU applies the same fixed function to every value on its "
         "own. The function has no weights and no bias: the count is 0."),
+    "add": (
+        "Adding joins several layers' outputs value by value, as a residual connection adds "
+        "a block's input to its output. The sum uses no weight and no bias: nothing to learn, "
+        "the count is 0. The inputs, named in inputs:, must have the same shape, which is "
+        "the output's shape."),
+    "multiply": (
+        "Multiplying joins several layers' outputs value by value, as a gate scales one "
+        "branch by another. The product uses no weight and no bias: nothing to learn, the "
+        "count is 0. The inputs, named in inputs:, must have the same shape."),
+    "concat": (
+        "Concatenation lays the outputs of the layers named in inputs: side by side along "
+        "one axis, the channels by default, as Inception joins its branches. Nothing is "
+        "computed, so nothing is learned and the count is 0; but the next layer sees all "
+        "the channels together, so its d is their sum."),
     "input": (
         "The input layer only states the shape of the data coming in; it computes nothing, "
         "so there is nothing to learn and the count is 0."),
@@ -137,6 +151,10 @@ EXAMPLES: dict[str, tuple[tuple[int, ...], dict[str, Any]]] = {
     "dropout": ((120,), {"rate": 0.5}),
     "activation": ((120,), {"function": "relu"}),
     "input": ((32, 32, 3), {}),
+    # Merge layers join the layer before with the input itself (inputs: [LAYER, INPUT]).
+    "add": ((8, 8, 16), {}),
+    "multiply": ((8, 8, 16), {}),
+    "concat": ((8, 8, 16), {}),
 }
 
 
@@ -257,6 +275,13 @@ def _shape_section(cls: type[Layer]) -> list[str]:
     if kind == "input":
         return ["Output shape", "  the shape given by the spec's input: [height, width, "
                 "channels] or [features]"]
+    if kind in ("add", "multiply"):
+        return ["Output shape", "  the shape of each input; the inputs must have the same "
+                "shape (an error shows both)"]
+    if kind == "concat":
+        return ["Output shape (inputs H × W × d₁, H × W × d₂ …)",
+                "  channels: d₁ + d₂ + … (axis: 0 or 1 joins along the height or width);",
+                "  the other sizes must match"]
     return ["Output shape", "  the same as its input"]
 
 
@@ -264,12 +289,21 @@ def _example_section(cls: type[Layer]) -> list[str]:
     from ..network import Network
     shape, fields = EXAMPLES[cls.kind]
     layers = [] if cls is Input else [cls.from_fields(dict(fields))]
-    net = Network(layers, input=shape, name="example")
+    inputs = None
+    if cls.merges:  # joined with a branch: a 1 × 1 convolution of the input
+        from ..layers import Conv2D
+        layers.insert(0, Conv2D(kernel=1, filters=shape[-1], name="BRANCH"))
+        inputs = [None, ["BRANCH", "INPUT"]]
+    net = Network(layers, input=shape, name="example", inputs=inputs)
     info = net.layers[-1]
     shown = ", ".join(f"{k}: {v}" for k, v in {"type": cls.kind, **fields}.items())
     lines = ["Example (worked out by symparams)"]
     if cls is Input:
         lines.append(f"  input: {list(shape)}")
+    elif cls.merges:
+        lines.append(f"  input {unicode_shape(net.input_shape)}, BRANCH {{type: conv2d, "
+                     f"kernel: 1, filters: {shape[-1]}}}, layer {{{shown}, inputs: [BRANCH, "
+                     f"INPUT]}}")
     else:
         lines.append(f"  input {unicode_shape(net.input_shape)}, layer {{{shown}}}")
     step = info.step

@@ -240,11 +240,31 @@ def classmate_network(net: Network, rng: random.Random, attempts: int = 20,
             letter = _size_letter(info)
             current = int(info.values[info.letters[letter]])
             values[info.letters[letter].name] = max(1, current + rng.choice(offsets))
-        other = net.subs(values)
-        if not real_counts(other) & forbidden:
+        other = _buildable(net, values, rng)
+        if other is not None and not real_counts(other) & forbidden:
             return other
     raise SymparamsError("could not find a classmate's network whose counts all differ",
                          field="find-error")
+
+
+def _buildable(net: Network, values: dict, rng: random.Random) -> Network | None:
+    """``net`` with the new sizes, or with fewer of them when a change breaks a
+    merge (an add whose branch must keep the input's channels); None if none builds."""
+    try:
+        return net.subs(values)
+    except SymparamsError:
+        pass
+    # Only a branched network gets here: the draws of a chain stay as they were.
+    values = dict(values)
+    names = list(values)
+    rng.shuffle(names)
+    while len(values) > 1:
+        del values[names.pop()]
+        try:
+            return net.subs(values)
+        except SymparamsError:
+            continue
+    return None
 
 
 def find_error_questions(net: Network, points: int, rng: random.Random,

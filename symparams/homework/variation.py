@@ -249,9 +249,16 @@ class Template:
         return work
 
     @property
+    def is_graph(self) -> bool:
+        """True when a layer names its inputs: shapes then run down several branches,
+        which the chain count below does not follow, so variants are drawn at random
+        and each is checked by building its network."""
+        return any(isinstance(e, dict) and "inputs" in e for e in self.data.get("layers", ()))
+
+    @property
     def countable(self) -> bool:
         """True when the valid variants can be counted exactly in reasonable time."""
-        return self._count_work() <= _MAX_COUNT_WORK
+        return not self.is_graph and self._count_work() <= _MAX_COUNT_WORK
 
     def count(self) -> int:
         """The number of distinct valid variants."""
@@ -345,14 +352,33 @@ class Template:
                              f"draws among {space:.3g} combinations, not {n}; narrow the "
                              "template's ranges", file=self.source, field="--variants")
 
+    def _graph_is_valid(self, choice: dict[Slot, int]) -> bool:
+        return _graph_builds(self, choice)
+
     def _is_valid(self, choice: dict[Slot, int]) -> bool:
         """Whether one choice of every slot gives a valid network."""
+        if self.is_graph:
+            return self._graph_is_valid(choice)
         for combo, hw in self._start_states([choice]):
             for index in range(1, len(self.data["layers"]) + 1):
                 hw = self._step(index, hw, {s: choice[s] for s in self._layer_slots(index)})
                 if hw is INVALID:
                     return False
         return True
+
+
+def _graph_builds(template: "Template", choice: dict) -> bool:
+    """Whether a branched template's choice builds (merge shapes match …); with
+    --exact also whether every window divides its input exactly."""
+    from ..network import Network
+    from ..spec import spec_from_data
+    try:
+        net = Network.from_spec(spec_from_data(template._fill(choice), template.source))
+    except SymparamsError:
+        return False
+    return not template.exact or all(
+        info.layer.divides_exactly(tuple(info.input_shape[:2]))
+        for info in net.layers[1:] if len(info.input_shape) == 3 and not info.layer.merges)
 
 
 def _largest_padding(entry: dict, slots: list[Slot]) -> int:

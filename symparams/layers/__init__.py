@@ -15,6 +15,7 @@ from .conv import Conv2D, GroupedConv2D
 from .depthwise import DepthwiseConv2D, SeparableConv2D
 from .transpose import Conv2DTranspose
 from .dense import Dense
+from .merge import AddMerge, Concat, MultiplyMerge
 from .pool import AvgPool2D, MaxPool2D
 from .simple import Activation, Dropout, Flatten, Input
 from .norm import BatchNorm, GroupNorm, InstanceNorm, LayerNorm
@@ -23,7 +24,7 @@ from .norm import BatchNorm, GroupNorm, InstanceNorm, LayerNorm
 FAMILIES: tuple[type[Layer], ...] = (Conv2D, MaxPool2D, AvgPool2D, Dense, Flatten, Dropout,
                                      Activation, DepthwiseConv2D, SeparableConv2D,
                                      Conv2DTranspose, BatchNorm, LayerNorm, GroupNorm,
-                                     InstanceNorm)
+                                     InstanceNorm, AddMerge, MultiplyMerge, Concat)
 
 REGISTRY: dict[str, type[Layer]] = {}
 for _cls in FAMILIES:
@@ -81,8 +82,8 @@ def kinds_text(limit: int = 100) -> str:
 # adaptive pooling, other normalisations (local response …), recurrent, embedding, attention, reshaping …
 _UNSUPPORTED = re.compile(
     r"1d|3d|deconv|global|adaptive|norm|lstm|gru|rnn|recurrent"
-    r"|embed|attention|transformer|upsampl|zeropad|padding|reshape|permute|concat|add$"
-    r"|multiply|bidirectional|timedistributed|lambda|residual|resblock|bottleneck|conv3"
+    r"|embed|attention|transformer|upsampl|zeropad|padding|reshape|permute"
+    r"|bidirectional|timedistributed|lambda|residual|resblock|bottleneck|conv3"
     r"|locallyconnected|cropping|repeatvector|masking|spatialdropout|gaussian|alphadropout"
     r"|pixelshuffle|unfold|fold|identity|bilinear|highway|maxout|capsule")
 

@@ -54,6 +54,7 @@ class Layer:
     reason: ClassVar[str] = ""               # why it has (or has no) parameters
     reason_without_bias: ClassVar[str] = ""  # the reason with bias: false, if it differs
     needs_image: ClassVar[bool] = False      # input must be height × width × channels
+    merges: ClassVar[bool] = False           # joins several inputs (add, concat …)
 
     name: str | None
     bias: bool = True

@@ -112,6 +112,7 @@ def architecture_layout(report) -> dict:
     height = MARGIN + rows * row_h - ROW_GAP + MARGIN - 8
     sizes = [_size_hint(tuple(info.output_shape)) for info in infos]
     largest = max([s for s in sizes if s is not None], default=1)
+    position_of = {info.name: position for position, info in enumerate(infos)}
     blocks = []
     for position, (info, row, size) in enumerate(zip(infos, report.rows, sizes)):
         r, c = divmod(position, per_row)
@@ -130,6 +131,12 @@ def architecture_layout(report) -> dict:
             "name": row.name, "kind": row.kind, "shape": row.shape, "params": row.params,
             "shape_lines": shape_lines(row.shape),
             "exact": getattr(info.params, "is_Integer", False),
+            # The block before among its inputs: the straight arrow; the other inputs
+            # (inputs:) are drawn as skip arrows.
+            "takes_previous": not position or position - 1 in [
+                position_of[s] for s in getattr(info, "sources", (infos[position - 1].name,))],
+            "skips": [position_of[s] for s in getattr(info, "sources", ())
+                      if position_of[s] != position - 1] if position else [],
         })
     return {"width": width, "height": height, "rows": rows, "per_row": per_row,
             "row_height": row_h, "blocks": blocks}
@@ -160,8 +167,8 @@ def architecture_svg(report, rows: tuple[int, int] | None = None, *, layout=None
     left_margin = MARGIN - Fraction(GAP, 2)
     for before, after in zip(blocks, blocks[1:]):
         shown_before, shown_after = first <= before["row"] < stop, first <= after["row"] < stop
-        if not (shown_before or shown_after):
-            continue
+        if not (shown_before or shown_after) or not after["takes_previous"]:
+            continue  # a layer fed from elsewhere gets a skip arrow instead (below)
         start = _block_right(before) + 3
         end = after["x"] - 2
         y_before, y_after = before["cy"] - shift, after["cy"] - shift
@@ -180,6 +187,7 @@ def architecture_svg(report, rows: tuple[int, int] | None = None, *, layout=None
             svg.add(arrows, "path", d=d)
         if shown_after:
             svg.arrow_head(heads, end + 1, y_after)
+    _skip_arrows(svg, blocks, first, stop, shift)
     for block in blocks:
         if not first <= block["row"] < stop:
             continue
@@ -205,6 +213,32 @@ def architecture_svg(report, rows: tuple[int, int] | None = None, *, layout=None
         for i, line in enumerate(block["shape_lines"]):
             svg.text(g, block["cx"], base + (2 + i) * LINE, line, size=SMALL, anchor="middle")
     return svg.markup()
+
+
+SKIP_LIFT = 14  # how far above the band a skip arrow arches
+
+
+def _skip_arrows(svg: Svg, blocks: list[dict], first: int, stop: int, shift) -> None:
+    """Arrows from a layer to one that takes it but is not next to it (a residual
+    connection, a branch into a concat): arching over the blocks between them,
+    into the top of the layer that takes it.  Drawn when both ends are in the part."""
+    arrows = svg.group(None, fill="none", stroke=INK, stroke_width="1.2",
+                       class_="skip")
+    heads = svg.group(None)
+    for target in blocks:
+        for position in target["skips"]:
+            source = blocks[position]
+            if not (first <= source["row"] < stop and first <= target["row"] < stop):
+                continue
+            x0, x1 = source["cx"], target["cx"]
+            y0 = source["y"] - shift - (DEPTH if source["is_map"] else 0) - 2
+            y1 = target["y"] - shift - (DEPTH if target["is_map"] else 0) - 2
+            # Up out of the source's band, down into the target's (its own row).
+            lift0 = source["top"] - shift - SKIP_LIFT
+            lift1 = target["top"] - shift - SKIP_LIFT
+            svg.add(arrows, "path", d=f"M{_fmt(x0)} {_fmt(y0)}C{_fmt(x0)} {_fmt(lift0)} "
+                                      f"{_fmt(x1)} {_fmt(lift1)} {_fmt(x1)} {_fmt(y1 - 6)}")
+            svg.arrow_head(heads, x1, y1, direction="down", fill=INK)
 
 
 ROWS_PER_PART = 6  # a part of a long diagram fits an A4 page with its heading

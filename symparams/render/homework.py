@@ -210,6 +210,8 @@ def layer_row(info, answers: bool = True) -> LayerRow:
         notes.append(f"rate {float(layer.rate):g}")
     if layer.has_params and not layer.bias:
         notes.append("no bias")
+    if not getattr(info, "takes_previous", True):   # inputs: a branch or a merge
+        notes.append(f"from {', '.join(info.sources)}")
     params = info.params
     shape = unicode_shape(info.output_shape) if answers else ""
     count = (thousands(params) if params.is_Integer else unicode_plain(params)) if answers else ""

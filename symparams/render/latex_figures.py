@@ -81,6 +81,14 @@ def diagram(report: Report, per_row: int | None = None) -> list[Raw]:
     block = _block_width(per_row, gap, edge)
     avail = block - 0.8
     rows = [steps[i:i + per_row] for i in range(0, count, per_row)]
+    # A layer fed from elsewhere (inputs:) gets no arrow from the block before it
+    # but a line naming its inputs; within a row, a bracket arrow over the blocks.
+    infos = list(report.net.layers)
+    names = [info.name for info in infos]
+    # chained: the block before is among the layer's inputs (the arrow between them).
+    chained = [not i or names[i - 1] in getattr(info, "sources", (names[i - 1],))
+               for i, info in enumerate(infos)]
+    labelled = [getattr(info, "takes_previous", True) for info in infos]
     pictures = []
     for r, row in enumerate(rows):
         labels = []
@@ -93,8 +101,21 @@ def diagram(report: Report, per_row: int | None = None) -> list[Raw]:
         # a line with fractions stands taller than one with plain numbers
         height = 6.0 + max(sum(4.0 if "\\frac" in line else 2.6 for line in label)
                            for label in labels)
-        parts = [r"\begin{picture}(100,%s)" % _num(height + 1)]
-        if r:
+        if any(not labelled[r * per_row + c] for c in range(len(row))):
+            height += 2.6   # room for the "← inputs" line
+        skips = _row_skips(infos, r * per_row, len(row))
+        lane = 2.2
+        parts = [r"\begin{picture}(100,%s)" % _num(height + 1 + lane * len(skips))]
+        for number, (start, end) in enumerate(skips, start=1):
+            top = height + 0.5 + lane * number
+            x0 = edge + start * (block + gap) + block / 2
+            x1 = edge + end * (block + gap) + block / 2
+            parts.append(r"\put(%s,%s){\line(0,1){%s}}" % (_num(x0), _num(height + 0.5),
+                                                           _num(lane * number)))
+            parts.append(r"\put(%s,%s){\line(1,0){%s}}" % (_num(x0), _num(top), _num(x1 - x0)))
+            parts.append(r"\put(%s,%s){\vector(0,-1){%s}}" % (_num(x1), _num(top),
+                                                              _num(lane * number)))
+        if r and chained[r * per_row]:
             parts.append(r"\put(0,%s){\vector(1,0){%s}}" % (_num(height / 2 + 0.5), _num(edge)))
         for c, (step, label) in enumerate(zip(row, labels)):
             x = edge + c * (block + gap)
@@ -107,18 +128,38 @@ def diagram(report: Report, per_row: int | None = None) -> list[Raw]:
                          % (_num(x), _num(y), _num(block), _num(height)))
             shape = r"\\".join(r"\spfit{%s\unitlength}{\scriptsize$%s$}" % (_num(avail), line)
                                 for line in label)
+            info = infos[r * per_row + c]
+            if not labelled[r * per_row + c]:
+                shape += r"\\\spfit{%s\unitlength}{\scriptsize $\leftarrow$ %s}" % (
+                    _num(avail), escape(", ".join(info.sources)))
             text = (r"\shortstack{\spfit{%s\unitlength}{\footnotesize\bfseries %s}\\[2pt]%s}"
                     % (_num(avail), escape(step.name), shape))
             parts.append(r"\put(%s,%s){\makebox(%s,%s){%s}}"
                          % (_num(x), _num(y), _num(block), _num(height), text))
             last = c == len(row) - 1
-            if not last or r < len(rows) - 1:
+            following = r * per_row + c + 1
+            if (not last or r < len(rows) - 1) and following < len(chained) \
+                    and chained[following]:
                 parts.append(r"\put(%s,%s){\vector(1,0){%s}}"
                              % (_num(x + block), _num(y + height / 2),
                                 _num(edge if last else gap)))
         parts.append(r"\end{picture}")
         pictures.append(Raw("\n".join(parts)))
     return pictures
+
+
+def _row_skips(infos: list, first: int, length: int) -> list[tuple[int, int]]:
+    """(from, to) columns of the skips inside one row: a layer taking an earlier
+    layer of the same row that is not the one just before it."""
+    position = {info.name: i for i, info in enumerate(infos)}
+    skips = []
+    for column in range(length):
+        info = infos[first + column]
+        for name in getattr(info, "sources", ()):
+            at = position[name] - first
+            if 0 <= at < column - 1:
+                skips.append((at, column))
+    return skips
 
 
 # -------------------------------------------------------------- bar chart

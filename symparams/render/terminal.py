@@ -40,7 +40,10 @@ def wide_table(net: Network) -> Table:
     for info in net.layers:
         step = info.step
         faces = step.text
-        table.add_row(str(info.index), Text(printable(info.name)), info.kind, step.shape_text(),
+        # Where the input comes from, when it is not the layer above (inputs:).
+        name = printable(info.name) if info.takes_previous else \
+            f"{printable(info.name)} ← {', '.join(map(printable, info.sources))}"
+        table.add_row(str(info.index), Text(name), info.kind, step.shape_text(),
                       Text(faces.formula if step.has_formula else "0"),
                       Text(faces.substituted if step.has_formula else "0"),
                       _count_cell(info.params), percent(net.share(info)))
