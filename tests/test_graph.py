@@ -362,3 +362,15 @@ def test_homework_with_a_residual_block_gives_valid_variants(tmp_path, capsys):
         assert f"**{net.total:,}**" in (folder / "answers.md").read_text() \
             or str(int(net.total)) in (folder / "answers.md").read_text()
     assert manifest
+
+
+@pytest.mark.parametrize("width", [80, 200])
+def test_both_table_layouts_say_where_inputs_come_from(width):
+    """The narrow (80-column) table names a layer's inputs as the wide one does."""
+    from rich.console import Console
+    from symparams.render.terminal import count_table
+    net = Network.from_spec(spec_from_data(INCEPTION))
+    console = Console(width=width, record=True, color_system=None)
+    console.print(count_table(net))
+    table = console.export_text()
+    assert "B3 ← INPUT" in table and "CAT ← B1, B3, B5" in table and "MIX ←" not in table

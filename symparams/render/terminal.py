@@ -40,10 +40,7 @@ def wide_table(net: Network) -> Table:
     for info in net.layers:
         step = info.step
         faces = step.text
-        # Where the input comes from, when it is not the layer above (inputs:).
-        name = printable(info.name) if info.takes_previous else \
-            f"{printable(info.name)} ← {', '.join(map(printable, info.sources))}"
-        table.add_row(str(info.index), Text(name), info.kind, step.shape_text(),
+        table.add_row(str(info.index), Text(_layer_name(info)), info.kind, step.shape_text(),
                       Text(faces.formula if step.has_formula else "0"),
                       Text(faces.substituted if step.has_formula else "0"),
                       _count_cell(info.params), percent(net.share(info)))
@@ -51,6 +48,14 @@ def wide_table(net: Network) -> Table:
     table.add_row("", "total", "", "", "", "", _count_cell(net.total),
                   percent(net.share_of_total()))
     return table
+
+
+def _layer_name(info) -> str:
+    """The layer's name, escaped, with where its input comes from when that is not
+    the layer above (``SUM ← C2, INPUT``): the same in the wide and narrow tables."""
+    if info.takes_previous:
+        return printable(info.name)
+    return f"{printable(info.name)} ← {', '.join(map(printable, info.sources))}"
 
 
 def narrow_table(net: Network) -> Table:
@@ -64,7 +69,7 @@ def narrow_table(net: Network) -> Table:
     table.add_column("share", justify="right", no_wrap=True)
     for info in net.layers:
         step = info.step
-        cell = Text.assemble((printable(info.name), "bold"), f" ({info.kind})")
+        cell = Text.assemble((_layer_name(info), "bold"), f" ({info.kind})")
         if step.has_formula:
             faces = step.text
             cell.append(f"\n{faces.formula}\n= {faces.substituted}")
