@@ -70,13 +70,7 @@ def _is_type_checking(node: ast.AST) -> bool:
 def _imports(tree: ast.Module, everywhere: bool):
     """Import nodes at module level (also inside top-level try/if, not TYPE_CHECKING)."""
     if everywhere:
-        # A module-level __getattr__ only keeps an old import path working (PEP 562);
-        # it is not part of what the module itself needs.
-        shims = [n for n in tree.body
-                 if isinstance(n, ast.FunctionDef) and n.name == "__getattr__"]
-        skipped = {id(n) for shim in shims for n in ast.walk(shim)}
-        yield from (n for n in ast.walk(tree)
-                    if isinstance(n, (ast.Import, ast.ImportFrom)) and id(n) not in skipped)
+        yield from (n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom)))
         return
     pending = list(tree.body)
     while pending:

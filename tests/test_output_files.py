@@ -262,7 +262,7 @@ def old_and_new(tmp_path):
 
 
 def test_a_failed_rename_puts_the_old_files_back(tmp_path, monkeypatch):
-    from symparams.render.report import write_reports
+    from symparams.render.dispatch import write_reports
     old, new = load(_spec(tmp_path, 8)), load(_spec(tmp_path, 12))
     out = tmp_path / "out"
     write_reports(old, ["md", "html", "tex"], out)

@@ -144,7 +144,7 @@ def test_our_templates_render_in_the_sandbox():
 
 
 def test_api_template_errors_are_symparams_errors(tmp_path):
-    from symparams.render.report import write_reports
+    from symparams.render.dispatch import write_reports
     templates = folder_with(tmp_path, {"md/report.md.j2": ATTACKS["shell"]})
     with pytest.raises(SymparamsError):
         write_reports(load("lenet"), ["md"], tmp_path / "out", templates=templates)

@@ -211,12 +211,3 @@ def output_stem(net: Network) -> str:
     """A file-system-safe name from the network's name."""
     stem = re.sub(r"[^A-Za-z0-9._-]+", "-", net.name).strip(".-")
     return stem or "network"
-
-
-def __getattr__(name: str):
-    # The old import path of the dispatcher's functions (they moved to dispatch.py so
-    # that the model never imports a format); kept for a while for callers and merges.
-    if name in ("renderer", "write_reports"):
-        from . import dispatch
-        return getattr(dispatch, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
