@@ -252,6 +252,17 @@ class Layer:
         layer flattens a height × width × channels input)."""
         return ()
 
+    def non_trainable(self, in_shape: Shape) -> Expr:
+        """Values the framework counts as parameters but does not train (Keras' moving
+        mean and variance); 0 by default.  Frozen layers (``trainable: false``) are the
+        network's business, not the family's."""
+        return Integer(0)
+
+    def buffers(self, in_shape: Shape) -> Expr:
+        """Values the layer keeps that are not parameters at all (PyTorch's running
+        statistics); 0 by default."""
+        return Integer(0)
+
     def step_reason(self) -> str:
         """Why the layer has its count, as its step says it (``reason`` by default)."""
         return self.reason_without_bias if not self.bias and self.reason_without_bias \

@@ -186,6 +186,16 @@ class Rate(Field):
         return float(value)
 
 
+CONVENTIONS = ("pytorch", "keras")
+
+
+def convention_field() -> Word:
+    """``convention: pytorch | keras`` on a family whose count the two frameworks state
+    differently (batch normalisation, recurrent biases).  Left out (None), the layer
+    takes the network's convention; the network fills it in when it walks the layers."""
+    return Word("convention", default=None, keywords=CONVENTIONS)
+
+
 # ------------------------------------------------------- padding and pairs as text
 
 def check_padding(raw, field: str = "padding"):
@@ -215,4 +225,5 @@ def pair_field(pair):
 
 
 __all__ = ["Field", "Size", "Pair", "Padding", "Flag", "Word", "Rate", "SameAs", "REQUIRED",
+           "CONVENTIONS", "convention_field",
            "check_padding", "padding_field", "pair_field"]
