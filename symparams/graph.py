@@ -56,7 +56,8 @@ def inputs_per_layer(inputs: Mapping[str, Any] | Sequence[Any] | None, names: li
 
 def resolve_sources(names: list[str], written: list[tuple[str, ...] | None], merges: list[bool],
                     kinds: list[str], source: str | None,
-                    first: str = INPUT_NAME) -> list[tuple[int, ...]]:
+                    first: str = INPUT_NAME,
+                    pairs: list[bool] | None = None) -> list[tuple[int, ...]]:
     """For each layer, the positions of the layers it takes (0 is the first input,
     called ``first`` and INPUT both).
 
@@ -64,7 +65,8 @@ def resolve_sources(names: list[str], written: list[tuple[str, ...] | None], mer
     defined (a forward reference or a cycle), a merge layer with fewer than two
     inputs and any other layer with more than one.  A further network input
     (kind ``input``) takes nothing, and is never "the layer before" by default:
-    the first layer after the inputs takes the first input.
+    the first layer after the inputs takes the first input.  A layer marked in
+    ``pairs`` (attention: queries, then keys and values) takes one input or two.
     """
     position = {INPUT_NAME: 0, first: 0, **{name: i for i, name in enumerate(names, start=1)}}
     resolved = []
@@ -100,8 +102,11 @@ def resolve_sources(names: list[str], written: list[tuple[str, ...] | None], mer
         if merge and len(found) < 2:
             raise SymparamsError(f"{kind} joins several layers, found {len(found)} input",
                                  **where)
-        if not merge and len(found) > 1:
-            raise SymparamsError(f"{kind} takes one input, found {len(found)}; join them "
+        most = 2 if pairs and pairs[index - 1] else 1
+        if not merge and len(found) > most:
+            takes = "one input" if most == 1 else \
+                "at most two inputs (queries, then keys and values)"
+            raise SymparamsError(f"{kind} takes {takes}, found {len(found)}; join them "
                                  f"first with add, multiply or concat", **where)
         resolved.append(tuple(found))
     return resolved

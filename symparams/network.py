@@ -85,7 +85,8 @@ class Network:
             self._names, source)
         self._sources = graph.resolve_sources(
             self._names, self._inputs, [layer.merges for layer in self._layers],
-            [layer.kind for layer in self._layers], source, first=self.input_name)
+            [layer.kind for layer in self._layers], source, first=self.input_name,
+            pairs=[getattr(layer, "takes_memory", False) for layer in self._layers])
         self._outputs = None if outputs is None else tuple(outputs)
         self.layers: tuple[LayerInfo, ...] = self._walk()
         self.output_indices: tuple[int, ...] = graph.output_positions(
@@ -170,6 +171,10 @@ class Network:
                     layer.check_inputs(list(in_shapes), [all_names[i] for i in found])
                 else:
                     layer.check_input(shape)
+                    if len(in_shapes) > 1:   # attention's keys and values (takes_memory)
+                        layer.check_memory(shape, in_shapes[1], all_names[found[1]])
+                if getattr(layer, "tied", False):
+                    layer.check_tie(shape, self._tie_target(layer, all_names[:index], infos))
                 letters: dict[str, Symbol] = {}
                 if layer.family and layer.letters:
                     number = family_counts[layer.family] = family_counts.get(layer.family, 0) + 1
@@ -190,6 +195,14 @@ class Network:
             infos.append(info)
         self._check_symbols(infos, letter_names)
         return tuple(infos)
+
+    @staticmethod
+    def _tie_target(layer: Layer, earlier: list[str], infos: list[LayerInfo]) -> Layer:
+        """The earlier layer whose weights ``tie:`` names (an error if there is none)."""
+        if layer.tie not in earlier:
+            raise SymparamsError(f"no earlier layer named {layer.tie} to tie to (tie names "
+                                 f"the embedding whose table this layer uses)", field="tie")
+        return infos[earlier.index(layer.tie)].layer
 
     def _check_symbols(self, infos, letter_names: set[str]) -> None:
         """A size may use its own letter (stay symbolic) or free names, not another layer's letter."""

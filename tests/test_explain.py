@@ -131,7 +131,7 @@ def test_unknown_kind_is_one_line_exit_2(kind, hint, capsys):
         symparams.explain(kind)
 
 
-@pytest.mark.parametrize("kind", ["conv3d", "conv1d", "lstm", "global_average_pooling"])
+@pytest.mark.parametrize("kind", ["conv3d", "conv1d", "timedistributed", "global_average_pooling"])
 def test_unsupported_kind_is_not_a_misspelling(kind, capsys):
     # conv3d is a real kind symparams does not count yet, not a misspelt conv2d.
     assert main(["explain", kind]) == 2

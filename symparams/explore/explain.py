@@ -129,6 +129,58 @@ WHY = {
         "one axis, the channels by default, as Inception joins its branches. Nothing is "
         "computed, so nothing is learned and the count is 0; but the next layer sees all "
         "the channels together, so its d is their sum."),
+    "embedding": (
+        "An embedding is a table of V learned vectors of E values, one row per token id of "
+        "the vocabulary; each id coming in picks its row, so T ids become T × E values. The "
+        "table is the whole count: V × E. A padding row (padding_idx) is kept at zero while "
+        "training but is still a row of the table, so it does not change the count."),
+    "positional_embedding": (
+        "A learned positional embedding (BERT's, GPT-2's) has a vector of E values for each "
+        "of T positions (max_positions) and adds the t-th one to the t-th vector of the "
+        "sequence, so the model knows where each token is: T × E. The sequence may be "
+        "shorter than T; the output has the input's shape."),
+    "select_token": (
+        "Selecting a token keeps one position of a T × E sequence as a vector of E values "
+        "(BERT's pooler reads the first token, [CLS]). Nothing is computed with a weight: "
+        "the count is 0."),
+    "rnn": (
+        "A recurrent layer reads a sequence step by step. At each step its hidden state of h "
+        "values is computed from the x input values of the step (an h × x weight matrix) and "
+        "the hidden state of the step before (an h × h matrix), plus biases. PyTorch adds two "
+        "bias vectors of h (b_ih and b_hh): h × x + h × h + 2 × h; Keras one (convention: "
+        "keras). The same weights serve every step, so the length T does not appear. "
+        "bidirectional doubles the count; a stack of s layers (num_layers) feeds each later "
+        "layer the outputs of the one below, so its input size is h (2 × h bidirectional)."),
+    "lstm": (
+        "An LSTM has 4 gates (input, forget, cell, output), each a recurrent layer of its "
+        "own: an h × x matrix on the input, an h × h matrix on the hidden state and biases, so "
+        "4 × (h × x + h × h + 2 × h) in PyTorch, which has two bias vectors per gate (b_ih, "
+        "b_hh), and 4 × (h × x + h × h + h) in Keras (convention: keras). bidirectional "
+        "doubles it; later layers of a stack take h (2 × h) inputs instead of x."),
+    "gru": (
+        "A GRU has 3 gates (reset, update, new): 3 × (h × x + h × h + 2 × h) in PyTorch (two "
+        "bias vectors per gate). Keras' GRU with reset_after: true (its default) has two as "
+        "well; with reset_after: false one: 3 × (h × x + h × h + h). bidirectional doubles "
+        "it; later layers of a stack take h (2 × h) inputs instead of x."),
+    "multihead_attention": (
+        "Multi-head attention projects its queries, keys and values with an E × E matrix "
+        "each (E × K and E × U when kdim and vdim are given) and a bias of E each, lets each "
+        "of the heads attend with its E / heads share, and projects the joined heads back "
+        "with an E × E matrix and a bias: 3 × (E × E + E) + (E × E + E). The heads share "
+        "the matrices, so their number does not change the count, but it must divide E. A "
+        "second input (inputs: [QUERIES, MEMORY]) gives the keys and values."),
+    "transformer_encoder": (
+        "A transformer encoder layer (PyTorch's nn.TransformerEncoderLayer, one BERT or "
+        "GPT-2 block) is self-attention, 4 × (E × E + E), then a feed-forward network of two "
+        "dense layers E → F → E, (E × F + F) + (F × E + E), with a layer normalisation of "
+        "2 × E after each: the step lists the parts and adds them. The heads and norm_first "
+        "do not change the count."),
+    "transformer_decoder": (
+        "A transformer decoder layer (PyTorch's nn.TransformerDecoderLayer) has "
+        "self-attention and attention over the encoder's output, 4 × (E × E + E) each, the "
+        "feed-forward network (E × F + F) + (F × E + E) and three layer normalisations of "
+        "2 × E. The encoder's output may come in as a second input (inputs: [TARGET, "
+        "MEMORY]); it does not change the count."),
     "input": (
         "The input layer only states the shape of the data coming in; it computes nothing, "
         "so there is nothing to learn and the count is 0."),
@@ -151,6 +203,15 @@ EXAMPLES: dict[str, tuple[tuple[int, ...], dict[str, Any]]] = {
     "dropout": ((120,), {"rate": 0.5}),
     "activation": ((120,), {"function": "relu"}),
     "input": ((32, 32, 3), {}),
+    "embedding": ((8,), {"vocab_size": 1000, "embed_dim": 16}),
+    "positional_embedding": ((8, 16), {"max_positions": 32}),
+    "select_token": ((8, 16), {}),
+    "rnn": ((10, 8), {"hidden_size": 16}),
+    "lstm": ((10, 8), {"hidden_size": 16}),
+    "gru": ((10, 8), {"hidden_size": 16}),
+    "multihead_attention": ((10, 32), {"heads": 4}),
+    "transformer_encoder": ((10, 32), {"heads": 4, "dim_feedforward": 64}),
+    "transformer_decoder": ((10, 32), {"heads": 4, "dim_feedforward": 64}),
     # Merge layers join the layer before with the input itself (inputs: [LAYER, INPUT]).
     "add": ((8, 8, 16), {}),
     "multiply": ((8, 8, 16), {}),
@@ -226,7 +287,16 @@ def _formula_section(cls: type[Layer]) -> list[str]:
         one = unicode_written(generic_formula(cls._variants[1], False)[0])
         lines.append(f"  with scale: false or center: false: {one}; with affine: false: 0")
         return lines
+    if "bias" not in cls.fields:   # an embedding's table: no bias to switch off
+        return lines
     lines.append(f"  without bias (bias: false): {unicode_written(generic_formula(cls, False)[0])}")
+    if "convention" in cls.fields and hasattr(cls, "_variants"):  # recurrent: Keras' biases
+        keras = cls._variants[(1, 1, False)]
+        lines.append("  (that is PyTorch's count: convention: pytorch, the default)")
+        lines.append(f"  Keras (convention: keras): {unicode_written(generic_formula(keras, True)[0])}")
+        stacked = cls._variants[(2, 2, True)]
+        lines.append(f"  bidirectional, num_layers: s: "
+                     f"{unicode_written(generic_formula(stacked, True)[0])}")
     if cls is Conv2D:
         lines.append(f"  with groups (groups: g): "
                      f"{unicode_written(generic_formula(GroupedConv2D, True)[0])}")
@@ -272,6 +342,17 @@ def _shape_section(cls: type[Layer]) -> list[str]:
         return ["Output shape", "  c values, one per neuron, whatever the input's shape"]
     if kind == "flatten":
         return ["Output shape", "  one vector of H × W × C values (input H × W × C)"]
+    if kind == "embedding":
+        return ["Output shape", "  T × E for T token ids (an axis of E values appended)"]
+    if kind in ("rnn", "lstm", "gru"):
+        return ["Output shape (input T × x)",
+                "  T × h with return_sequences: true (the default, PyTorch's output),",
+                "  h (the last step) with return_sequences: false; 2 × h when bidirectional"]
+    if kind == "select_token":
+        return ["Output shape", "  E values (input T × E)"]
+    if kind in ("positional_embedding", "multihead_attention", "transformer_encoder",
+                "transformer_decoder"):
+        return ["Output shape", "  T × E, the shape of its input (the queries)"]
     if kind == "input":
         return ["Output shape", "  the shape given by the spec's input: [height, width, "
                 "channels] or [features]"]

@@ -19,12 +19,18 @@ from .merge import AddMerge, Concat, MultiplyMerge
 from .pool import AvgPool2D, MaxPool2D
 from .simple import Activation, Dropout, Flatten, Input
 from .norm import BatchNorm, GroupNorm, InstanceNorm, LayerNorm
+from .embedding import Embedding, PositionalEmbedding, SelectToken
+from .recurrent import GRU, LSTM, RNN
+from .attention import MultiheadAttention, TransformerDecoder, TransformerEncoder
 
 # The source document's kinds first: error messages list as many as fit.
 FAMILIES: tuple[type[Layer], ...] = (Conv2D, MaxPool2D, AvgPool2D, Dense, Flatten, Dropout,
                                      Activation, DepthwiseConv2D, SeparableConv2D,
                                      Conv2DTranspose, BatchNorm, LayerNorm, GroupNorm,
-                                     InstanceNorm, AddMerge, MultiplyMerge, Concat)
+                                     InstanceNorm, AddMerge, MultiplyMerge, Concat,
+                                     Embedding, PositionalEmbedding, RNN, LSTM, GRU,
+                                     MultiheadAttention, TransformerEncoder, TransformerDecoder,
+                                     SelectToken)
 
 REGISTRY: dict[str, type[Layer]] = {}
 for _cls in FAMILIES:
@@ -81,8 +87,8 @@ def kinds_text(limit: int = 100) -> str:
 # name without spaces, - and _): 1-D/3-D convolutions (transposed too), global and
 # adaptive pooling, other normalisations (local response …), recurrent, embedding, attention, reshaping …
 _UNSUPPORTED = re.compile(
-    r"1d|3d|deconv|global|adaptive|norm|lstm|gru|rnn|recurrent"
-    r"|embed|attention|transformer|upsampl|zeropad|padding|reshape|permute"
+    r"1d|3d|deconv|global|adaptive|norm|recurrent"
+    r"|upsampl|zeropad|padding|reshape|permute"
     r"|bidirectional|timedistributed|lambda|residual|resblock|bottleneck|conv3"
     r"|locallyconnected|cropping|repeatvector|masking|spatialdropout|gaussian|alphadropout"
     r"|pixelshuffle|unfold|fold|identity|bilinear|highway|maxout|capsule")
@@ -107,5 +113,7 @@ _SQUASHED_ACTIVATIONS = {a.replace("_", ""): a for a in ACTIVATIONS if a not in 
 __all__ = ["Layer", "Conv2D", "GroupedConv2D", "DepthwiseConv2D", "SeparableConv2D", "Conv2DTranspose",
            "MaxPool2D", "AvgPool2D", "Dense", "Flatten", "Dropout",
            "Activation", "Input", "BatchNorm", "LayerNorm", "GroupNorm", "InstanceNorm",
+           "Embedding", "PositionalEmbedding", "SelectToken", "RNN", "LSTM", "GRU",
+           "MultiheadAttention", "TransformerEncoder", "TransformerDecoder",
            "REGISTRY", "FAMILIES", "layer_class", "generic_formula",
            "is_unsupported"]

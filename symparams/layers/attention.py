@@ -1,0 +1,255 @@
+"""Attention: multi-head attention and the transformer's encoder and decoder layers,
+counted as PyTorch's nn.MultiheadAttention, nn.TransformerEncoderLayer and
+nn.TransformerDecoderLayer count them.
+
+Multi-head attention projects its queries, keys and values to E values each (one
+E × E matrix each, or E × K and E × U when the keys and values come in with K and U
+values: ``kdim``, ``vdim``), splits them into heads (the heads share those matrices,
+so their number does not change the count) and projects the joined heads back with
+an E × E matrix; every projection has a bias of E.  E is the width of the queries:
+the last axis of the input.
+
+A transformer layer is a composed block: self-attention (and, in a decoder,
+attention over the encoder's output), a feed-forward network of two dense layers
+E → F → E, and a layer normalisation (γ and β of E) after each part.  Its step lists
+each part's formula and count, then the sum.
+"""
+from __future__ import annotations
+
+from typing import ClassVar
+
+from sympy import Add, Expr, Integer, Mul, Symbol, evaluate
+
+from ..errors import SymparamsError
+from ..numbers import thousands
+from ..printing import Grouped, unicode_plain, unicode_shape, unicode_written
+from ..shapes import Shape
+from .base import Layer
+from .embedding import SEQUENCE_FAMILY, OptionalSize, needs_sequence
+from .fields import Flag, Size
+from .variants import Variants, make_variants
+
+_E = "embedding width: the last axis of the input (queries and output)"
+
+
+def _check_heads(layer: Layer, width: Expr) -> None:
+    heads = layer.heads
+    share = width / heads
+    if share.is_number and not share.is_integer:
+        raise SymparamsError(f"{unicode_plain(heads)} heads must divide the width E = "
+                             f"{unicode_plain(width)} of the input (each head gets E / heads "
+                             f"values)", field="heads")
+
+
+def attention_formula(E, K, U, bias: bool, bias_kv: bool = False) -> Expr:
+    """Queries, keys and values projected to E, then the output projection (unevaluated)."""
+    if K is E and U is E:
+        inputs = Mul(Integer(3), Grouped(Add(Mul(E, E), E))) if bias else \
+            Mul(Integer(3), E, E)
+    else:
+        terms = [Mul(E, E), Mul(E, K), Mul(E, U)]
+        inputs = Add(*terms, Mul(Integer(3), E)) if bias else Add(*terms)
+    output = Add(Mul(E, E), E) if bias else Mul(E, E)
+    parts = [inputs, Grouped(output) if bias else output]
+    if bias_kv:
+        parts.append(Mul(Integer(2), E))
+    return Add(*parts)
+
+
+class _Cross:
+    """A layer that may take a second input (keys and values, an encoder's output):
+    ``inputs: [QUERIES, MEMORY]``.  Its count does not depend on it; its width must be
+    the one the layer expects."""
+    takes_memory = True
+
+    def memory_width(self, width: Expr) -> Expr:
+        return width
+
+    def check_memory(self, in_shape: Shape, memory: Shape, name: str) -> None:
+        needs_sequence(self, memory)
+        expected = self.memory_width(in_shape[-1])
+        if (memory[-1] - expected).is_number and memory[-1] != expected:
+            raise SymparamsError(f"{name} gives {unicode_shape(memory)}: its last axis must be "
+                                 f"{self.memory_field()} = {unicode_plain(expected)}",
+                                 field="inputs")
+
+    def memory_field(self) -> str:
+        return "E"
+
+
+class MultiheadAttention(Variants, _Cross, Layer):
+    """PyTorch's nn.MultiheadAttention: q, k, v projections and an output projection.
+
+    >>> MultiheadAttention(heads=8).formula
+    4*E**2 + 4*E
+    """
+    kind = "multihead_attention"
+    aliases = ("multiheadattention", "mha", "attention", "self_attention")
+    title = "multi-head attention"
+    family = SEQUENCE_FAMILY
+    name_prefix = "ATTN"
+    has_k: ClassVar[bool] = False
+    has_v: ClassVar[bool] = False
+    bias_kv: ClassVar[bool] = False
+    letters = {"E": _E}
+    schema = (Size("heads"), OptionalSize("kdim", letter="K"), OptionalSize("vdim", letter="U"),
+              Flag("bias", default=True), Flag("add_bias_kv", default=False))
+    reason = ("The queries, keys and values are each projected by an E × E matrix with a bias "
+              "of E, and the joined heads by an E × E output projection with a bias of E; the "
+              "heads share these matrices, so their number does not change the count.")
+
+    def variant_key(self):
+        return self.kdim is not None, self.vdim is not None, bool(self.add_bias_kv)
+
+    def derived(self, in_shape):
+        return {"E": in_shape[-1]}
+
+    def written_formula(self, L):
+        E = L["E"]
+        return attention_formula(E, L["K"] if self.has_k else E, L["U"] if self.has_v else E,
+                                 self.bias, self.bias_kv)
+
+    def check_input(self, in_shape):
+        needs_sequence(self, in_shape)
+        _check_heads(self, in_shape[-1])
+
+    def check_memory(self, in_shape, memory, name):
+        # One input gives both keys and values: kdim and vdim (E when left out) its width.
+        needs_sequence(self, memory)
+        for field in ("kdim", "vdim"):
+            expected = getattr(self, field)
+            expected = in_shape[-1] if expected is None else expected
+            if (memory[-1] - expected).is_number and memory[-1] != expected:
+                raise SymparamsError(
+                    f"{name} gives {unicode_shape(memory)}, the keys and values: its last "
+                    f"axis must be {field} = {unicode_plain(expected)}", field=field)
+
+    def step_reason(self):
+        keys = "an E × K matrix" if self.has_k else "an E × E matrix"
+        values = "an E × U matrix" if self.has_v else "an E × E matrix"
+        bias = "each with a bias of E" if self.bias else "no biases (bias: false)"
+        text = (f"The queries are projected by an E × E matrix, the keys by {keys}, the values "
+                f"by {values}, and the joined heads by an E × E output projection, {bias}; "
+                f"the {unicode_plain(self.heads)} heads share these matrices, so their number "
+                f"does not change the count.")
+        if self.bias_kv:
+            text += " add_bias_kv learns one more key and one more value vector of E (2 × E)."
+        return text
+
+    def describe(self):
+        parts = [f"{unicode_plain(self.heads)} heads"]
+        if self.kdim is not None:
+            parts.append(f"kdim {unicode_plain(self.kdim)}")
+        if self.vdim is not None:
+            parts.append(f"vdim {unicode_plain(self.vdim)}")
+        return ", ".join(parts)
+
+
+make_variants(MultiheadAttention, {"has_k": (False, True), "has_v": (False, True),
+                                   "bias_kv": (False, True)},
+              letters=lambda a: {"E": _E, **({"K": "key input width (kdim)"} if a["has_k"] else {}),
+                                 **({"U": "value input width (vdim)"} if a["has_v"] else {})})
+
+
+class _Transformer(_Cross, Layer):
+    """A transformer layer as PyTorch builds it; see the module docstring."""
+    family = SEQUENCE_FAMILY
+    attentions: ClassVar[int] = 1
+    letters = {"E": "model width d_model: the last axis of the input",
+               "F": "feed-forward width (dim_feedforward)"}
+    schema = (Size("heads"), Size("dim_feedforward", letter="F"), Flag("bias", default=True),
+              Flag("norm_first", default=False))
+
+    def derived(self, in_shape):
+        return {"E": in_shape[-1]}
+
+    def parts(self, L) -> list[tuple[str, Expr]]:
+        """(name, formula) of each part, unevaluated, in the order PyTorch builds them."""
+        E, F = L["E"], L["F"]
+        attention = Mul(Integer(4), Grouped(Add(Mul(E, E), E))) if self.bias else \
+            Mul(Integer(4), E, E)
+        if self.bias:
+            feed = Add(Grouped(Add(Mul(E, F), F)), Grouped(Add(Mul(F, E), E)))
+        else:
+            feed = Add(Mul(E, F), Mul(F, E))
+        norms = self.attentions + 1
+        norm = Mul(Integer(2), E) if self.bias else E   # bias: false drops β too
+        names = ["self-attention", "cross-attention"][:self.attentions]
+        return [*((n, attention) for n in names), ("feed-forward", feed),
+                ("normalisation", Mul(Integer(norms), Grouped(norm)) if self.bias
+                 else Mul(Integer(norms), norm))]
+
+    def written_formula(self, L):
+        # The feed-forward's two dense layers are terms of the sum, not a sum in parentheses.
+        terms = []
+        for name, formula in self.parts(L):
+            terms += list(formula.args) if name == "feed-forward" else [formula]
+        return Add(*terms)
+
+    def check_input(self, in_shape):
+        needs_sequence(self, in_shape)
+        _check_heads(self, in_shape[-1])
+
+    def notes(self, in_shape):
+        """Each part's formula, with the sizes put in, and its count; then the sum."""
+        values = {Symbol("E"): in_shape[-1], Symbol("F"): self.dim_feedforward}
+        with evaluate(False):
+            parts = self.parts({"E": Symbol("E"), "F": Symbol("F")})
+        shown, total = [], Integer(0)
+        for name, formula in parts:
+            count = formula.doit().xreplace(values)
+            if count.is_number:
+                count = Integer(count)
+            total += count
+            with evaluate(False):
+                put = formula.xreplace(values)
+            shown.append(f"{name}: {unicode_written(formula)} = {unicode_written(put)} = "
+                         f"{thousands(count)}")
+        notes = [f"parts: {'; '.join(shown)}; sum {thousands(total)}"]
+        if not self.bias:
+            notes.append("bias switched off (layer normalisation without β too)")
+        return notes
+
+    def describe(self):
+        return (f"{unicode_plain(self.heads)} heads, feed-forward "
+                f"{unicode_plain(self.dim_feedforward)}")
+
+
+class TransformerEncoder(_Transformer):
+    """nn.TransformerEncoderLayer: self-attention, feed-forward, two normalisations.
+
+    >>> TransformerEncoder(heads=12, dim_feedforward=3072).formula
+    4*E**2 + 2*E*F + 9*E + F
+    """
+    kind = "transformer_encoder"
+    aliases = ("transformer_encoder_layer", "transformerencoderlayer", "encoder_layer")
+    title = "transformer encoder layer"
+    name_prefix = "ENC"
+    attentions = 1
+    reason = ("It is self-attention (4 × (E × E + E): queries, keys, values and output "
+              "projected), a feed-forward network of two dense layers E → F → E, and a layer "
+              "normalisation (γ and β of E) after each of the two; heads and norm_first do not "
+              "change the count.")
+
+
+class TransformerDecoder(_Transformer):
+    """nn.TransformerDecoderLayer: self-attention, attention over the encoder's output
+    (a second input, ``inputs: [TARGET, MEMORY]``), feed-forward, three normalisations.
+
+    >>> TransformerDecoder(heads=8, dim_feedforward=2048).formula
+    8*E**2 + 2*E*F + 15*E + F
+    """
+    kind = "transformer_decoder"
+    aliases = ("transformer_decoder_layer", "transformerdecoderlayer", "decoder_layer")
+    title = "transformer decoder layer"
+    name_prefix = "DEC"
+    attentions = 2
+    reason = ("It is self-attention and attention over the encoder's output (4 × (E × E + E) "
+              "each), a feed-forward network of two dense layers E → F → E, and a layer "
+              "normalisation (γ and β of E) after each of the three; heads and norm_first do "
+              "not change the count.")
+
+
+ATTENTION = (MultiheadAttention, TransformerEncoder, TransformerDecoder)
+__all__ = ["MultiheadAttention", "TransformerEncoder", "TransformerDecoder", "ATTENTION",
+           "attention_formula"]
