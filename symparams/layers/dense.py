@@ -73,7 +73,9 @@ class Dense(Layer):
     @classmethod
     def _class_for(cls, values):
         # tie: NAME makes a tied layer, whose own count is its bias alone.
-        return TiedDense if cls is Dense and values.get("tie") is not None else cls
+        if cls is Dense and values.get("tie") is not None:
+            return TiedDense if values.get("bias", True) is not False else TiedDenseNoBias
+        return cls
 
     def derived(self, in_shape):
         return {"p": in_shape[-1] if on_sequence(in_shape) else flat_size(in_shape)}
@@ -111,17 +113,19 @@ class Dense(Layer):
         return notes
 
     def describe(self):
-        text = f"{unicode_plain(self.c)} neurons"
+        text = f"{unicode_plain(self.units)} neurons"
         if self.activation:
             text += f", {self.activation} activation"
+        if self.tie is not None:
+            text += f", weights tied to {self.tie}"
         return text
 
 
 class TiedDense(Dense):
     """A dense layer whose weights are an embedding's table (``tie:``): only its bias counts.
 
-    >>> TiedDense(units=50, bias=False, tie="WTE").formula
-    0
+    >>> TiedDense(units=50, tie="WTE").formula
+    c
     """
     tied = True
     reason = ("Its c × p weights are the embedding's table named by tie (counted there, once); "
@@ -137,8 +141,8 @@ class TiedDense(Dense):
         p = in_shape[-1] if on_sequence(in_shape) else flat_size(in_shape)
         from sympy import evaluate
         with evaluate(False):
-            numbers = Mul(self.c, p)
-        shared = self.c * p
+            numbers = Mul(self.units, p)
+        shared = self.units * p
         notes.append(f"tied weights: its c × p = {unicode_written(numbers)} = "
                      f"{unicode_plain(shared)} weights are {self.tie}'s table (tie: {self.tie}), "
                      f"counted once there, not again here")
@@ -150,9 +154,19 @@ class TiedDense(Dense):
         if target.kind != "embedding":
             raise SymparamsError(f"{self.tie} is a {target.kind} layer; tie names an embedding "
                                  f"whose table this layer's weights are", field="tie")
-        if (target.V - self.c).is_number and target.V != self.c or \
+        if (target.V - self.units).is_number and target.V != self.units or \
                 (target.E - p).is_number and target.E != p:
             raise SymparamsError(
                 f"{self.tie}'s table is {unicode_plain(target.V)} × {unicode_plain(target.E)} "
-                f"(V × E), this layer's weights {unicode_plain(self.c)} × {unicode_plain(p)} "
+                f"(V × E), this layer's weights {unicode_plain(self.units)} × {unicode_plain(p)} "
                 f"(c × p): units must be V and the input width E", field="tie")
+
+
+class TiedDenseNoBias(TiedDense):
+    """A tied dense layer without bias (GPT-2's lm_head): nothing of its own to count."""
+    letters = {}
+    schema = Dense.schema
+    reason = TiedDense.reason_without_bias
+
+    def written_formula(self, L):
+        return Integer(0)

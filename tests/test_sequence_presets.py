@@ -1,0 +1,123 @@
+"""Sequence presets: bert-base, gpt2, lstm-lm and transformer-classifier.
+
+Each total is checked through ``count``, ``count --json`` and the API, and each
+layer's count against the framework's modules (transformers' BertModel and
+GPT2LMHeadModel built offline from their configs; torch.nn modules for the teaching
+presets), matched by sums of the modules a layer stands for: HF's BERT has separate
+query/key/value Linear layers and GPT-2 a Conv1D c_attn, which count what one
+multi-head attention counts.
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import frameworks as fw
+from conftest import run_cli
+from symparams import load
+
+TOTALS = {"bert-base": 109_482_240, "gpt2": 124_439_808,
+          "lstm-lm": 4_653_200, "transformer-classifier": 1_388_290}
+
+
+@pytest.mark.parametrize("name", sorted(TOTALS))
+def test_sequence_presets_give_their_totals_everywhere(name):
+    assert load(name).total == TOTALS[name]
+    done = run_cli("count", name, "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["total"] == TOTALS[name]
+    table = run_cli("count", name)
+    assert table.returncode == 0, table.stderr
+    assert f"{TOTALS[name]:,}" in table.stdout
+
+
+def test_published_totals_are_the_frameworks():
+    assert TOTALS["bert-base"] == fw.PUBLISHED_TOTALS["bert-base"]
+    assert TOTALS["gpt2"] == fw.PUBLISHED_TOTALS["gpt2"]
+
+
+def by_modules(net, model, pairs: dict[str, list[str]]) -> list[str]:
+    """Disagreements between each named layer and the sum of its framework modules."""
+    problems = []
+    for ours, paths in pairs.items():
+        theirs = sum(fw.subtree_params(model, path) for path in paths)
+        if net[ours].params != theirs:
+            problems.append(f"{ours}: symparams {net[ours].params}, framework {theirs} ({paths})")
+    return problems
+
+
+@pytest.mark.frameworks
+def test_bert_base_matches_transformers_layer_by_layer():
+    fw.need("transformers")
+    net, model = load("bert-base"), fw.reference_model("bert-base")
+    pairs = {"WORD": ["embeddings.word_embeddings"],
+             "POSITION": ["embeddings.position_embeddings"],
+             "TOKEN_TYPE": ["embeddings.token_type_embeddings"],
+             "EMBED_NORM": ["embeddings.LayerNorm"], "POOLER": ["pooler"],
+             **{f"ENC{i + 1}": [f"encoder.layer.{i}"] for i in range(12)}}
+    assert by_modules(net, model, pairs) == []
+    counted = {n for n in pairs}
+    assert all(info.params == 0 for info in net.layers if info.name not in counted)
+    assert net.total == fw.total_params(model)
+
+
+@pytest.mark.frameworks
+def test_gpt2_matches_transformers_layer_by_layer_with_the_head_tied():
+    fw.need("transformers")
+    net, model = load("gpt2"), fw.reference_model("gpt2")
+    pairs = {"WTE": ["transformer.wte"], "WPE": ["transformer.wpe"],
+             "LN_F": ["transformer.ln_f"], "LM_HEAD": ["lm_head"],
+             **{f"BLOCK{i + 1}": [f"transformer.h.{i}"] for i in range(12)}}
+    assert by_modules(net, model, pairs) == []
+    assert net["LM_HEAD"].params == 0 and "WTE" in " ".join(net["LM_HEAD"].step.notes)
+    assert net.total == fw.total_params(model)
+
+
+@pytest.mark.frameworks
+def test_transformer_presets_shapes_come_from_a_forward_pass():
+    torch = fw.need("torch")
+    fw.need("transformers")
+    bert, gpt2 = load("bert-base"), load("gpt2")
+    tokens = torch.zeros(1, 512, dtype=torch.long, device="meta")
+    shapes = fw.output_shapes(fw.reference_model("bert-base"), tokens,
+                              ["embeddings", "encoder.layer.11", "pooler"])
+    assert tuple(bert["EMBED_DROPOUT"].output_shape) == shapes["embeddings"][1:]
+    assert tuple(bert["ENC12"].output_shape) == shapes["encoder.layer.11"][1:]
+    assert tuple(bert["POOLER"].output_shape) == shapes["pooler"][1:]
+    tokens = torch.zeros(1, 1024, dtype=torch.long, device="meta")
+    shapes = fw.output_shapes(fw.reference_model("gpt2"), tokens, ["transformer.h.11", "lm_head"])
+    assert tuple(gpt2["BLOCK12"].output_shape) == shapes["transformer.h.11"][1:]
+    assert tuple(gpt2["LM_HEAD"].output_shape) == shapes["lm_head"][1:]
+
+
+@pytest.mark.frameworks
+def test_lstm_language_model_matches_torch():
+    torch = fw.need("torch")
+    nn = torch.nn
+    net = load("lstm-lm")
+    # PyTorch's examples/word_language_model RNNModel with its defaults, vocabulary 10,000
+    embed, lstm = nn.Embedding(10000, 200), nn.LSTM(200, 200, num_layers=2, batch_first=True)
+    decoder = nn.Linear(200, 10000)
+    for name, module in (("EMBED", embed), ("LSTM", lstm), ("DECODER", decoder)):
+        assert net[name].params == sum(p.numel() for p in module.parameters()), name
+    out = decoder(lstm(embed(torch.zeros(1, 35, dtype=torch.long)))[0])
+    assert tuple(net["DECODER"].output_shape) == tuple(out.shape[1:])
+
+
+@pytest.mark.frameworks
+def test_transformer_classifier_matches_torch():
+    torch = fw.need("torch")
+    nn = torch.nn
+    net = load("transformer-classifier")
+    modules = {"TOKENS": nn.Embedding(20000, 64), "POSITIONS": nn.Embedding(128, 64),
+               "ENC1": nn.TransformerEncoderLayer(64, 4, 256, batch_first=True),
+               "ENC2": nn.TransformerEncoderLayer(64, 4, 256, batch_first=True),
+               "CLASSIFIER": nn.Linear(64, 2)}
+    for name, module in modules.items():
+        assert net[name].params == sum(p.numel() for p in module.parameters()), name
+    ids = torch.zeros(1, 128, dtype=torch.long)
+    x = modules["TOKENS"](ids) + modules["POSITIONS"](torch.arange(128))[None]
+    x = modules["ENC2"](modules["ENC1"](x))
+    assert tuple(net["ENC2"].output_shape) == tuple(x.shape[1:])
+    assert tuple(net["CLASSIFIER"].output_shape) == tuple(modules["CLASSIFIER"](x[:, 0]).shape[1:])
