@@ -121,3 +121,22 @@ def test_transformer_classifier_matches_torch():
     x = modules["ENC2"](modules["ENC1"](x))
     assert tuple(net["ENC2"].output_shape) == tuple(x.shape[1:])
     assert tuple(net["CLASSIFIER"].output_shape) == tuple(modules["CLASSIFIER"](x[:, 0]).shape[1:])
+
+
+@pytest.mark.parametrize("name", ["bert-base", "lstm-lm"])
+def test_sequence_reports_render_in_every_format_and_the_latex_compiles(name, tmp_path):
+    from test_report_tex import assert_clean_log, compile_tex
+    done = run_cli("report", name, "--format", "all", "-o", tmp_path / "out")
+    assert done.returncode == 0, done.stderr
+    out = tmp_path / "out"
+    md = (out / f"{name}.md").read_text(encoding="utf-8")
+    html = (out / f"{name}.html").read_text(encoding="utf-8")
+    assert (out / f"{name}.pdf").read_bytes().startswith(b"%PDF")
+    doc = compile_tex(out / f"{name}.tex")
+    assert_clean_log(doc)   # long kinds such as transformer_encoder break in the summary
+    total = f"{TOTALS[name]:,}"
+    assert total in md and total in html and total in doc.squeezed()
+    if name == "bert-base":
+        assert "parts: self-attention" in md and "parts: self-attention" in html
+    else:
+        assert "Keras counts one bias vector per gate" in md
