@@ -208,7 +208,9 @@ def layer_row(info, answers: bool = True) -> LayerRow:
         activation = layer.function
     elif hasattr(layer, "rate"):                                   # dropout
         notes.append(f"rate {float(layer.rate):g}")
-    if layer.has_params and not layer.bias:
+    elif layer.family in ("sequence", "recurrent"):   # embedding, lstm, attention …
+        notes.append(layer.describe())              # the sizes behind the count: V × E, h …
+    if layer.has_params and not layer.bias and "bias" in layer.fields:
         notes.append("no bias")
     if not getattr(info, "takes_previous", True):   # inputs: a branch or a merge
         notes.append(f"from {', '.join(info.sources)}")
