@@ -266,3 +266,22 @@ def test_a_bad_tie_is_an_error(tie, units, match):
 def test_every_sequence_family_is_explained(kind):
     text = explain(kind)
     assert "Example (worked out by symparams)" in text and "Letters" in text
+
+
+@pytest.mark.parametrize("preset, size, value", [
+    ("lstm-lm", "LSTM.num_layers", 2), ("lstm-lm", "EMBED.embed_dim", 200),
+    ("transformer-classifier", "POSITIONS.max_positions", 128),
+    ("transformer-classifier", "ENC1.dim_feedforward", 256)])
+def test_solve_over_the_sequence_sizes(preset, size, value):
+    from symparams import load
+    net = load(preset)
+    assert net.solve(size, total=int(net.total)) == [value]
+    other = net.subs({size: value + 1})
+    assert net.solve(size, total=int(other.total)) == [value + 1]
+
+
+def test_solve_for_the_hidden_size_on_the_command_line():
+    done = run_cli("solve", "lstm-lm", "--for", "LSTM.hidden_size", "--layer", "LSTM",
+                   "--total", "643200")
+    assert done.returncode == 0, done.stderr
+    assert "200" in done.stdout
