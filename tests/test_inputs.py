@@ -35,7 +35,9 @@ def _net(data) -> Network:
     ([4, 8, 8, 3], ["depth", "height", "width", "size", "channels"]),
 ])
 def test_every_rank_is_an_input_and_its_axes_are_addresses(shape, axes):
-    net = _net({"name": "r", "input": shape, "layers": [{"type": "dense", "units": 3}]})
+    # flatten first: on a [T, E] sequence a dense layer acts on the last axis alone
+    net = _net({"name": "r", "input": shape,
+                "layers": [{"type": "flatten"}, {"type": "dense", "units": 3}]})
     flat = 1
     for v in shape:
         flat *= v
