@@ -285,3 +285,33 @@ def test_solve_for_the_hidden_size_on_the_command_line():
                    "--total", "643200")
     assert done.returncode == 0, done.stderr
     assert "200" in done.stdout
+
+
+def test_a_convention_filled_in_later_moves_the_layer_to_its_formula():
+    # The network's convention (None on the layer: the network's) may be set on a copy
+    # after the layer is read; the count follows.
+    import copy
+    from symparams.layers import LSTM, generic_formula
+    layer = LSTM(hidden_size=8)
+    assert layer.convention is None and "8*h" in str(layer.formula)
+    keras = copy.copy(layer)
+    keras.convention = "keras"
+    assert str(generic_formula(type(keras), True)[1]) == "4*h**2 + 4*h*x + 4*h"
+    assert str(layer._replace(convention="keras").formula) == "4*h**2 + 4*h*x + 4*h"
+    assert str(layer.formula) == "4*h**2 + 4*h*x + 8*h"     # the original is untouched
+
+
+def test_a_decoder_takes_the_encoders_output_as_a_second_input():
+    spec = {"input": {"target": [6, 32], "memory": [9, 32]},
+            "layers": [{"name": "DEC", "type": "transformer_decoder", "heads": 4,
+                        "dim_feedforward": 64, "inputs": ["target", "memory"]}]}
+    net = Network.from_spec(spec_from_data(spec))
+    assert tuple(net["DEC"].output_shape) == (6, 32)
+    assert net.total == 2 * 4 * (32 * 32 + 32) + (32 * 64 + 64) + (64 * 32 + 32) + 3 * 2 * 32
+    spec["input"]["memory"] = [9, 16]
+    with pytest.raises(SymparamsError, match="must be E = 32"):
+        Network.from_spec(spec_from_data(spec))
+    spec["input"]["memory"] = [9, 32]
+    spec["layers"][0]["inputs"] = ["target", "memory", "target"]
+    with pytest.raises(SymparamsError, match="at most two inputs"):
+        Network.from_spec(spec_from_data(spec))

@@ -117,7 +117,12 @@ def preset_data(preset: str) -> dict:
             "layers": [{"type": entry.type, **entry.fields} for entry in spec.layers]}
 
 
-@pytest.mark.parametrize("preset", preset_names())
+# Presets with named inputs, merges and sequence layers are rebuilt from their frameworks'
+# own models and compared module by module in test_sequence_presets.py.
+CHECKED_ELSEWHERE = ("bert-base", "gpt2", "lstm-lm", "transformer-classifier")
+
+
+@pytest.mark.parametrize("preset", [p for p in preset_names() if p not in CHECKED_ELSEWHERE])
 def test_every_preset_matches_torch(preset):
     net = load(preset)
     if not net.is_exact:

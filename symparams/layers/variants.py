@@ -57,11 +57,14 @@ class Variants:
         base = type(self)._base
         if "_variants" in base.__dict__:
             self.__class__ = base._variants[self.variant_key()]
+        object.__setattr__(self, "_fields_read", True)
 
-    def _replace(self, **attrs):
-        new = super()._replace(**attrs)
-        new.check()
-        return new
+    def __setattr__(self, key, value):
+        # A field set after the layer is built (a copy with another num_layers, the
+        # network's convention filled in) moves the layer to its variant again.
+        object.__setattr__(self, key, value)
+        if key in type(self).fields and self.__dict__.get("_fields_read"):
+            self.check()
 
 
 __all__ = ["make_variants", "Variants"]
