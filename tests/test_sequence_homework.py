@@ -47,3 +47,31 @@ def test_a_sequence_template_gives_variants_with_correct_keys(tmp_path):
         # the student sees the sizes behind each count, and no bias note on an embedding
         assert f"h = {h}, bidirectional" in sheet and f"{V} tokens × {E} values" in sheet
         assert "no bias |" not in sheet and "no bias," not in sheet
+
+
+def test_a_transformer_template_keeps_only_variants_whose_heads_divide_the_width(tmp_path):
+    path = tmp_path / "tr.yaml"
+    path.write_text("""\
+name: tr-hw
+input: [{range: [8, 32]}]
+layers:
+  - {type: embedding, name: EMBED, vocab_size: {choice: [1000, 2000]}, embed_dim: {choice: [32, 48]}}
+  - {type: positional_embedding, name: POS, max_positions: 16}
+  - {type: transformer_encoder, name: ENC, heads: {choice: [3, 4]}, dim_feedforward: {choice: [64, 128]}}
+  - {type: select_token, name: CLS}
+  - {type: dense, name: OUT, units: {choice: [2, 5]}}
+questions:
+  - {type: params, points: 1}
+""", encoding="utf-8")
+    out = tmp_path / "out"
+    done = run_cli("homework", path, "--variants", "6", "--format", "md", "--quiet", "-o", out)
+    assert done.returncode == 0, done.stderr
+    rows = list(csv.DictReader((out / "answers.csv").open(encoding="utf-8")))
+    for number in range(1, 7):
+        variant = f"variant-{number:02d}"
+        spec = yaml.safe_load((out / variant / "spec.yaml").read_text(encoding="utf-8"))
+        layers = {layer["name"]: layer for layer in spec["layers"]}
+        E, F = layers["EMBED"]["embed_dim"], layers["ENC"]["dim_feedforward"]
+        assert E % layers["ENC"]["heads"] == 0 and spec["input"][0] <= 16
+        keys = {r["question"]: r["answer"] for r in rows if r["variant"] == variant}
+        assert int(keys["params.ENC"]) == 4 * (E * E + E) + (E * F + F) + (F * E + E) + 4 * E

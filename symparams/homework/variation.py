@@ -253,7 +253,8 @@ class Template:
         """True when a layer names its inputs: shapes then run down several branches,
         which the chain count below does not follow, so variants are drawn at random
         and each is checked by building its network."""
-        return any(isinstance(e, dict) and "inputs" in e for e in self.data.get("layers", ()))
+        return any(isinstance(e, dict) and ("inputs" in e or _sizes_checked_on_build(e))
+                   for e in self.data.get("layers", ()))
 
     @property
     def countable(self) -> bool:
@@ -379,6 +380,15 @@ def _graph_builds(template: "Template", choice: dict) -> bool:
     return not template.exact or all(
         info.layer.divides_exactly(tuple(info.input_shape[:2]))
         for info in net.layers[1:] if len(info.input_shape) == 3 and not info.layer.merges)
+
+
+def _sizes_checked_on_build(entry: dict) -> bool:
+    """A sequence layer's sizes must agree in ways the chain count of heights and widths
+    does not follow (heads divide E, max_positions covers T): its template's variants
+    are drawn and each built, as a branched template's are."""
+    from ..layers import REGISTRY
+    cls = REGISTRY.get(str(entry.get("type", "")).strip().lower())
+    return cls is not None and cls.family in ("sequence", "recurrent")
 
 
 def _largest_padding(entry: dict, slots: list[Slot]) -> int:
