@@ -140,3 +140,15 @@ def test_sequence_reports_render_in_every_format_and_the_latex_compiles(name, tm
         assert "parts: self-attention" in md and "parts: self-attention" in html
     else:
         assert "Keras counts one bias vector per gate" in md
+
+
+def test_keras_counts_of_the_lstm_language_model_come_from_the_convention_switch():
+    from symparams import Network
+    from symparams.spec import spec_from_data
+    data = load("lstm-lm").to_spec()
+    lstm = next(entry for entry in data["layers"] if entry["name"] == "LSTM")
+    lstm["convention"] = "keras"
+    keras = Network.from_spec(spec_from_data(data))
+    # one bias vector of h = 200 per gate instead of two: 4 gates × 200 × 2 layers fewer
+    assert keras.total == TOTALS["lstm-lm"] - 4 * 200 * 2 == 4_651_600
+    assert "Keras' count" in keras["LSTM"].step.title

@@ -145,7 +145,7 @@ class _Recurrent(Variants, Layer):
             parts.append("bidirectional")
         if not self.return_sequences:
             parts.append("last step only")
-        parts.append(f"{self.framework}'s count")
+        parts.append("Keras' count" if self.framework == "Keras" else "PyTorch's count")
         return ", ".join(parts)
 
 
