@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from sympy import Add, Integer, Mul, evaluate
+from sympy import Add, Integer, Mul, Symbol, evaluate
 
 from ..printing import Grouped, unicode_plain, unicode_written
 from ..shapes import AxisWorking, given_working, put_in
@@ -83,7 +83,7 @@ class _Recurrent(Variants, Layer):
     def shape_working(self, in_shape):
         if self.dirs == 2:
             with evaluate(False):
-                width = AxisWorking("features", Mul(Integer(2), Grouped(self._h_letter())),
+                width = AxisWorking("features", Mul(Integer(2), Symbol("h")),
                                     Mul(Integer(2), put_in(self.hidden_size)),
                                     self.hidden_size * 2)
         else:
@@ -92,17 +92,11 @@ class _Recurrent(Variants, Layer):
             return (width,)
         return (given_working("length", "T", in_shape[0]), width)
 
-    @staticmethod
-    def _h_letter():
-        from sympy import Symbol
-        return Symbol("h")
-
     # ------------------------------------------------------------- the words
 
     def step_reason(self):
         gates = f"Each of the {self.gates} gates ({self.gate_names})" if self.gates > 1 \
             else "The cell"
-        has = "has" if self.gates == 1 else "has"
         if not self.bias:
             biases = "and no bias (bias: false)"
         elif self.biases == 2:
@@ -110,7 +104,7 @@ class _Recurrent(Variants, Layer):
                       else "and two bias vectors of h (reset_after: true, Keras' default)")
         else:
             biases = "and one bias vector of h"
-        text = (f"{gates} {has} an h × x weight matrix on the input, an h × h matrix on the "
+        text = (f"{gates} has an h × x weight matrix on the input, an h × h matrix on the "
                 f"hidden state of the step before, {biases}.")
         if self.dirs == 2:
             text += " Bidirectional: a second set of weights reads the sequence backwards (× 2)."
