@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from sympy import Add, Integer, Mul
 
 from ..errors import SymparamsError
+from ..numbers import thousands
 from ..printable import echo
 from ..printing import unicode_plain, unicode_shape, unicode_written
 from ..shapes import flat_size, flat_working, given_working
@@ -144,7 +145,7 @@ class TiedDense(Dense):
             numbers = Mul(self.units, p)
         shared = self.units * p
         notes.append(f"tied weights: its c × p = {unicode_written(numbers)} = "
-                     f"{unicode_plain(shared)} weights are {self.tie}'s table (tie: {self.tie}), "
+                     f"{thousands(shared)} weights are {self.tie}'s table (tie: {self.tie}), "
                      f"counted once there, not again here")
         return notes
 
