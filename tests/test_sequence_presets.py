@@ -16,6 +16,7 @@ import pytest
 import frameworks as fw
 from conftest import run_cli
 from symparams import load
+from symparams.render.report import build_report
 
 TOTALS = {"bert-base": 109_482_240, "gpt2": 124_439_808,
           "lstm-lm": 4_653_200, "transformer-classifier": 1_388_290}
@@ -153,3 +154,16 @@ def test_keras_counts_of_the_lstm_language_model_come_from_the_convention_switch
     # one bias vector of h = 200 per gate instead of two: 4 gates × 200 × 2 layers fewer
     assert keras.total == TOTALS["lstm-lm"] - 4 * 200 * 2 == 4_651_600
     assert "Keras' count" in keras["LSTM"].step.title
+
+
+@pytest.mark.parametrize("name, said", [
+    ("lstm-lm", ["A sequence is T × E", "as PyTorch counts them: two bias vectors",
+                 "acts on the last axis at each position"]),
+    ("gpt2", ["A sequence is T × E", "Tied weights are counted once", "LM_HEAD (weights of WTE)"]),
+])
+def test_the_report_states_the_sequence_conventions(name, said):
+    conventions = build_report(load(name)).conventions
+    text = " ".join(conventions)
+    for fragment in said:
+        assert fragment in text
+    assert "vector of features" not in text

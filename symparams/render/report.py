@@ -117,9 +117,11 @@ def _conventions(net: Network) -> list[str]:
                         if info.layer.has_params and "bias" in info.layer.fields
                         and not info.layer.bias)
         bias = f"Bias is on except in {off}, whose formulas drop the +1 term."
+    sequence = any(info.layer.family in ("sequence", "recurrent") for info in net.layers[1:])
     lines = ["Shapes are channels-last: height × width × channels." if "conv" in families
              or "pool" in families or len(net.input_shape) == 3 else
-             "The input is a vector of features.", bias]
+             "The input is a vector of features." if not sequence else None, bias]
+    lines = [line for line in lines if line]
     if families & {"conv", "pool"}:
         which = " and ".join(w for f, w in (("conv", "Convolution"), ("pool", "pooling"))
                              if f in families).capitalize()
@@ -133,9 +135,42 @@ def _conventions(net: Network) -> list[str]:
     if "flatten" in families:
         lines.append("A height × width × channels output is flattened before a dense layer or "
                      "by a flatten layer: H × W × C values, p = H × W × C for the dense layer.")
+    lines += _sequence_conventions(net)
     letters = _letters_convention(net)
     if letters:
         lines.append(letters)
+    return lines
+
+
+def _sequence_conventions(net: Network) -> list[str]:
+    """What a network with sequence layers counts the way it does: whose recurrent
+    biases, dense layers per position, tied weights (said once, for the whole report)."""
+    infos = net.layers[1:]
+    lines = []
+    if any(info.layer.family in ("sequence", "recurrent") for info in infos):
+        lines.append("A sequence is T × E: T positions (time steps, tokens) of E values "
+                     "each; token ids come in as T.")
+    frameworks = {info.layer.framework for info in infos if info.layer.family == "recurrent"}
+    if frameworks == {"PyTorch"}:
+        lines.append("Recurrent layers are counted as PyTorch counts them: two bias vectors "
+                     "per gate (b_ih and b_hh); Keras has one (convention: keras), and each "
+                     "step gives Keras' formula too.")
+    elif frameworks == {"Keras"}:
+        lines.append("Recurrent layers are counted as Keras counts them: one bias vector per "
+                     "gate (a GRU with reset_after: true two); each step gives PyTorch's "
+                     "formula too.")
+    elif frameworks:
+        lines.append("Recurrent layers are counted as PyTorch or Keras counts them, as each "
+                     "step's title says (convention:).")
+    if any(info.kind == "dense" and len(info.input_shape) == 2 for info in infos):
+        lines.append("A dense layer on a T × E sequence acts on the last axis at each "
+                     "position with the same weights (p = E), as PyTorch's Linear and Keras' "
+                     "Dense do.")
+    tied = [f"{info.name} (weights of {info.layer.tie})" for info in infos
+            if getattr(info.layer, "tied", False)]
+    if tied:
+        lines.append(f"Tied weights are counted once, at the layer that holds them: "
+                     f"{', '.join(tied)}.")
     return lines
 
 
