@@ -185,12 +185,21 @@ def layer_step(info) -> Step:
     title = f"{info.name} ({layer.title}{', ' + description if description else ''})"
     return Step(title=title, name=info.name, kind=info.kind, index=info.index,
                 description=description, reason=layer.step_reason(),
-                notes=(*info.graph_notes, *layer.notes(info.input_shape))
-                if info.index else (),
+                notes=(*info.graph_notes, *layer.notes(info.input_shape),
+                       *_frozen_note(info)) if info.index else (),
                 formula=info.written, substituted=info.substituted, result=info.params,
                 input_shape=info.input_shape, output_shape=info.output_shape,
                 letters={s: layer.letters[l] for l, s in info.letters.items()},
                 shape_steps=info.shape_steps, is_count=True)
+
+
+def _frozen_note(info) -> tuple[str, ...]:
+    """A frozen layer (trainable: false) says its parameters are not trained."""
+    if not info.frozen:
+        return ()
+    count = printing.unicode_plain(ShownCount(info.params) if info.params.is_Integer
+                                   else info.params)
+    return (f"frozen (trainable: false): its {count} parameters are non-trainable",)
 
 
 def layer_shape_steps(info) -> tuple[Step, ...]:
