@@ -495,6 +495,7 @@ class Network:
         {'index': 1, 'name': 'CONV1', 'kind': 'conv2d', 'inputs': ['INPUT'],
          'output_shape': [28, 28, 8],
          'formula': '((m_1*n_1*d_1) + 1)*k_1', 'substituted': '((5*5*3) + 1)*8', 'params': 608,
+         'trainable': 608, 'non_trainable': 0, 'buffers': 0,
          'shape_formula': ['floor((H + 2*P - D*(n - 1) - 1) / S) + 1',
                            'floor((W + 2*P - D*(m - 1) - 1) / S) + 1', 'k'],
          'shape_substituted': ['floor((32 + 2*0 - 1*(5 - 1) - 1) / 1) + 1',
@@ -503,12 +504,13 @@ class Network:
         return self.to_dict()["layers"]
 
     def to_csv(self, path=None):
-        """The records as CSV with a last row for the total; shapes read ``28 x 28 x 8``.
+        """The records as CSV with a last row for the total; shapes read ``28 x 28 x 8``;
+        the last columns split params into trainable and non_trainable, then buffers.
 
         Written atomically to ``path`` (returns the Path), or returned as text without one.
 
         >>> print(load("lenet").to_csv().splitlines()[-1])
-        ,total,,,,,62958
+        ,total,,,,,62958,62958,0,0
         """
         return records.network_csv(self, path)
 
