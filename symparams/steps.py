@@ -281,9 +281,10 @@ def convention_text(net, short: bool = False) -> str:
         return text + "."
     if not convention_matters(net):
         return text + " (no layer here is counted differently by PyTorch and Keras)."
-    return (text + ": batch normalisation has 2 × C parameters and keeps its running mean "
-            "and variance as 2 × C buffers in PyTorch, 4 × C parameters of which 2 × C "
-            "non-trainable in Keras (set by convention: in the spec or --convention).")
+    other = "Keras" if net.convention == "pytorch" else "PyTorch"
+    return (text + f" (--convention {other.lower()} for {other}'s): batch normalisation "
+            "has 2 × C parameters and 2 × C buffers in PyTorch, 4 × C parameters of which "
+            "2 × C non-trainable in Keras.")
 
 
 def split_text(net) -> str:

@@ -372,3 +372,21 @@ def test_requires_grad_false_matches_trainable_false():
     assert net.trainable_total == sum(p.numel() for p in params if p.requires_grad)
     assert net.non_trainable_total == sum(p.numel() for p in params if not p.requires_grad)
     assert net.buffers_total == sum(b.numel() for b in model.buffers()) - 2
+
+
+def test_a_homework_template_keeps_the_convention_and_frozen_layers(write_spec, tmp_path):
+    template = write_spec(
+        "name: bnhw\nconvention: keras\ninput: [{choice: [16, 20]}, same, 3]\nlayers:\n"
+        "  - {type: conv2d, name: CONV1, kernel: 3, filters: {choice: [4, 8]}, "
+        "trainable: false}\n"
+        "  - {type: batchnorm, name: BN1}\n"
+        "  - {type: dense, name: FC, units: 10}\n"
+        "questions:\n  - {type: params, points: 1}\n", name="hw.yaml")
+    out = tmp_path / "hw"
+    result = run_cli("homework", template, "--variants", "2", "--format", "md", "-o", out,
+                     "--quiet", "--jobs", "1")
+    assert result.returncode == 0, result.stderr
+    spec = (out / "variant-01" / "spec.yaml").read_text(encoding="utf-8")
+    assert "convention: keras" in spec and "trainable: false" in spec
+    answers = (out / "variant-01" / "answers.md").read_text(encoding="utf-8")
+    assert "Keras convention" in answers and "non-trainable" in answers
