@@ -390,3 +390,42 @@ def test_a_homework_template_keeps_the_convention_and_frozen_layers(write_spec, 
     assert "convention: keras" in spec and "trainable: false" in spec
     answers = (out / "variant-01" / "answers.md").read_text(encoding="utf-8")
     assert "Keras convention" in answers and "non-trainable" in answers
+
+
+def test_jupyter_view_states_the_split_and_the_convention():
+    html = net_of(bn_spec("keras"))._repr_html_()
+    assert "Keras convention" in html and "40 non-trainable" in html
+    assert "convention" not in load("lenet")._repr_html_()
+
+
+def test_any_family_with_the_convention_field_gets_the_networks_convention():
+    # Contract 1: a family declares convention_field(); None means the network's.
+    from symparams.layers.base import Layer
+    from symparams.layers.fields import Size, convention_field
+
+    class Biased(Layer):
+        """c + (c if Keras else 2 × c): a bias counted once by Keras, twice by PyTorch."""
+        kind = "biased_test"
+        family = "biased_test"
+        name_prefix = "B"
+        letters = {"c": "units"}
+        schema = (Size("units", letter="c"), convention_field())
+        vectors = 2   # the formula is the class's (generic_formula probes the class)
+
+        def written_formula(self, L):
+            from sympy import Integer, Mul
+            return Mul(Integer(self.vectors), L["c"])
+
+        def check(self):  # one class per formula, as the contract asks
+            if self.convention == "keras" and type(self) is Biased:
+                self.__class__ = BiasedKeras
+
+    class BiasedKeras(Biased):
+        vectors = 1
+
+    layers = [Biased(units=5), Biased(units=5, convention="pytorch")]
+    keras = Network(layers, input=(3,), convention="keras")
+    assert [info.params for info in keras.layers[1:]] == [5, 10]
+    assert [info.layer.convention for info in keras.layers[1:]] == ["keras", "pytorch"]
+    assert Network(layers, input=(3,)).total == 20
+    assert layers[0].convention is None   # the layer itself is left as it was
