@@ -282,9 +282,12 @@ def convention_text(net, short: bool = False) -> str:
     if not convention_matters(net):
         return text + " (no layer here is counted differently by PyTorch and Keras)."
     other = "Keras" if net.convention == "pytorch" else "PyTorch"
-    return (text + f" (--convention {other.lower()} for {other}'s): batch normalisation "
-            "has 2 × C parameters and 2 × C buffers in PyTorch, 4 × C parameters of which "
-            "2 × C non-trainable in Keras.")
+    # Each family that the frameworks count differently says how (its convention_note).
+    notes = dict.fromkeys(getattr(info.layer, "convention_note", "") for info in net.layers
+                          if "convention" in info.layer.fields)
+    said = "; ".join(note for note in notes if note)
+    return text + f" (--convention {other.lower()} for {other}'s)" + \
+        (f": {said}." if said else ".")
 
 
 def split_text(net) -> str:
@@ -296,7 +299,7 @@ def split_text(net) -> str:
         frozen = [info.name for info in net.layers if info.frozen]
         why = ["frozen layers, trainable: false"] if frozen else []
         if any(info.non_trainable != 0 and not info.frozen for info in net.layers):
-            why.append("Keras' moving mean and variance")
+            why.append("Keras' moving statistics")
         text += f" ({'; '.join(why)})"
     if net.buffers_total != 0:
         text += (f"; {_shown(net.buffers_total)} buffer values (PyTorch's running "

@@ -133,6 +133,9 @@ class BatchNorm(_Norm):
     schema = (Flag("affine", default=True), *_SWITCHES, convention_field())
     not_learned = ("the running mean and variance (2 × C values) are averaged over the "
                    "batches, not learned")
+    # What the reports and the terminal say about the two conventions (see steps.py).
+    convention_note = ("batch normalisation has 2 × C parameters and 2 × C buffers in "
+                       "PyTorch, 4 × C parameters of which 2 × C non-trainable in Keras")
 
     def non_trainable(self, in_shape):
         """Keras: the moving mean and variance, 2 × C parameters that are not trained;
