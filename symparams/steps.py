@@ -272,9 +272,10 @@ def _shown(value) -> str:
     return thousands(value) if value.is_Integer else printing.unicode_plain(value)
 
 
-def convention_text(net, short: bool = False) -> str:
+def convention_text(net, short: bool = False, flag: bool = False) -> str:
     """Which framework's convention the counts follow, and (unless ``short``) what
-    that changes."""
+    that changes; ``flag`` names the command line's option (the terminal), else the
+    spec's field (reports: a PDF font runs ``--`` together)."""
     framework = {"pytorch": "PyTorch", "keras": "Keras"}[net.convention]
     text = f"Counted in the {framework} convention"
     if short:
@@ -286,7 +287,8 @@ def convention_text(net, short: bool = False) -> str:
     notes = dict.fromkeys(getattr(info.layer, "convention_note", "") for info in net.layers
                           if "convention" in info.layer.fields)
     said = "; ".join(note for note in notes if note)
-    return text + f" (--convention {other.lower()} for {other}'s)" + \
+    switch = f"--convention {other.lower()}" if flag else f"convention: {other.lower()}"
+    return text + f" ({switch} for the {other} count)" + \
         (f": {said}." if said else ".")
 
 

@@ -136,7 +136,7 @@ def print_count(net: Network, console: Console | None = None) -> None:
             parts.append(("Buffers (not parameters)", net.buffers_total))
         for label, value in parts:
             console.print(Text(f"{label}: {_count_cell(value)}"))
-        console.print(Text(convention_text(net)))
+        console.print(Text(convention_text(net, flag=True)))
     elif net.is_exact:
         console.print(Text(f"Total: {thousands(net.total)} learnable parameters"))
     else:
