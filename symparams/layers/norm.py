@@ -135,7 +135,7 @@ class BatchNorm(_Norm):
                    "batches, not learned")
     # What the reports and the terminal say about the two conventions (see steps.py).
     convention_note = ("batch normalisation has 2 × C parameters and 2 × C buffers in "
-                       "PyTorch, 4 × C parameters of which 2 × C non-trainable in Keras")
+                       "PyTorch, 4 × C parameters (2 × C non-trainable) in Keras")
 
     def non_trainable(self, in_shape):
         """Keras: the moving mean and variance, 2 × C parameters that are not trained;
