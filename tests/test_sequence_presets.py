@@ -157,7 +157,9 @@ def test_keras_counts_of_the_lstm_language_model_come_from_the_convention_switch
 
 
 @pytest.mark.parametrize("name, said", [
-    ("lstm-lm", ["A sequence is T × E", "as PyTorch counts them: two bias vectors",
+    ("lstm-lm", ["A sequence is T × E", "Counted in the PyTorch convention",
+                 "an LSTM layer has 4 × (h × x + h × h + 2 × h) parameters in PyTorch (two "
+                 "bias vectors per gate), 4 × (h × x + h × h + h) in Keras (one)",
                  "acts on the last axis at each position"]),
     ("gpt2", ["A sequence is T × E", "Tied weights are counted once", "LM_HEAD (weights of WTE)"]),
 ])

@@ -201,6 +201,15 @@ class GRU(_Recurrent):
 for _family in (RNN, LSTM, GRU):
     make_variants(_family, {"biases": (2, 1), "dirs": (1, 2), "stacked": (False, True)},
                   letters=_letters)
+    # How the two frameworks count it, for the network's convention sentence.
+    _pytorch, _keras = (unicode_written(generic_formula(_family._variants[(b, 1, False)],
+                                                        True)[0]) for b in (2, 1))
+    _family.convention_note = (
+        f"an {_family.kind.upper()} layer has {_pytorch} "
+        f"parameters in PyTorch (two bias vectors per gate), {_keras} in Keras (one)"
+        if _family is not GRU else
+        f"a GRU layer has {_pytorch} parameters in PyTorch and in Keras with reset_after: "
+        f"true, its default (two bias vectors per gate), {_keras} with reset_after: false")
 
 RECURRENT = (RNN, LSTM, GRU)
 __all__ = ["RNN", "LSTM", "GRU", "RECURRENT"]
