@@ -169,3 +169,21 @@ def test_the_report_states_the_sequence_conventions(name, said):
     for fragment in said:
         assert fragment in text
     assert "vector of features" not in text
+
+
+def test_the_network_convention_switches_every_recurrent_layer():
+    done = run_cli("count", "lstm-lm", "--convention", "keras", "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["total"] == 4_651_600
+    from symparams.network import load as load_in
+    keras = load_in("lstm-lm", convention="keras")
+    assert keras.total == 4_651_600 and "Keras' count" in keras["LSTM"].step.title
+    assert "PyTorch counts two bias vectors" in keras["LSTM"].step.reason
+    # a layer's own convention wins over the network's
+    data = keras.to_spec()
+    data["layers"][1]["convention"] = "pytorch"
+    from symparams import Network
+    from symparams.spec import spec_from_data
+    assert Network.from_spec(spec_from_data(data)).total == TOTALS["lstm-lm"]
+    # transformers have no convention field: bert-base is the same in both
+    assert load_in("bert-base", convention="keras").total == TOTALS["bert-base"]
