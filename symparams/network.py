@@ -56,10 +56,13 @@ class Network:
                  title: str | None = None, source: str | None = None,
                  description: str | None = None,
                  inputs: Mapping[str, Any] | Iterable[Any] | None = None,
-                 outputs: Iterable[str] | None = None):
+                 outputs: Iterable[str] | None = None,
+                 blocks: Mapping[str, tuple] | None = None):
         """``inputs`` names each layer's inputs (a list parallel to the layers, or
         layer name → names; None: the layer before), ``outputs`` the layers given
-        out (default: those no layer takes); see :mod:`symparams.graph`."""
+        out (default: those no layer takes); see :mod:`symparams.graph`.
+        ``blocks`` maps a layer name to the block instances it was expanded from
+        (:class:`symparams.blocks.BlockInstance`, outermost first)."""
         self.name = str(name)
         self.title = title
         self.description = description
@@ -82,6 +85,7 @@ class Network:
             self._names, self._inputs, [layer.merges for layer in self._layers],
             [layer.kind for layer in self._layers], source)
         self._outputs = None if outputs is None else tuple(outputs)
+        self._blocks = dict(blocks or {})
         self.layers: tuple[LayerInfo, ...] = self._walk()
         self.output_indices: tuple[int, ...] = graph.output_positions(
             self._sources, self._names, self._outputs, source)
@@ -117,7 +121,8 @@ class Network:
             except TypeError as exc:  # a field given as the wrong kind of YAML value
                 raise SymparamsError(str(exc), file=spec.source, layer=where) from None
         return cls(layers, spec.input, name=spec.name, title=spec.title, source=spec.source,
-                   description=spec.description, inputs=inputs, outputs=spec.outputs)
+                   description=spec.description, inputs=inputs, outputs=spec.outputs,
+                   blocks={name: e.blocks for name, e in zip(names, spec.layers) if e.blocks})
 
     def _assign_names(self) -> list[str]:
         return layer_names([(layer.name_prefix, layer.name) for layer in self._layers],
@@ -158,6 +163,7 @@ class Network:
             info = LayerInfo(index, name, layer, shape, out_shape, letters, values, params,
                              sources=tuple(all_names[i] for i in found), input_shapes=in_shapes)
             info.takes_previous = found == (index - 1,)
+            info.blocks = self._blocks.get(name, ())
             infos.append(info)
         self._check_symbols(infos, letter_names)
         return tuple(infos)
@@ -307,7 +313,7 @@ class Network:
         named = [layer._replace(name=name) for layer, name in zip(layers, self._names)]
         return Network(named, shape, name=self.name, title=self.title, source=self.source,
                        description=self.description, inputs=self._inputs,
-                       outputs=self._outputs)
+                       outputs=self._outputs, blocks=self._blocks)
 
     def symbolic(self) -> "Network":
         """A copy whose every size is a letter: each given size its own letter
