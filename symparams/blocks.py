@@ -436,19 +436,21 @@ def expand_blocks(data: dict, source: str | None
     current: Any = "INPUT"          # what the next top-level entry takes by default
     for index, entry in enumerate(raw_layers, start=1):
         expander.top_index = index
-        if not isinstance(entry, dict) or "block" not in entry:
+        if not isinstance(entry, dict):
+            raise SymparamsError(f"expected a mapping with a type or a block, found "
+                                 f"{_describe(entry)}", file=source, layer=(index, ""))
+        if "block" not in entry:
             expander.count("(top level)", "")
-            plain = dict(entry) if isinstance(entry, dict) else entry
-            if isinstance(plain, dict):
-                name = plain.get("name")
-                expander.top_name = str(name) if isinstance(name, (str, int)) else ""
-                if "inputs" in plain:
-                    plain["inputs"] = _aliased(plain["inputs"], expander.outputs)
-                elif isinstance(current, str) and expander.flat \
-                        and current != expander.flat[-1][0].get("name"):
-                    plain["inputs"] = [current]   # a block whose last layer was left out
-                current = str(name) if isinstance(name, (str, int)) \
-                    and not isinstance(name, bool) else _Prev(len(expander.flat) + 1, index)
+            plain = dict(entry)
+            name = plain.get("name")
+            expander.top_name = str(name) if isinstance(name, (str, int)) else ""
+            if "inputs" in plain:
+                plain["inputs"] = _aliased(plain["inputs"], expander.outputs)
+            elif isinstance(current, str) and expander.flat \
+                    and current != expander.flat[-1][0].get("name"):
+                plain["inputs"] = [current]   # a block whose last layer was left out
+            current = str(name) if isinstance(name, (str, int)) \
+                and not isinstance(name, bool) else _Prev(len(expander.flat) + 1, index)
             expander.flat.append((plain, ()))
             continue
         name = entry.get("name")
