@@ -9,6 +9,7 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
+from ..blockgroups import has_blocks, stages
 from ..network import Network
 from ..printable import printable
 from ..printing import unicode_plain, unicode_shape
@@ -37,15 +38,64 @@ def wide_table(net: Network) -> Table:
     table.add_column("substituted", overflow="fold")
     table.add_column("params", justify="right", overflow="fold")
     table.add_column("share", justify="right", no_wrap=True)
-    for info in net.layers:
+    for info, subtotals in _grouped(net):
         step = info.step
         faces = step.text
         table.add_row(str(info.index), Text(_layer_name(info)), info.kind, step.shape_text(),
                       Text(faces.formula if step.has_formula else "0"),
                       Text(faces.substituted if step.has_formula else "0"),
                       _count_cell(info.params), percent(net.share(info)))
+        for label, value, end in subtotals:
+            table.add_row("", label, "", "", "", "", _count_cell(value),
+                          percent(_share(net, value)), style="bold" if end else "dim")
+            if end and info is not net.layers[-1]:
+                table.add_section()
     table.add_section()
     table.add_row("", "total", "", "", "", "", _count_cell(net.total),
+                  percent(net.share_of_total()))
+    return table
+
+
+def _share(net: Network, value):
+    if value.is_Integer and net.is_exact and net.total:
+        return value / net.total
+    return None
+
+
+def _grouped(net: Network):
+    """(layer, subtotal rows after it) in order; a network built from blocks gets a
+    subtotal after each block instance (dim) and each stage (bold, then a rule)."""
+    if not has_blocks(net):
+        for info in net.layers:
+            yield info, ()
+        return
+    yield net.layers[0], ()
+    for stage in stages(net):
+        last_of_unit = {unit.layers[-1].index: unit for unit in stage.units}
+        for info in stage.layers:
+            rows = []
+            unit = last_of_unit.get(info.index)
+            if unit is not None and len(stage.units) > 1:
+                rows.append((f"  {printable(unit.path)} ({printable(unit.block)}) subtotal",
+                             unit.total, False))
+            if info is stage.layers[-1] and stage.block is not None:
+                rows.append((f"{printable(stage.name)} ({printable(stage.blocks_text)}) "
+                             f"subtotal", stage.total, True))
+            yield info, rows
+
+
+def stage_table(net: Network) -> Table:
+    """One row per stage: the blocks it holds, its layers and its subtotal."""
+    table = Table(title=Text(f"{printable(net.name)} by stage"), title_justify="left")
+    for heading, justify in (("stage", "left"), ("blocks", "left"), ("layers", "right"),
+                             ("params", "right"), ("share", "right")):
+        table.add_column(heading, justify=justify, no_wrap=heading != "stage")
+    for stage in stages(net):
+        table.add_row(printable(stage.name), printable(stage.blocks_text),
+                      str(len(stage.layers)), _count_cell(stage.total),
+                      percent(_share(net, stage.total)))
+    table.add_section()
+    table.add_row("total", "", str(len(net.layers) - 1), _count_cell(net.total),
                   percent(net.share_of_total()))
     return table
 
@@ -67,7 +117,7 @@ def narrow_table(net: Network) -> Table:
     table.add_column("output shape", overflow="fold")
     table.add_column("params", justify="right", overflow="fold")
     table.add_column("share", justify="right", no_wrap=True)
-    for info in net.layers:
+    for info, subtotals in _grouped(net):
         step = info.step
         cell = Text.assemble((_layer_name(info), "bold"), f" ({info.kind})")
         if step.has_formula:
@@ -79,6 +129,11 @@ def narrow_table(net: Network) -> Table:
         table.add_row(str(info.index), cell, Text(step.shape_text()),
                       _count_cell(info.params) if exact else Text("↓"),
                       percent(net.share(info)))
+        for label, value, end in subtotals:
+            table.add_row("", Text(label), "", _count_cell(value),
+                          percent(_share(net, value)), style="bold" if end else "dim")
+            if end and info is not net.layers[-1]:
+                table.add_section()
     table.add_section()
     table.add_row("", "total", "", _count_cell(net.total) if net.is_exact else Text("below"),
                   percent(net.share_of_total()))
@@ -108,6 +163,8 @@ def count_table(net: Network) -> CountTable:
 def print_count(net: Network, console: Console | None = None) -> None:
     console = console or make_console()
     console.print(count_table(net))
+    if has_blocks(net):
+        console.print(stage_table(net))
     if net.is_exact:
         console.print(Text(f"Total: {thousands(net.total)} learnable parameters"))
     else:

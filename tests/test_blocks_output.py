@@ -1,0 +1,64 @@
+"""Networks built from blocks stay readable: the count table groups layers by block
+with subtotals and a table per stage; reports work each distinct block out once."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import frameworks as fw
+from conftest import run_cli
+from symparams import load
+from symparams.blockgroups import distinct_units, stages
+
+
+def test_stages_and_units_follow_the_spec():
+    net = load("resnet50")
+    found = stages(net)
+    assert [s.name for s in found] == ["conv1 … maxpool", "layer1", "layer2", "layer3",
+                                       "layer4", "avgpool … fc"]
+    assert [len(s.units) for s in found] == [0, 3, 4, 6, 3, 0]
+    assert sum(s.total for s in found) == net.total
+    layer1 = found[1]
+    assert layer1.blocks_text == "3 × bottleneck"
+    assert [u.path for u in layer1.units] == ["layer1.0", "layer1.1", "layer1.2"]
+
+
+@pytest.mark.frameworks
+def test_stage_and_unit_subtotals_match_torchvision():
+    net, model = load("resnet50"), fw.reference_model("resnet50")
+    for stage in stages(net)[1:5]:
+        assert stage.total == fw.subtree_params(model, stage.name)
+        for unit in stage.units:
+            assert unit.total == fw.subtree_params(model, unit.path)
+
+
+def test_equal_units_are_one_distinct_block():
+    units = distinct_units(load("resnet50"))
+    # the first bottleneck of a stage has the projection; the others are alike
+    assert units["layer1.1"] is units["layer1.2"]
+    assert units["layer1.0"] is not units["layer1.1"]
+    assert [u.path for u in units["layer3.1"].repeats] == [f"layer3.{i}" for i in range(1, 6)]
+    assert len({id(u) for u in units.values()}) == 8
+    mobile = distinct_units(load("mobilenet_v2"))
+    assert mobile["features.3"].first.path == "features.3"
+    assert [u.path for u in mobile["features.5"].repeats] == ["features.5", "features.6"]
+
+
+def test_count_table_has_block_and_stage_subtotals():
+    result = run_cli("count", "resnet50", env={"COLUMNS": "220"})
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert re.search(r"layer1 \(3 × bottleneck\) subtotal .*215,808", out)
+    assert re.search(r"layer1\.0 \(bottleneck\) subtotal .*75,008", out)
+    assert re.search(r"layer4 \(3 × bottleneck\) subtotal .*14,964,736", out)
+    table = out[out.index("resnet50 by stage"):]
+    assert re.search(r"layer3 +│ 6 × bottleneck │ +62 │ +7,098,368", table)
+    assert re.search(r"total .*│ +175 │ 25,557,032", table)
+    narrow = run_cli("count", "resnet18", env={"COLUMNS": "80"}).stdout
+    assert re.search(r"layer2\.0 \(basic\) subtotal .*230,144", narrow)
+
+
+def test_networks_without_blocks_keep_their_table():
+    out = run_cli("count", "lenet").stdout
+    assert "subtotal" not in out and "by stage" not in out
