@@ -62,3 +62,47 @@ def test_count_table_has_block_and_stage_subtotals():
 def test_networks_without_blocks_keep_their_table():
     out = run_cli("count", "lenet").stdout
     assert "subtotal" not in out and "by stage" not in out
+
+
+def test_markdown_report_works_each_distinct_block_once():
+    text = load("resnet50").to_markdown()
+    assert "## Stage layer1: 3 × bottleneck" in text
+    assert "### layer1.0 (bottleneck)" in text and "### layer1.1 (bottleneck)" in text
+    assert "### layer1.2 (bottleneck)" not in text
+    assert "#### 17. layer1.1.conv1" in text
+    assert "layer1.2.conv1 (" not in text            # its count is in the repeats table
+    assert "| layer1.2 | 70,400 |" in text
+    assert "| together: 2 × 70,400 | **140,800** |" in text
+    assert "| layer3 | 6 × bottleneck | 62 | 7,098,368 | 27.8 % |" in text
+    assert "9{,}536 + 215{,}808 + 1{,}219{,}584" in text
+    assert "every conv2d layer (53)" in text
+    # every layer is worked out once or stands in a repeats table: nothing lost
+    net = load("resnet50")
+    worked = [line for line in text.splitlines() if line.startswith("#### ")]
+    assert len(worked) == 95 and len(worked) < len(net) - 1
+
+
+def test_html_and_latex_reports_have_the_stages(tmp_path):
+    net = load("resnet18")
+    html = net.to_html()
+    assert '<h3 class="stage">Stage layer2: 2 × basic</h3>' in html
+    assert "<td>layer1.1</td><td class=\"num\">73,984</td>" in html
+    tex = net.to_latex()
+    assert r"\subsection*{Stage layer2: 2 $\times$ basic}" in tex or \
+        "Stage layer2: 2" in tex
+    assert r"\subsubsection*{" in tex
+
+
+def test_latex_report_of_resnet50_compiles(tmp_path):
+    from conftest import require_tool
+    import subprocess
+    pdflatex = require_tool("pdflatex")
+    (tmp_path / "r.tex").write_text(load("resnet50").to_latex(), encoding="utf-8")
+    done = subprocess.run([pdflatex, "-interaction=nonstopmode", "-halt-on-error", "r.tex"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-2000:]
+
+
+def test_pdf_report_of_a_block_network_renders():
+    pdf = load("resnet18").to_pdf()
+    assert pdf.startswith(b"%PDF")
