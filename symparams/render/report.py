@@ -110,6 +110,7 @@ class Report:
     # worked out once (empty otherwise: the templates then go layer by layer).
     block_sections: list = field(default_factory=list)
     stage_rows: list = field(default_factory=list)
+    layer_count: int = 0         # layers after the input
 
 
 def _families(net: Network) -> set[str]:
@@ -294,7 +295,7 @@ def build_report(net: Network) -> Report:
         symbolic_step=None if sections else Step(
             title="Total in letters", name="TOTAL", kind="total", formula=net.total_written,
             result=None),
-        block_sections=sections, stage_rows=stage_rows)
+        block_sections=sections, stage_rows=stage_rows, layer_count=len(net) - 1)
 
 
 # ------------------------------------------------------------------ templates
