@@ -14,10 +14,11 @@ def expected_total(spec: dict) -> int:
     height, _, channels = spec["input"]
     width = spec["layers"][0]["with"]["width"]
     units = spec["layers"][-1]["units"]
+    blocks = spec["layers"][0]["with"]["blocks"]
     stem = 3 * 3 * channels * width + 2 * width            # conv without bias, BatchNorm
     block = 2 * (3 * 3 * width * width + 2 * width)         # two convolutions, two BatchNorms
     pooled = (height // 2) ** 2 * width
-    return stem + 2 * block + pooled * units + units
+    return stem + blocks * block + pooled * units + units
 
 
 def test_resnet_block_template_gives_valid_variants_with_right_keys(tmp_path):
@@ -36,9 +37,11 @@ def test_resnet_block_template_gives_valid_variants_with_right_keys(tmp_path):
         assert answers["total"] == expected_total(spec)
         by_name = {layer["name"]: layer for layer in answers["layers"]}
         width = spec["layers"][0]["with"]["width"]
-        assert by_name["net.layer1.1.bn2"]["params"] == 2 * width
+        last = spec["layers"][0]["with"]["blocks"] - 1
+        assert by_name[f"net.layer1.{last}.bn2"]["params"] == 2 * width
+        assert f"net.layer1.{last + 1}.bn2" not in by_name
         assert by_name["net.layer1.0.conv2"]["params"] == 9 * width * width
-        assert by_name["net.layer1.1.add"]["output_shape"][-1] == width
+        assert by_name[f"net.layer1.{last}.add"]["output_shape"][-1] == width
         # the variant's spec is a normal spec giving the same answers
         counted = run_cli("count", out / variant["spec"], "--json")
         assert json.loads(counted.stdout)["total"] == answers["total"]
