@@ -106,3 +106,13 @@ def test_latex_report_of_resnet50_compiles(tmp_path):
 def test_pdf_report_of_a_block_network_renders():
     pdf = load("resnet18").to_pdf()
     assert pdf.startswith(b"%PDF")
+
+
+def test_parameter_chart_has_one_bar_per_block_instance():
+    from symparams.render.figures import parameter_chart_svg
+    from symparams.render.report import build_report
+    svg = parameter_chart_svg(build_report(load("resnet50")))
+    assert "<title>layer1.0: 75,008 parameters" in svg
+    assert "layer1.0.conv1" not in svg
+    assert svg.count('class="bar"') == 2 + 16 + 1      # conv1, bn1, 16 bottlenecks, fc
+    assert "layers without parameters are not shown" in svg

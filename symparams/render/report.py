@@ -111,6 +111,7 @@ class Report:
     block_sections: list = field(default_factory=list)
     stage_rows: list = field(default_factory=list)
     layer_count: int = 0         # layers after the input
+    chart_unit: str = "layer"    # what one bar of the parameter chart stands for
 
 
 def _families(net: Network) -> set[str]:
@@ -295,7 +296,8 @@ def build_report(net: Network) -> Report:
         symbolic_step=None if sections else Step(
             title="Total in letters", name="TOTAL", kind="total", formula=net.total_written,
             result=None),
-        block_sections=sections, stage_rows=stage_rows, layer_count=len(net) - 1)
+        block_sections=sections, stage_rows=stage_rows, layer_count=len(net) - 1,
+        chart_unit="block instance (or layer outside blocks)" if sections else "layer")
 
 
 # ------------------------------------------------------------------ templates
