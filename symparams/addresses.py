@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from .errors import SymparamsError
 from .printing import unicode_plain
+from .shapes import AXES
 
 if TYPE_CHECKING:
     from .network import Network
@@ -31,11 +32,14 @@ if TYPE_CHECKING:
 __all__ = ["Size", "resolve_size", "input_axes", "AXIS_LETTER", "listing", "fresh_name"]
 
 # Input axes by the input's length: axis name -> entries of the shape.
-INPUT_AXES = {3: {"height": (0,), "width": (1,), "size": (0, 1), "channels": (2,)},
-              1: {"features": (0,)}}
+# An image's (or a volume's) "size" is its height and width together.
+INPUT_AXES = {rank: {**{name: (i,) for i, (name, _) in enumerate(axes)},
+                     **({"size": (rank - 3, rank - 2)} if rank >= 3 else {})}
+              for rank, axes in AXES.items()}
 # The letter an input axis gets when it is made symbolic (and its short address).
-AXIS_LETTER = {"height": "H", "width": "W", "size": "H", "channels": "C", "features": "N"}
-_SHORT = {3: {"H": "height", "W": "width", "C": "channels"}, 1: {"N": "features"}}
+AXIS_LETTER = {**{name: letter for axes in AXES.values() for name, letter in axes},
+               "size": "H"}
+_SHORT = {rank: {letter: name for name, letter in axes} for rank, axes in AXES.items()}
 _ENTRY = re.compile(r"^input\s*\[\s*(\d+)\s*\]$", re.IGNORECASE)
 
 
@@ -158,7 +162,7 @@ def _source_hint(net: "Network", index: int) -> str:
         for fieldname in info.layer.given_letters.values():
             if fieldname in ("filters", "units"):
                 return f"{info.name}.{fieldname}"
-    return "INPUT.channels" if len(net.input_shape) == 3 else "INPUT.features"
+    return "INPUT.features" if len(net.input_shape) == 1 else "INPUT.channels"
 
 
 def _field_size(net: "Network", key: str, layer_name: str, field: str, verb: str) -> Size:

@@ -102,6 +102,7 @@ class _Expander:
         self.top_index = 0
         self.top_name = ""
         self.outputs: dict[str, Any] = {}   # instance paths and repeat groups → output
+        self.first_input = "INPUT"          # the network input layer 1 takes
 
     # ---------------------------------------------------------------- errors
 
@@ -120,7 +121,7 @@ class _Expander:
     def emit(self, entry: dict, sources: list, chain: tuple[BlockInstance, ...], name: str):
         """Add one plain layer; ``inputs:`` is written only where it is not the layer before."""
         entry = dict(entry)
-        previous = self.flat[-1][0].get("name") if self.flat else "INPUT"
+        previous = self.flat[-1][0].get("name") if self.flat else self.first_input
         if len(sources) == 1 and (sources[0] == previous or (
                 isinstance(sources[0], _Prev) and sources[0].at == len(self.flat))):
             entry.pop("inputs", None)     # the layer before: the default
@@ -433,7 +434,10 @@ def expand_blocks(data: dict, source: str | None
     if not isinstance(raw_layers, list) or not raw_layers:
         raise SymparamsError(f"expected a non-empty list of layers, found "
                              f"{_describe(raw_layers)}", file=source, field="layers")
-    current: Any = "INPUT"          # what the next top-level entry takes by default
+    raw_input = data.get("input")
+    if isinstance(raw_input, dict) and raw_input:     # named inputs: the first is layer 0
+        expander.first_input = str(next(iter(raw_input)))
+    current: Any = expander.first_input   # what the next top-level entry takes by default
     for index, entry in enumerate(raw_layers, start=1):
         expander.top_index = index
         if not isinstance(entry, dict):

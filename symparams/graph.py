@@ -55,30 +55,40 @@ def inputs_per_layer(inputs: Mapping[str, Any] | Sequence[Any] | None, names: li
 
 
 def resolve_sources(names: list[str], written: list[tuple[str, ...] | None], merges: list[bool],
-                    kinds: list[str], source: str | None) -> list[tuple[int, ...]]:
-    """For each layer, the positions of the layers it takes (0 is the input).
+                    kinds: list[str], source: str | None,
+                    first: str = INPUT_NAME) -> list[tuple[int, ...]]:
+    """For each layer, the positions of the layers it takes (0 is the first input,
+    called ``first`` and INPUT both).
 
     Refuses an unknown name (listing what exists), a layer named before it is
     defined (a forward reference or a cycle), a merge layer with fewer than two
-    inputs and any other layer with more than one.
+    inputs and any other layer with more than one.  A further network input
+    (kind ``input``) takes nothing, and is never "the layer before" by default:
+    the first layer after the inputs takes the first input.
     """
-    position = {INPUT_NAME: 0, **{name: i for i, name in enumerate(names, start=1)}}
+    position = {INPUT_NAME: 0, first: 0, **{name: i for i, name in enumerate(names, start=1)}}
     resolved = []
     for index, (name, wanted, merge, kind) in enumerate(zip(names, written, merges, kinds),
                                                         start=1):
         where = dict(file=source, layer=(index, name), field="inputs")
+        if kind == "input":
+            resolved.append(())
+            continue
         if wanted is None:
             if merge:
                 raise SymparamsError(f"{kind} joins several layers: name them, e.g. inputs: "
                                      f"[{names[index - 2] if index > 1 else INPUT_NAME}, "
                                      f"{INPUT_NAME}]", **where)
-            resolved.append((index - 1,))
+            before = index - 1
+            while before and kinds[before - 1] == "input":
+                before -= 1
+            resolved.append((before,))
             continue
         found = []
         for wanted_name in wanted:
             at = position.get(wanted_name)
             if at is None:
-                earlier = [INPUT_NAME, *names[:index - 1]]
+                earlier = [first, *names[:index - 1]]
                 raise SymparamsError(f"no layer or input named {echo(wanted_name)} (earlier: "
                                      f"{listing(earlier)})", **where)
             if at >= index:
@@ -103,7 +113,9 @@ def output_positions(sources: list[tuple[int, ...]], names: list[str],
     no layer takes (the last layer of a chain)."""
     if outputs is None:
         taken = {i for found in sources for i in found}
-        return tuple(i for i in range(1, len(names) + 1) if i not in taken)
+        # A further input takes nothing (sources ()); it is no output even when unused.
+        return tuple(i for i in range(1, len(names) + 1)
+                     if i not in taken and sources[i - 1] != ())
     position = {name: i for i, name in enumerate(names, start=1)}
     chosen = []
     for name in check_names_field(list(outputs), "outputs"):

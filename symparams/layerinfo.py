@@ -87,7 +87,7 @@ class LayerInfo:
     @property
     def graph_notes(self) -> tuple[str, ...]:
         """Where the input comes from, when it is not simply the layer above."""
-        if self.takes_previous:
+        if self.takes_previous or not self.sources:   # a network input takes nothing
             return ()
         if len(self.sources) == 1:
             return (f"input from {self.sources[0]} (not the layer above)",)

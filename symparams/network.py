@@ -22,7 +22,7 @@ from .layers.base import check_size, is_letter_name
 from .numbers import as_count, plain
 from .printing import (ascii_plain, natural_key, unicode_plain,
                        unicode_shape, unicode_written)
-from .shapes import Shape
+from .shapes import RANK_TEXT, RANKS, Shape
 from .spec import Spec, check_magnitude, load_spec, size_symbol, size_value
 from . import records
 from .layerinfo import LayerInfo, NoSuchLayer, layer_names
@@ -67,15 +67,20 @@ class Network:
         self.title = title
         self.description = description
         self.source = source
-        shape = tuple(_as_expr(v, f"input[{i}]") for i, v in enumerate(input))
-        if len(shape) not in (1, 3):
-            raise SymparamsError(f"expected [height, width, channels] or [features], found "
-                                 f"{len(shape)} entries", file=source, field="input")
-        try:
-            shape = tuple(check_size(v, f"input[{i}]") for i, v in enumerate(shape))
-        except SymparamsError as exc:
-            raise exc.located(file=source) from None
-        self.input_shape: Shape = shape
+        named = list(input.items()) if isinstance(input, Mapping) else [(None, input)]
+        if not named:
+            raise SymparamsError("expected at least one input", file=source, field="input")
+        shapes = [self._check_shape(raw, None if key is None else f"input.{key}")
+                  for key, raw in named]
+        self.input_shape: Shape = shapes[0]
+        # The first input is layer 0 (named INPUT unless the spec names its inputs); any
+        # further input is an Input layer right after it, which takes nothing.
+        self.input_name: str = graph.INPUT_NAME if named[0][0] is None else str(named[0][0])
+        extra = [Input(shape, name=str(key)) for (key, _), shape in zip(named[1:], shapes[1:])]
+        self._extra_inputs = len(extra)
+        layers = [*extra, *layers]
+        if extra and inputs is not None and not isinstance(inputs, Mapping):
+            inputs = [*([None] * len(extra)), *inputs]
         self._layers: tuple[Layer, ...] = tuple(layers)
         self._names = self._assign_names()
         self._inputs = graph.inputs_per_layer(
@@ -83,12 +88,28 @@ class Network:
             self._names, source)
         self._sources = graph.resolve_sources(
             self._names, self._inputs, [layer.merges for layer in self._layers],
-            [layer.kind for layer in self._layers], source)
+            [layer.kind for layer in self._layers], source, first=self.input_name)
         self._outputs = None if outputs is None else tuple(outputs)
         self._blocks = dict(blocks or {})
         self.layers: tuple[LayerInfo, ...] = self._walk()
         self.output_indices: tuple[int, ...] = graph.output_positions(
             self._sources, self._names, self._outputs, source)
+
+    def _check_shape(self, raw: Iterable[Any], field: str | None) -> Shape:
+        field = field or "input"
+        shape = tuple(_as_expr(v, f"{field}[{i}]") for i, v in enumerate(raw))
+        if len(shape) not in RANKS:
+            raise SymparamsError(f"expected {RANK_TEXT}, found {len(shape)} entries",
+                                 file=self.source, field=field)
+        try:
+            return tuple(check_size(v, f"{field}[{i}]") for i, v in enumerate(shape))
+        except SymparamsError as exc:
+            raise exc.located(file=self.source) from None
+
+    @property
+    def inputs(self) -> tuple[LayerInfo, ...]:
+        """The network's inputs: layer 0, then any further named input."""
+        return self.layers[:1 + self._extra_inputs]
 
     @property
     def outputs(self) -> tuple[LayerInfo, ...]:
@@ -120,7 +141,9 @@ class Network:
                 raise exc.located(file=spec.source, layer=where) from None
             except TypeError as exc:  # a field given as the wrong kind of YAML value
                 raise SymparamsError(str(exc), file=spec.source, layer=where) from None
-        return cls(layers, spec.input, name=spec.name, title=spec.title, source=spec.source,
+        given_input = spec.input if spec.input_name is None else \
+            {spec.input_name: spec.input, **dict(spec.extra_inputs)}
+        return cls(layers, given_input, name=spec.name, title=spec.title, source=spec.source,
                    description=spec.description, inputs=inputs, outputs=spec.outputs,
                    blocks={name: e.blocks for name, e in zip(names, spec.layers) if e.blocks})
 
@@ -130,11 +153,17 @@ class Network:
 
     def _walk(self) -> tuple[LayerInfo, ...]:
         shape = self.input_shape
-        infos = [LayerInfo(0, "INPUT", Input(shape), (), shape, {}, {}, Integer(0))]
+        infos = [LayerInfo(0, self.input_name, Input(shape, name=self.input_name), (), shape,
+                           {}, {}, Integer(0))]
         family_counts: dict[str, int] = {}
         letter_names: set[str] = set()
-        all_names = ["INPUT", *self._names]
+        all_names = [self.input_name, *self._names]
         for index, (layer, name) in enumerate(zip(self._layers, self._names), start=1):
+            if isinstance(layer, Input):   # a further network input: takes nothing
+                info = LayerInfo(index, name, layer, (), layer.shape, {}, {}, Integer(0))
+                info.takes_previous = False
+                infos.append(info)
+                continue
             # A layer's shape (and so its d, p) comes from the layers it takes.
             found = self._sources[index - 1]
             in_shapes = tuple(infos[i].output_shape for i in found)
@@ -311,8 +340,12 @@ class Network:
 
     def _rebuild(self, layers, shape) -> "Network":
         named = [layer._replace(name=name) for layer, name in zip(layers, self._names)]
-        return Network(named, shape, name=self.name, title=self.title, source=self.source,
-                       description=self.description, inputs=self._inputs,
+        extra, named = named[:self._extra_inputs], named[self._extra_inputs:]
+        given_input = tuple(shape) if self.input_name == graph.INPUT_NAME and not extra else \
+            {self.input_name: tuple(shape), **{layer.name: layer.shape for layer in extra}}
+        inputs = self._inputs[self._extra_inputs:]
+        return Network(named, given_input, name=self.name, title=self.title,
+                       source=self.source, description=self.description, inputs=inputs,
                        outputs=self._outputs, blocks=self._blocks)
 
     def symbolic(self) -> "Network":
@@ -524,10 +557,16 @@ class Network:
         declared = [n for n in self.free_symbols if not is_letter_name(n)]
         if declared:
             data["symbols"] = declared
-        data["input"] = [int(v) if v.is_Integer else ascii_plain(v) for v in self.input_shape]
-        data["layers"] = [{"name": name, **layer.to_fields()}
-                          for layer, name in zip(self._layers, self._names)]
-        for entry, info in zip(data["layers"], self.layers[1:]):
+        def written(shape):
+            return [int(v) if v.is_Integer else ascii_plain(v) for v in shape]
+        if self.input_name == graph.INPUT_NAME and not self._extra_inputs:
+            data["input"] = written(self.input_shape)
+        else:
+            data["input"] = {info.name: written(info.output_shape) for info in self.inputs}
+        first = 1 + self._extra_inputs
+        data["layers"] = [{"name": name, **layer.to_fields()} for layer, name in
+                          zip(self._layers[self._extra_inputs:], self._names[self._extra_inputs:])]
+        for entry, info in zip(data["layers"], self.layers[first:]):
             if not info.takes_previous:
                 entry["inputs"] = list(info.sources)
         if self._outputs is not None:

@@ -1,4 +1,8 @@
-"""Shape arithmetic shared by the layer families: channels-last (height, width, channels)."""
+"""Shape arithmetic shared by the layer families, channels last.
+
+A shape is a tuple of sizes: a flat vector ``(N,)``, a sequence or 1-D signal
+``(L, C)``, an image ``(H, W, C)`` or a volume ``(D, H, W, C)``.
+"""
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -7,7 +11,19 @@ from sympy import Add, Expr, Integer, Mul, Symbol, ceiling, evaluate, floor
 
 from .printing import Grouped, Inserted, SlashRatio
 
-Shape = tuple  # tuple[Expr, ...]: (height, width, channels) or (features,)
+Shape = tuple  # tuple[Expr, ...]: (N,), (L, C), (H, W, C) or (D, H, W, C)
+
+# Each axis of a shape by its rank: (name, letter).  The letter is what a shape
+# step writes for the size (``H × W × C``) and what --symbolic makes of it.
+AXES: dict[int, tuple[tuple[str, str], ...]] = {
+    1: (("features", "N"),),
+    2: (("length", "L"), ("channels", "C")),
+    3: (("height", "H"), ("width", "W"), ("channels", "C")),
+    4: (("depth", "D"), ("height", "H"), ("width", "W"), ("channels", "C")),
+}
+RANKS = tuple(AXES)
+RANK_TEXT = "[features], [length, channels], [height, width, channels] or " \
+            "[depth, height, width, channels]"
 
 
 def _is_int(*values) -> bool:
@@ -127,10 +143,15 @@ def window_working(label: str, letters: tuple[str, str], size: Expr, window: Exp
     return AxisWorking(label, formula, substituted, result)
 
 
+def axis_letters(shape: Shape) -> tuple[str, ...]:
+    """The letters of a shape's axes: ``("H", "W", "C")`` for an image."""
+    return tuple(letter for _, letter in AXES[len(shape)])
+
+
 def flat_working(label: str, shape: Shape) -> AxisWorking:
-    """``H × W × C`` = the product of a height × width × channels shape."""
+    """``H × W × C`` = the product of a shape's sizes (``L × C``, ``D × H × W × C`` …)."""
     with evaluate(False):
-        formula = Mul(*(Symbol(l) for l in "HWC"))
+        formula = Mul(*(Symbol(l) for l in axis_letters(shape)))
         substituted = Mul(*(put_in(v) for v in shape))
     return AxisWorking(label, formula, substituted, flat_size(shape))
 
@@ -141,8 +162,7 @@ def given_working(label: str, letter: str, value: Expr) -> AxisWorking:
 
 
 def passed_on(shape: Shape) -> tuple[AxisWorking, ...]:
-    """Every size handed on unchanged: (H, W, C) or (N,)."""
-    if len(shape) == 3:
-        return tuple(given_working(label, letter, v)
-                     for label, letter, v in zip(("height", "width", "channels"), "HWC", shape))
-    return tuple(given_working("values", "N", v) for v in shape)
+    """Every size handed on unchanged: (H, W, C), (L, C), (N,) …"""
+    if len(shape) == 1:
+        return (given_working("values", "N", shape[0]),)
+    return tuple(given_working(label, letter, v) for (label, letter), v in zip(AXES[len(shape)], shape))

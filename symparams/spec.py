@@ -22,6 +22,7 @@ from sympy import Expr, Integer, Max, Min, Number, Symbol, ceiling, floor
 from .documents import MAX_BYTES, MAX_NUMBER, digits_of, parse_document, too_large
 from .errors import SymparamsError
 from .printable import echo
+from .shapes import RANK_TEXT
 
 # ------------------------------------------------------------ expression parser
 
@@ -290,6 +291,8 @@ class Spec:
     description: str | None = None
     symbols: tuple[str, ...] = ()   # names declared as sizes (see layers.base.keyword_or_size)
     outputs: tuple[str, ...] | None = None   # layers given out (default: those none takes)
+    input_name: str | None = None            # the first input's name (None: INPUT)
+    extra_inputs: tuple = ()                 # further named inputs: ((name, shape), ...)
 
 
 _TOP_FIELDS = {"name", "title", "description", "input", "layers", "symbols", "outputs",
@@ -372,16 +375,8 @@ def spec_from_data(data: Any, source: str | None = None) -> Spec:
     if "input" not in data:
         raise SymparamsError("missing; give the input shape as [height, width, channels]",
                              file=source, field="input")
-    raw_input = data["input"]
-    if not isinstance(raw_input, list) or len(raw_input) not in (1, 3):
-        raise SymparamsError(f"expected [height, width, channels] or [features], "
-                             f"found {_describe(raw_input)}", file=source, field="input")
-    shape = []
-    for i, raw in enumerate(raw_input):
-        try:
-            shape.append(size_value(raw))
-        except SymparamsError as exc:
-            raise exc.located(file=source, field=f"input[{i}]") from None
+    inputs = _input_shapes(data["input"], source)
+    (first_name, shape), extra_inputs = inputs[0], inputs[1:]
     symbols = _declared_symbols(data.get("symbols"), source)
     raw_layers = data.get("layers")
     if not isinstance(raw_layers, list) or not raw_layers:
@@ -411,9 +406,45 @@ def spec_from_data(data: Any, source: str | None = None) -> Spec:
             raise SymparamsError(f"expected text, found {_describe(layer_type)}",
                                  file=source, layer=(index, name or ""), field="type")
         layers.append(LayerSpec(index, layer_type, name, fields, instances[index - 1]))
-    return Spec(name=net_name, input=tuple(shape), layers=tuple(layers), source=source,
+    return Spec(name=net_name, input=shape, layers=tuple(layers), source=source,
+                input_name=first_name, extra_inputs=extra_inputs,
                 title=data.get("title"), description=data.get("description"),
                 symbols=symbols, outputs=_output_names(data.get("outputs"), source))
+
+
+_INPUT_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}")
+
+
+def _input_shapes(raw: Any, source: str | None) -> list[tuple[str | None, tuple[Expr, ...]]]:
+    """``input: [32, 32, 3]`` (one input, called INPUT) or ``input: {input_ids: [T],
+    token_type_ids: [T]}`` (several, named): (name, shape) pairs, the first None for INPUT."""
+    if isinstance(raw, dict):
+        if not raw:
+            raise SymparamsError("expected at least one named input such as {image: [32, 32, 3]}",
+                                 file=source, field="input")
+        named = []
+        for key, value in raw.items():
+            name = str(key)
+            if not _INPUT_NAME.fullmatch(name):
+                raise SymparamsError(f"expected an input name (a letter, then letters, digits, "
+                                     f"_ . or -), found {_describe(key)}", file=source,
+                                     field="input")
+            named.append((name, _one_shape(value, source, f"input.{name}")))
+        return named
+    return [(None, _one_shape(raw, source, "input"))]
+
+
+def _one_shape(raw: Any, source: str | None, field: str) -> tuple[Expr, ...]:
+    if not isinstance(raw, list) or not 1 <= len(raw) <= 4:
+        raise SymparamsError(f"expected {RANK_TEXT}, found {_describe(raw)}", file=source,
+                             field=field)
+    shape = []
+    for i, value in enumerate(raw):
+        try:
+            shape.append(size_value(value))
+        except SymparamsError as exc:
+            raise exc.located(file=source, field=f"{field}[{i}]") from None
+    return tuple(shape)
 
 
 def _output_names(raw: Any, source: str | None) -> tuple[str, ...] | None:

@@ -103,7 +103,7 @@ def stage_table(net: Network) -> Table:
 def _layer_name(info) -> str:
     """The layer's name, escaped, with where its input comes from when that is not
     the layer above (``SUM ← C2, INPUT``): the same in the wide and narrow tables."""
-    if info.takes_previous:
+    if info.takes_previous or not info.sources:  # a network input takes nothing
         return printable(info.name)
     return f"{printable(info.name)} ← {', '.join(map(printable, info.sources))}"
 
