@@ -200,3 +200,20 @@ def test_specs_without_blocks_are_read_as_before():
     assert [e.name for e in spec.layers][:2] == ["CONV1", "POOL1"]
     assert all(e.blocks == () for e in spec.layers)
     assert load("resnet18")["layer2.0.downsample.0"].blocks[-1].block == "projection"
+
+
+def test_a_block_residual_on_a_named_network_input():
+    text = """
+name: t
+input: {image: [8, 8, 4]}
+blocks:
+  res:
+    layers:
+      - {type: conv2d, name: conv, kernel: 3, padding: 1, filters: 4}
+      - {type: add, name: add, inputs: [conv, in]}
+layers:
+  - {block: res, name: first}
+"""
+    net = Network.from_spec(spec_of(text))
+    assert net["first.add"].sources == ("first.conv", "image")
+    assert net.total == 3 * 3 * 4 * 4 + 4
