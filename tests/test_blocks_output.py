@@ -116,3 +116,13 @@ def test_parameter_chart_has_one_bar_per_block_instance():
     assert "layer1.0.conv1" not in svg
     assert svg.count('class="bar"') == 2 + 16 + 1      # conv1, bn1, 16 bottlenecks, fc
     assert "layers without parameters are not shown" in svg
+
+
+def test_json_says_which_block_instance_a_layer_belongs_to():
+    import json
+    data = json.loads(run_cli("count", "resnet50", "--json").stdout)
+    layers = {layer["name"]: layer for layer in data["layers"]}
+    assert layers["layer2.0.downsample.1"]["blocks"] == [
+        {"path": "layer2.0", "block": "bottleneck"},
+        {"path": "layer2.0.downsample", "block": "projection"}]
+    assert "blocks" not in layers["conv1"] and "blocks" not in layers["fc"]
