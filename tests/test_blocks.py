@@ -217,3 +217,22 @@ layers:
     net = Network.from_spec(spec_of(text))
     assert net["first.add"].sources == ("first.conv", "image")
     assert net.total == 3 * 3 * 4 * 4 + 4
+
+
+def test_blocks_using_each_other_name_the_cycle():
+    data = {"name": "t", "input": [4],
+            "blocks": {"a": {"layers": [{"block": "b"}]}, "b": {"layers": [{"block": "a"}]}},
+            "layers": [{"block": "a", "name": "top"}]}
+    with pytest.raises(SymparamsError, match="block a uses itself \\(a → b → a\\)"):
+        spec_from_data(data, source="loop.yaml")
+
+
+def test_dotted_layer_names_work_on_the_command_line():
+    done = run_cli("count", "resnet18", "--set", "fc.units=10", "--json")
+    assert done.returncode == 0, done.stderr
+    import json
+    assert json.loads(done.stdout)["total"] == 11_689_512 - 990 * 513
+    solved = run_cli("solve", "resnet18", "--for", "layer4.1.conv1.filters",
+                     "--layer", "layer4.1.conv1", "--total", str(3 * 3 * 512 * 256))
+    assert solved.returncode == 0, solved.stderr
+    assert "256" in solved.stdout
