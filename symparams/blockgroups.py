@@ -32,6 +32,7 @@ class Unit:
     block: str
     params: tuple[tuple[str, str], ...]
     layers: list[LayerInfo] = field(default_factory=list)
+    group: str | None = None     # the repeat it belongs to (features.2…3), if any
 
     @property
     def total(self) -> Expr:
@@ -88,7 +89,32 @@ def _unit_of(info: LayerInfo):
 
 
 def stages(net: Network) -> list[Stage]:
-    """The network's stages in order (the input is in none)."""
+    """The network's stages in order (the input is in none).
+
+    A single top-level use that holds repeats of several blocks (MobileNetV2's
+    ``features``) is split at its repeats: ``features.2…3``, ``features.4…6`` …,
+    one stage per row of the paper's table."""
+    found: list[Stage] = []
+    for stage in _top_level_stages(net):
+        found += _split_at_repeats(stage)
+    return found
+
+
+def _split_at_repeats(stage: Stage) -> list[Stage]:
+    keys = [unit.group or unit.path for unit in stage.units]
+    if stage.block is None or len(set(keys)) < 2 or \
+            all(unit.group is None for unit in stage.units):
+        return [stage]
+    parts: list[Stage] = []
+    for key, unit in zip(keys, stage.units):
+        if not parts or parts[-1].name != key:
+            parts.append(Stage(key, unit.block))
+        parts[-1].units.append(unit)
+        parts[-1].layers += unit.layers
+    return parts
+
+
+def _top_level_stages(net: Network) -> list[Stage]:
     found: list[Stage] = []
     for info in net.layers[1:]:
         if not info.blocks:
@@ -105,7 +131,8 @@ def stages(net: Network) -> list[Stage]:
         stage = found[-1]
         stage.layers.append(info)
         if not stage.units or stage.units[-1].path != instance.path:
-            stage.units.append(Unit(instance.path, instance.block, instance.params))
+            stage.units.append(Unit(instance.path, instance.block, instance.params,
+                                    group=instance.group))
         stage.units[-1].layers.append(info)
     return found
 

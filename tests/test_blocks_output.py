@@ -31,6 +31,20 @@ def test_stage_and_unit_subtotals_match_torchvision():
         assert stage.total == fw.subtree_params(model, stage.name)
         for unit in stage.units:
             assert unit.total == fw.subtree_params(model, unit.path)
+    mobile, model = load("mobilenet_v2"), fw.reference_model("mobilenet_v2")
+    for stage in stages(mobile)[:-1]:
+        assert stage.total == sum(fw.subtree_params(model, u.path) for u in stage.units)
+
+
+def test_one_use_holding_repeats_is_split_into_the_papers_rows():
+    # MobileNetV2's table 2: one stage per (t, c, n, s) row, then the last convolution
+    found = stages(load("mobilenet_v2"))
+    assert [s.name for s in found] == [
+        "features.0", "features.1", "features.2…3", "features.4…6", "features.7…10",
+        "features.11…13", "features.14…16", "features.17", "features.18",
+        "avgpool … classifier.1"]
+    assert [len(s.units) for s in found[:-1]] == [1, 1, 2, 3, 4, 3, 3, 1, 1]
+    assert found[4].blocks_text == "4 × inverted_residual"
 
 
 def test_equal_units_are_one_distinct_block():

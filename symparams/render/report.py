@@ -236,7 +236,8 @@ def block_sections(net: Network) -> tuple[list[BlockSection], list[StageRow]]:
             continue
         sections.append(BlockSection(
             2, f"{stage.name}: {stage.blocks_text}",
-            f"{len(stage.layers)} layers in {len(stage.units)} block instances; "
+            f"{len(stage.layers)} layers in {len(stage.units)} block instance"
+            f"{'s' if len(stage.units) != 1 else ''}; "
             f"subtotal {subtotal}.", [], [], subtotal))
         for unit in stage.units:
             group = distinct[unit.path]
