@@ -55,6 +55,9 @@ class Layer:
     reason_without_bias: ClassVar[str] = ""  # the reason with bias: false, if it differs
     needs_image: ClassVar[bool] = False      # input must be height × width × channels
     merges: ClassVar[bool] = False           # joins several inputs (add, concat …)
+    # A family with convention_field(): how PyTorch and Keras count it, for the
+    # sentence every output gives about the network's convention.
+    convention_note: ClassVar[str] = ""
 
     name: str | None
     bias: bool = True
