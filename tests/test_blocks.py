@@ -236,3 +236,15 @@ def test_dotted_layer_names_work_on_the_command_line():
                      "--layer", "layer4.1.conv1", "--total", str(3 * 3 * 512 * 256))
     assert solved.returncode == 0, solved.stderr
     assert "256" in solved.stdout
+
+
+def test_a_frozen_block_moves_its_counts_into_non_trainable():
+    text = RESIDUAL.replace("with: {width: 8, count: 3}}", "with: {width: 8, count: 3}, "
+                            "trainable: false}")
+    frozen, free = Network.from_spec(spec_of(text)), Network.from_spec(spec_of(RESIDUAL))
+    layer2 = sum(int(i.params) for i in free.layers[1:] if i.name.startswith("layer2."))
+    assert frozen.total == free.total
+    assert frozen.non_trainable_total == layer2 > 0
+    assert frozen.trainable_total == free.total - layer2
+    keras = run_cli("count", "resnet50", "--convention", "keras")
+    assert keras.returncode == 0 and "Non-trainable params: 53,120" in keras.stdout
