@@ -19,12 +19,20 @@ from .merge import AddMerge, Concat, MultiplyMerge
 from .pool import AvgPool2D, MaxPool2D
 from .simple import Activation, Dropout, Flatten, Input
 from .norm import BatchNorm, GroupNorm, InstanceNorm, LayerNorm
+from .conv_nd import Conv1D, Conv1DTranspose, Conv3D, Conv3DTranspose, GroupedConv1D, GroupedConv3D
+from .pool_nd import (AdaptiveAvgPool, AdaptiveMaxPool, AvgPool1D, AvgPool3D, GlobalAvgPool,
+                      GlobalMaxPool, MaxPool1D, MaxPool3D)
+from .reshaping import Identity, Permute, Reshape, Upsample, ZeroPadding
 
 # The source document's kinds first: error messages list as many as fit.
 FAMILIES: tuple[type[Layer], ...] = (Conv2D, MaxPool2D, AvgPool2D, Dense, Flatten, Dropout,
                                      Activation, DepthwiseConv2D, SeparableConv2D,
                                      Conv2DTranspose, BatchNorm, LayerNorm, GroupNorm,
-                                     InstanceNorm, AddMerge, MultiplyMerge, Concat)
+                                     InstanceNorm, AddMerge, MultiplyMerge, Concat,
+                                     Conv1D, Conv3D, Conv1DTranspose, Conv3DTranspose,
+                                     MaxPool1D, AvgPool1D, MaxPool3D, AvgPool3D, GlobalAvgPool,
+                                     GlobalMaxPool, AdaptiveAvgPool, AdaptiveMaxPool, Upsample,
+                                     ZeroPadding, Reshape, Permute, Identity)
 
 REGISTRY: dict[str, type[Layer]] = {}
 for _cls in FAMILIES:
@@ -78,14 +86,15 @@ def kinds_text(limit: int = 100) -> str:
 
 
 # Layer kinds of other libraries that symparams cannot count yet (matched on the
-# name without spaces, - and _): 1-D/3-D convolutions (transposed too), global and
-# adaptive pooling, other normalisations (local response …), recurrent, embedding, attention, reshaping …
+# name without spaces, - and _): 1-D/3-D variants of the 2-D-only kinds (depthwise,
+# separable, locally connected …), fractional and LP pooling, other normalisations (local
+# response …), recurrent, embedding, attention, cropping …
 _UNSUPPORTED = re.compile(
     r"1d|3d|deconv|global|adaptive|norm|lstm|gru|rnn|recurrent"
-    r"|embed|attention|transformer|upsampl|zeropad|padding|reshape|permute"
+    r"|embed|attention|transformer|upsampl|padding|reflectionpad|replicationpad|constantpad"
     r"|bidirectional|timedistributed|lambda|residual|resblock|bottleneck|conv3"
     r"|locallyconnected|cropping|repeatvector|masking|spatialdropout|gaussian|alphadropout"
-    r"|pixelshuffle|unfold|fold|identity|bilinear|highway|maxout|capsule")
+    r"|pixelshuffle|unfold|fold|bilinear|highway|maxout|capsule|fractional|lppool")
 
 
 def is_unsupported(type_name: str) -> bool:
@@ -104,7 +113,11 @@ _SQUASHED_ACTIVATIONS = {a.replace("_", ""): a for a in ACTIVATIONS if a not in 
                                                                                   "none")}
 
 
-__all__ = ["Layer", "Conv2D", "GroupedConv2D", "DepthwiseConv2D", "SeparableConv2D", "Conv2DTranspose",
+__all__ = ["Conv1D", "Conv3D", "GroupedConv1D", "GroupedConv3D", "Conv1DTranspose",
+           "Conv3DTranspose", "MaxPool1D", "AvgPool1D", "MaxPool3D", "AvgPool3D",
+           "GlobalAvgPool", "GlobalMaxPool", "AdaptiveAvgPool", "AdaptiveMaxPool", "Upsample",
+           "ZeroPadding", "Reshape", "Permute", "Identity",
+           "Layer", "Conv2D", "GroupedConv2D", "DepthwiseConv2D", "SeparableConv2D", "Conv2DTranspose",
            "MaxPool2D", "AvgPool2D", "Dense", "Flatten", "Dropout",
            "Activation", "Input", "BatchNorm", "LayerNorm", "GroupNorm", "InstanceNorm",
            "REGISTRY", "FAMILIES", "layer_class", "generic_formula",
