@@ -94,7 +94,7 @@ _UNSUPPORTED = re.compile(
     r"|embed|attention|transformer|upsampl|padding|reflectionpad|replicationpad|constantpad"
     r"|bidirectional|timedistributed|lambda|residual|resblock|bottleneck|conv3"
     r"|locallyconnected|cropping|repeatvector|masking|spatialdropout|gaussian|alphadropout"
-    r"|pixelshuffle|unfold|fold|bilinear|highway|maxout|capsule|fractional|lppool")
+    r"|pixelshuffle|unfold|fold|bilinear|highway|maxout|capsule|fractional|lppool|prelu")
 
 
 def is_unsupported(type_name: str) -> bool:
