@@ -258,3 +258,48 @@ def test_counts_and_shapes_match_torch(raw, channels, size):
     with torch.no_grad():
         out = module(torch.zeros(1, channels, *shape[:-1]))
     assert net.layers[1].output_shape == channels_last(out.shape)
+
+
+@pytest.mark.parametrize("spec, check", [
+    # A 1-D template: the sheet asks for the conv1d's count and shape.
+    ("name: sig\ninput: [{choice: [32, 64]}, 4]\nlayers:\n"
+     "  - {type: conv1d, name: C1, kernel: {choice: [3, 5]}, filters: {choice: [4, 8]}}\n"
+     "  - {type: global_max_pool, name: G1}\n  - {type: dense, name: FC, units: 10}\n",
+     lambda a: _conv1d_answer(a) and a["shapes.G1"] == a["shapes.C1"].split(" × ")[1]
+     and int(a["params.FC"]) == 10 * int(a["shapes.G1"]) + 10),
+    # An image template through upsampling: the dense layer's p follows the upsampled map.
+    ("name: up\ninput: [{choice: [8, 12]}, same, 2]\nlayers:\n"
+     "  - {type: conv2d, name: C1, kernel: 3, filters: 4}\n"
+     "  - {type: upsample, name: U1, scale: {choice: [2, 3]}}\n"
+     "  - {type: conv2d, name: C2, kernel: 3, filters: 2}\n  - {type: dense, name: FC, units: 5}\n",
+     lambda a: int(a["params.FC"]) == 5 * _values(a["shapes.C2"]) + 5),
+    # A volume template.
+    ("name: vol\ninput: [{choice: [6, 8]}, 10, 10, 1]\nlayers:\n"
+     "  - {type: conv3d, name: C1, kernel: 3, filters: {choice: [2, 4]}}\n"
+     "  - {type: maxpool3d, name: P1, kernel: 2}\n  - {type: flatten, name: F}\n",
+     lambda a: int(a["params.C1"]) == 28 * int(a["shapes.C1"].split(" × ")[-1])
+     and a["shapes.P1"].split(" × ")[1:3] == ["4", "4"]),
+])
+def test_homework_templates_with_the_new_families(write_spec, tmp_path, spec, check):
+    from conftest import run_cli
+    out = tmp_path / "hw"
+    result = run_cli("homework", write_spec(spec), "--variants", 2, "--seed", 3, "-o", out,
+                     "--format", "md", "--jobs", 1)
+    assert result.returncode == 0, result.stderr
+    rows = [line.split(",") for line in (out / "answers.csv").read_text().splitlines()[1:]]
+    variants = {r[0] for r in rows}
+    assert len(variants) == 2
+    for variant in variants:
+        answers = {r[1]: r[2] for r in rows if r[0] == variant}
+        assert check(answers), answers
+
+
+def _values(shape_text):
+    return math.prod(int(v) for v in shape_text.split(" × "))
+
+
+def _conv1d_answer(a) -> bool:
+    """k × (m × 4 + 1) with m 3 or 5, and the length L − m + 1 with L 32 or 64."""
+    length, k = (int(v) for v in a["shapes.C1"].split(" × "))
+    m = int(a["params.C1"]) // k // 4
+    return m in (3, 5) and int(a["params.C1"]) == k * (m * 4 + 1) and length + m - 1 in (32, 64)

@@ -174,13 +174,14 @@ class Sheet:
 # --------------------------------------------------------------- gathering
 
 def _pair(pair) -> str:
-    a, b = pair
-    return unicode_plain(a) if a == b else f"{unicode_plain(a)} × {unicode_plain(b)}"
+    """One size when all are equal, else each (a pair, or a size per axis of a volume)."""
+    if len(set(pair)) == 1:
+        return unicode_plain(pair[0])
+    return " × ".join(unicode_plain(v) for v in pair)
 
 
 def _window(pair) -> str:
-    a, b = pair
-    return f"{unicode_plain(a)} × {unicode_plain(b)}"
+    return " × ".join(unicode_plain(v) for v in pair)
 
 
 def _padding(padding) -> str:
@@ -198,9 +199,13 @@ def layer_row(info, answers: bool = True) -> LayerRow:
         size = unicode_plain(layer.k)
         if tuple(layer.dilation) != (1, 1):
             notes.append(f"dilation {_pair(layer.dilation)}")
-    elif hasattr(layer, "kernel") and hasattr(layer, "stride"):   # pooling
+    elif hasattr(layer, "kernel") and hasattr(layer, "stride"):   # pooling, 1-D/3-D windows
         window, stride, padding = _window(layer.kernel), _pair(layer.stride), \
             _padding(layer.padding)
+        if hasattr(layer, "filters"):
+            size = unicode_plain(layer.filters)
+        if any(v != 1 for v in getattr(layer, "dilation", ())):
+            notes.append(f"dilation {_pair(layer.dilation)}")
     elif isinstance(layer, Dense):
         size = unicode_plain(layer.c)
         activation = layer.activation or NONE
