@@ -221,3 +221,39 @@ def test_reshape_and_permute_match_torch(shape, data):
     first = data.draw(st.sampled_from([d for d in range(1, numel + 1) if numel % d == 0]))
     assert out({"type": "reshape", "target": [first, -1]}, shape) == \
         tuple(x.reshape(first, -1).shape)
+
+
+NEW_KINDS = ["conv1d", "conv3d", "conv1d_transpose", "conv3d_transpose", "maxpool1d",
+             "avgpool1d", "maxpool3d", "avgpool3d", "global_avg_pool", "global_max_pool",
+             "adaptive_avg_pool", "adaptive_max_pool", "upsample", "zero_padding", "reshape",
+             "permute", "identity"]
+
+
+@pytest.mark.parametrize("kind", NEW_KINDS)
+def test_explain_every_new_kind(kind):
+    from symparams import explain
+    from symparams.explore.explain import kinds
+    text = explain(kind)
+    assert kind in kinds()
+    for section in ("Letters", "Parameters", "Why", "Output shape", "Example"):
+        assert section in text
+    cls = layer_class(kind)
+    if cls.letters:   # a family with parameters always shows its formula, worked out
+        assert "((m₁" in text and "with groups" in text or "transpose" in kind
+    else:
+        assert "0 parameters" in text
+
+
+@pytest.mark.parametrize("name, kind", [("GlobalAvgPool2D", "global_avg_pool"),
+                                        ("conv_1d", "conv1d"), ("Zero-Padding-2D", "zero_padding"),
+                                        ("Conv_3D_Transpose", "conv3d_transpose")])
+def test_names_are_read_without_spaces_dashes_and_underscores(name, kind):
+    assert layer_class(name).kind == kind
+
+
+def test_flatten_works_out_a_signal_and_a_volume():
+    for shape, formula in (((10, 4), "L × C"), ((2, 3, 4, 5), "D × H × W × C")):
+        net = network([{"type": "flatten"}], shape)
+        step = net.layers[1].shape_steps[0]
+        assert unicode_written(step.formula) == formula
+        assert step.result == net.layers[1].output_shape[0]

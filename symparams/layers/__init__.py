@@ -49,11 +49,13 @@ def layer_class(type_name: str) -> type[Layer]:
     key = type_name.strip().lower()
     if key in REGISTRY:
         return REGISTRY[key]
+    squashed = re.sub(r"[\s_-]+", "", key)
+    if squashed in _BY_SQUASHED:  # GlobalAvgPool2D, conv_1d, Zero-Padding-2D …
+        return _BY_SQUASHED[squashed]
     if key == "input":
         raise SymparamsError("the input is given by the top-level 'input:' field, "
                              "not as a layer", field="type")
     kinds = kinds_text()
-    squashed = re.sub(r"[\s_-]+", "", key)
     if squashed in _SQUASHED_ACTIVATIONS:
         function = _SQUASHED_ACTIVATIONS[squashed]
         raise SymparamsError(f"{echo(type_name)} is an activation function: write type: "
@@ -107,6 +109,10 @@ def is_unsupported(type_name: str) -> bool:
 
 
 _SQUASHED_KINDS = {re.sub(r"[\s_-]+", "", name) for name in REGISTRY}
+# Each kind and alias without spaces, - and _ (the first one registered wins).
+_BY_SQUASHED: dict[str, type[Layer]] = {}
+for _name, _cls in REGISTRY.items():
+    _BY_SQUASHED.setdefault(re.sub(r"[\s_-]+", "", _name), _cls)
 
 
 _SQUASHED_ACTIVATIONS = {a.replace("_", ""): a for a in ACTIVATIONS if a not in ("linear",
