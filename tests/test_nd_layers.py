@@ -11,6 +11,7 @@ import random
 import warnings
 
 import pytest
+import yaml
 from hypothesis import given, settings, strategies as st
 
 from conftest import IN_CI
@@ -289,6 +290,11 @@ def test_homework_templates_with_the_new_families(write_spec, tmp_path, spec, ch
     rows = [line.split(",") for line in (out / "answers.csv").read_text().splitlines()[1:]]
     variants = {r[0] for r in rows}
     assert len(variants) == 2
+    sheet = (out / "variant-01" / "questions.md").read_text(encoding="utf-8")
+    rank = len(yaml.safe_load(spec)["input"])
+    axes = {2: "(length × channels)", 3: "(height × width × channels)",
+            4: "(depth × height × width × channels)"}[rank]
+    assert axes in sheet and f"Shapes are channels-last: {axes[1:-1]}" in sheet
     for variant in variants:
         answers = {r[1]: r[2] for r in rows if r[0] == variant}
         assert check(answers), answers
