@@ -257,3 +257,18 @@ def test_flatten_works_out_a_signal_and_a_volume():
         step = net.layers[1].shape_steps[0]
         assert unicode_written(step.formula) == formula
         assert step.result == net.layers[1].output_shape[0]
+
+
+def test_solve_and_sweep_over_the_sizes_of_shape_only_layers():
+    # Their sizes have no letter of a formula; named sizes are solved and swept as names.
+    net = network([{"type": "upsample", "scale": "s"}, {"type": "zero_padding", "padding": "q"},
+                   {"type": "flatten"}, {"type": "dense", "units": 3}], (8, 8, 2))
+    total = int(net.subs(s=2, q=1).total)
+    assert total == 3 * (18 * 18 * 2) + 3
+    assert net.subs(q=1).solve("s", total=total) == [2]
+    assert net.subs(s=2).solve("q", total=total) == [1]
+    assert [r["total"] for r in net.subs(q=0).sweep({"s": [1, 2, 3]})] == \
+        [3 * (8 * s) ** 2 * 2 + 3 for s in (1, 2, 3)]
+    head = network([{"type": "adaptive_avg_pool", "output_size": "A"}, {"type": "flatten"},
+                    {"type": "dense", "units": 10}], ("H", "H", 4))
+    assert head.solve("A", total=10 * 4 * 9 + 10) == [3]
