@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sympy import Integer, Symbol
+from sympy import Integer
 
 from ..errors import SymparamsError
 from ..printable import echo
 from ..printing import unicode_plain
 from ..shapes import AXES, AxisWorking, Shape, conv_divides_exactly, conv_output_size, \
-    put_in, window_working
+    window_working
 from .checks import PADDINGS, check_size, expr_field, keyword_or_size
 from .fields import Field, Padding
 
@@ -173,10 +173,3 @@ def options_text(layer, dilation: bool = True) -> list[str]:
         parts.append(f"dilation {sizes_text(layer.dilation)}")
     return parts
 
-
-def letter_symbols(names) -> tuple[Symbol, ...]:
-    return tuple(Symbol(n) for n in names)
-
-
-def substituted(values) -> tuple:
-    return tuple(put_in(v) for v in values)
