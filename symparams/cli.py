@@ -55,7 +55,7 @@ def checked_values(net: Network, values: dict[str, str]) -> dict[str, str]:
 
 def build_network(args) -> Network:
     check_network_target(args.spec)
-    net = load(args.spec)
+    net = load(args.spec, convention=getattr(args, "convention", None))
     if getattr(args, "symbolic", False):
         net = net.symbolic()
     values = parse_assignments(args.set)
@@ -256,7 +256,7 @@ def cmd_diff(args) -> int:
     nets = []
     for target, items in ((args.a, args.set_a), (args.b, args.set_b)):
         check_network_target(target)
-        net = load(target)
+        net = load(target, convention=args.convention)
         values = parse_assignments(items)
         if values:
             checked_values(net, values)
@@ -293,6 +293,15 @@ def _add_network_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--symbolic", action="store_true",
                         help="keep every size as its letter (m_1, k_1, c_1 …; the input "
                              "H, W, C); --set then fills in only the ones given")
+    _add_convention_option(parser)
+
+
+def _add_convention_option(parser: argparse.ArgumentParser) -> None:
+    # Checked by the network (one error line, exit 2), so a bad value reads like the spec's.
+    parser.add_argument("--convention", metavar="pytorch|keras",
+                        help="count the layers PyTorch and Keras count differently "
+                             "(batchnorm) the way this framework does; overrides the spec's "
+                             "convention (default pytorch)")
 
 
 class _OneLineParser(argparse.ArgumentParser):
@@ -324,7 +333,9 @@ def make_parser() -> argparse.ArgumentParser:
     _add_network_options(count)
     count.add_argument("--json", action="store_true",
                        help="print JSON: name, input_shape, layers (index, name, kind, "
-                            "inputs, output_shape, formula, substituted, params), total, total_symbolic")
+                            "inputs, output_shape, formula, substituted, params, trainable, "
+                            "non_trainable, buffers), total, total_symbolic, convention, "
+                            "total_trainable, total_non_trainable, total_buffers")
     count.add_argument("-o", "--output", metavar="FILE",
                        help="write to FILE instead of stdout: JSON with --json or a .json "
                             "name, else the table as plain text; a regular file is replaced "
@@ -507,6 +518,7 @@ def make_parser() -> argparse.ArgumentParser:
                       help="set sizes of A (as count --set)")
     diff.add_argument("--set-b", metavar="NAME=VALUE", nargs="+", action="extend",
                       help="set sizes of B (as count --set)")
+    _add_convention_option(diff)
     diff.add_argument("--json", action="store_true",
                       help="print JSON: a, b, layers (name, status, a, b, change), total_a, "
                            "total_b, total_change")

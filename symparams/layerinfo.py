@@ -35,8 +35,9 @@ class LayerInfo:
     def __init__(self, index: int, name: str, layer: Layer, input_shape: Shape,
                  output_shape: Shape, letters: dict[str, Symbol], values: dict[Symbol, Expr],
                  params: Expr, sources: tuple[str, ...] = (),
-                 input_shapes: tuple[Shape, ...] = ()):
+                 input_shapes: tuple[Shape, ...] = (), frozen: bool = False):
         self.index = index
+        self.frozen = frozen   # trainable: false: its parameters are not trained
         # The layers it takes (names; the layer before unless inputs: says otherwise)
         # and their shapes: a merge layer has several, any other layer one.
         self.sources = tuple(sources)
@@ -50,6 +51,24 @@ class LayerInfo:
         self.letters = letters
         self.values = values
         self.params = as_count(params)   # an Integer count also takes format specs
+
+    # The three parts of a count: params (the framework's parameter count) is
+    # trainable + non_trainable; buffers are kept values that are not parameters.
+
+    @cached_property
+    def non_trainable(self) -> Expr:
+        """Parameters not trained: all of them when frozen, else those the family says
+        (Keras' moving mean and variance)."""
+        return self.params if self.frozen else as_count(self.layer.non_trainable(self.input_shape))
+
+    @cached_property
+    def trainable(self) -> Expr:
+        return as_count(self.params - self.non_trainable)
+
+    @cached_property
+    def buffers(self) -> Expr:
+        """Values the layer keeps that are not parameters (PyTorch's running statistics)."""
+        return as_count(self.layer.buffers(self.input_shape))
 
     @cached_property
     def formula(self) -> Expr:

@@ -18,12 +18,13 @@ from . import graph
 from .addresses import AXIS_LETTER, fresh_name, input_axes, resolve_size
 from .errors import SymparamsError
 from .layers import Input, Layer, generic_formula, layer_class
-from .layers.base import check_size, is_letter_name
+from .layers.base import check_flag, check_size, is_letter_name
 from .numbers import as_count, plain
 from .printing import (ascii_plain, natural_key, unicode_plain,
                        unicode_shape, unicode_written)
 from .shapes import RANK_TEXT, RANKS, Shape
-from .spec import Spec, check_magnitude, load_spec, size_symbol, size_value
+from .spec import (DEFAULT_CONVENTION, Spec, check_convention, check_magnitude, load_spec,
+                   size_symbol, size_value)
 from . import records
 from .layerinfo import LayerInfo, NoSuchLayer, layer_names
 
@@ -56,11 +57,16 @@ class Network:
                  title: str | None = None, source: str | None = None,
                  description: str | None = None,
                  inputs: Mapping[str, Any] | Iterable[Any] | None = None,
-                 outputs: Iterable[str] | None = None):
+                 outputs: Iterable[str] | None = None, convention: str | None = None,
+                 frozen: Iterable[str] = ()):
         """``inputs`` names each layer's inputs (a list parallel to the layers, or
         layer name → names; None: the layer before), ``outputs`` the layers given
-        out (default: those no layer takes); see :mod:`symparams.graph`."""
+        out (default: those no layer takes); see :mod:`symparams.graph`.
+        ``convention`` (pytorch, the default, or keras) is how layers the frameworks
+        count differently are counted, unless a layer says otherwise; ``frozen``
+        names the layers that are not trained (``trainable: false``)."""
         self.name = str(name)
+        self.convention = check_convention(convention, source) or DEFAULT_CONVENTION
         self.title = title
         self.description = description
         self.source = source
@@ -80,6 +86,11 @@ class Network:
             inputs = [*([None] * len(extra)), *inputs]
         self._layers: tuple[Layer, ...] = tuple(layers)
         self._names = self._assign_names()
+        self.frozen: frozenset[str] = frozenset(frozen)
+        unknown = sorted(self.frozen - set(self._names))
+        if unknown:
+            raise SymparamsError(f"no layer named {unknown[0]} to freeze", file=source,
+                                 field="frozen")
         self._inputs = graph.inputs_per_layer(
             inputs if isinstance(inputs, Mapping) or inputs is None else list(inputs),
             self._names, source)
@@ -115,7 +126,8 @@ class Network:
     # ----------------------------------------------------------------- building
 
     @classmethod
-    def from_spec(cls, spec: Spec) -> "Network":
+    def from_spec(cls, spec: Spec, convention: str | None = None) -> "Network":
+        """The network a spec describes; ``convention`` overrides the spec's."""
         classes = []
         for entry in spec.layers:
             try:
@@ -125,12 +137,15 @@ class Network:
                                   layer=(entry.index, entry.name or "")) from None
         names = layer_names([(c.name_prefix, e.name) for c, e in zip(classes, spec.layers)],
                             source=spec.source)
-        layers, inputs = [], []
+        layers, inputs, frozen = [], [], []
         for entry, layer_cls, name in zip(spec.layers, classes, names):
             where = (entry.index, name)
             fields = dict(entry.fields)
             inputs.append(fields.pop("inputs", None))   # the graph's, not the family's
             try:
+                # trainable: false freezes the layer: the network's, like inputs.
+                if not check_flag(fields.pop("trainable", True), "trainable"):
+                    frozen.append(name)
                 layers.append(layer_cls.from_fields(fields, name=entry.name,
                                                     symbols=spec.symbols))
             except SymparamsError as exc:
@@ -140,7 +155,8 @@ class Network:
         given_input = spec.input if spec.input_name is None else \
             {spec.input_name: spec.input, **dict(spec.extra_inputs)}
         return cls(layers, given_input, name=spec.name, title=spec.title, source=spec.source,
-                   description=spec.description, inputs=inputs, outputs=spec.outputs)
+                   description=spec.description, inputs=inputs, outputs=spec.outputs,
+                   convention=convention or spec.convention, frozen=frozen)
 
     def _assign_names(self) -> list[str]:
         return layer_names([(layer.name_prefix, layer.name) for layer in self._layers],
@@ -159,6 +175,7 @@ class Network:
                 info.takes_previous = False
                 infos.append(info)
                 continue
+            layer = self._in_convention(layer)
             # A layer's shape (and so its d, p) comes from the layers it takes.
             found = self._sources[index - 1]
             in_shapes = tuple(infos[i].output_shape for i in found)
@@ -185,11 +202,21 @@ class Network:
                 {size_symbol(l): v for l, v in by_letter.items()})
             values = {letters[l]: v for l, v in by_letter.items()}
             info = LayerInfo(index, name, layer, shape, out_shape, letters, values, params,
-                             sources=tuple(all_names[i] for i in found), input_shapes=in_shapes)
+                             sources=tuple(all_names[i] for i in found), input_shapes=in_shapes,
+                             frozen=name in self.frozen)
             info.takes_previous = found == (index - 1,)
             infos.append(info)
         self._check_symbols(infos, letter_names)
         return tuple(infos)
+
+    def _in_convention(self, layer: Layer) -> Layer:
+        """The layer as counted here: a family the frameworks count differently that
+        leaves its ``convention`` to the network (None) takes the network's."""
+        if "convention" not in layer.fields or layer.convention is not None:
+            return layer
+        filled = layer._replace(convention=self.convention)
+        filled.check()   # picks the family's variant (formula) for the convention
+        return filled
 
     def _check_symbols(self, infos, letter_names: set[str]) -> None:
         """A size may use its own letter (stay symbolic) or free names, not another layer's letter."""
@@ -234,6 +261,22 @@ class Network:
         """The number of learnable parameters with the network's sizes put in
         (a :class:`~symparams.numbers.Count` when every size is known: ``f"{net.total:,}"``)."""
         return as_count(Add(*(plain(info.params) for info in self.layers)))
+
+    @cached_property
+    def trainable_total(self) -> Expr:
+        """The parameters that are trained: :attr:`total` less :attr:`non_trainable_total`."""
+        return as_count(Add(*(plain(info.trainable) for info in self.layers)))
+
+    @cached_property
+    def non_trainable_total(self) -> Expr:
+        """Parameters that are not trained: frozen layers' and Keras' moving statistics."""
+        return as_count(Add(*(plain(info.non_trainable) for info in self.layers)))
+
+    @cached_property
+    def buffers_total(self) -> Expr:
+        """Values kept that are not parameters (PyTorch's running statistics); not in
+        :attr:`total`."""
+        return as_count(Add(*(plain(info.buffers) for info in self.layers)))
 
     @cached_property
     def total_symbolic(self) -> Expr:
@@ -340,7 +383,7 @@ class Network:
         inputs = self._inputs[self._extra_inputs:]
         return Network(named, given_input, name=self.name, title=self.title,
                        source=self.source, description=self.description, inputs=inputs,
-                       outputs=self._outputs)
+                       outputs=self._outputs, convention=self.convention, frozen=self.frozen)
 
     def symbolic(self) -> "Network":
         """A copy whose every size is a letter: each given size its own letter
@@ -485,6 +528,7 @@ class Network:
         {'index': 1, 'name': 'CONV1', 'kind': 'conv2d', 'inputs': ['INPUT'],
          'output_shape': [28, 28, 8],
          'formula': '((m_1*n_1*d_1) + 1)*k_1', 'substituted': '((5*5*3) + 1)*8', 'params': 608,
+         'trainable': 608, 'non_trainable': 0, 'buffers': 0,
          'shape_formula': ['floor((H + 2*P - D*(n - 1) - 1) / S) + 1',
                            'floor((W + 2*P - D*(m - 1) - 1) / S) + 1', 'k'],
          'shape_substituted': ['floor((32 + 2*0 - 1*(5 - 1) - 1) / 1) + 1',
@@ -493,12 +537,13 @@ class Network:
         return self.to_dict()["layers"]
 
     def to_csv(self, path=None):
-        """The records as CSV with a last row for the total; shapes read ``28 x 28 x 8``.
+        """The records as CSV with a last row for the total; shapes read ``28 x 28 x 8``;
+        the last columns split params into trainable and non_trainable, then buffers.
 
         Written atomically to ``path`` (returns the Path), or returned as text without one.
 
         >>> print(load("lenet").to_csv().splitlines()[-1])
-        ,total,,,,,62958
+        ,total,,,,,62958,62958,0,0
         """
         return records.network_csv(self, path)
 
@@ -551,6 +596,8 @@ class Network:
         declared = [n for n in self.free_symbols if not is_letter_name(n)]
         if declared:
             data["symbols"] = declared
+        if self.convention != DEFAULT_CONVENTION:
+            data["convention"] = self.convention
         def written(shape):
             return [int(v) if v.is_Integer else ascii_plain(v) for v in shape]
         if self.input_name == graph.INPUT_NAME and not self._extra_inputs:
@@ -563,6 +610,8 @@ class Network:
         for entry, info in zip(data["layers"], self.layers[first:]):
             if not info.takes_previous:
                 entry["inputs"] = list(info.sources)
+            if info.frozen:
+                entry["trainable"] = False
         if self._outputs is not None:
             data["outputs"] = list(self._outputs)
         return data
@@ -603,11 +652,13 @@ class Network:
         return pretty_lines(str(self), printer)
 
 
-def load(target: str, values: Mapping[str, Any] | None = None) -> Network:
-    """Load a spec file or preset as a Network, optionally with sizes set.
+def load(target: str, values: Mapping[str, Any] | None = None,
+         convention: str | None = None) -> Network:
+    """Load a spec file or preset as a Network, optionally with sizes set and in a
+    framework's convention (``keras``; default: the spec's, else ``pytorch``).
 
     >>> load("lenet").total
     62958
     """
-    net = Network.from_spec(load_spec(target))
+    net = Network.from_spec(load_spec(target), convention=convention)
     return net.subs(values) if values else net

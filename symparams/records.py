@@ -30,11 +30,19 @@ def network_dict(net) -> dict[str, Any]:
             "substituted": (ascii_written(info.substituted) if info.substituted is not None
                             else "0"),
             "params": number(info.params),
+            # params = trainable + non_trainable; buffers are not parameters.
+            "trainable": number(info.trainable),
+            "non_trainable": number(info.non_trainable),
+            "buffers": number(info.buffers),
             "shape_formula": [ascii_written(w.formula) for w in info.shape_working],
             "shape_substituted": [ascii_written(w.substituted) for w in info.shape_working],
         } for info in net.layers],
         "total": number(net.total),
         "total_symbolic": total_symbolic_text(net, ascii_written),
+        "convention": net.convention,
+        "total_trainable": number(net.trainable_total),
+        "total_non_trainable": number(net.non_trainable_total),
+        "total_buffers": number(net.buffers_total),
     }
 
 
@@ -49,13 +57,15 @@ def network_csv(net, path=None):
     ``path`` (returns the Path) or returned as text."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    columns = ["index", "name", "kind", "output_shape", "formula", "substituted", "params"]
+    columns = ["index", "name", "kind", "output_shape", "formula", "substituted", "params",
+               "trainable", "non_trainable", "buffers"]
     writer.writerow(columns)
     data = network_dict(net)
     for record in data["layers"]:
         record["output_shape"] = " x ".join(map(str, record["output_shape"]))
         writer.writerow([record[c] for c in columns])
-    writer.writerow(["", "total", "", "", "", "", data["total"]])
+    writer.writerow(["", "total", "", "", "", "", data["total"], data["total_trainable"],
+                     data["total_non_trainable"], data["total_buffers"]])
     if path is None:
         return out.getvalue()
     return atomic_write(path, out.getvalue())

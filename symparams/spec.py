@@ -291,9 +291,15 @@ class Spec:
     outputs: tuple[str, ...] | None = None   # layers given out (default: those none takes)
     input_name: str | None = None            # the first input's name (None: INPUT)
     extra_inputs: tuple = ()                 # further named inputs: ((name, shape), ...)
+    convention: str | None = None   # pytorch | keras: how the frameworks' counts differ
 
 
-_TOP_FIELDS = {"name", "title", "description", "input", "layers", "symbols", "outputs"}
+_TOP_FIELDS = {"name", "title", "description", "input", "layers", "symbols", "outputs",
+               "convention"}
+# Where PyTorch and Keras count a layer differently (batch normalisation's running
+# statistics, recurrent biases), the network follows one of them; PyTorch by default.
+CONVENTIONS = ("pytorch", "keras")
+DEFAULT_CONVENTION = "pytorch"
 _PRESET_DIR = "presets"
 
 
@@ -400,7 +406,19 @@ def spec_from_data(data: Any, source: str | None = None) -> Spec:
     return Spec(name=net_name, input=shape, layers=tuple(layers), source=source,
                 input_name=first_name, extra_inputs=extra_inputs,
                 title=data.get("title"), description=data.get("description"),
-                symbols=symbols, outputs=_output_names(data.get("outputs"), source))
+                symbols=symbols, outputs=_output_names(data.get("outputs"), source),
+                convention=check_convention(data.get("convention"), source))
+
+
+def check_convention(raw: Any, source: str | None = None,
+                     field: str = "convention") -> str | None:
+    """``convention: pytorch | keras`` (any case); None when not given."""
+    if raw is None:
+        return None
+    if isinstance(raw, str) and raw.strip().lower() in CONVENTIONS:
+        return raw.strip().lower()
+    raise SymparamsError(f"expected {' or '.join(CONVENTIONS)}, found {_describe(raw)}",
+                         file=source, field=field)
 
 
 _INPUT_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}")

@@ -13,7 +13,7 @@ from typing import NamedTuple
 from sympy import Add, Basic, Expr, evaluate
 
 from . import printing
-from .numbers import ShownCount
+from .numbers import ShownCount, thousands
 
 
 class Faces(NamedTuple):
@@ -185,12 +185,21 @@ def layer_step(info) -> Step:
     title = f"{info.name} ({layer.title}{', ' + description if description else ''})"
     return Step(title=title, name=info.name, kind=info.kind, index=info.index,
                 description=description, reason=layer.step_reason(),
-                notes=(*info.graph_notes, *layer.notes(info.input_shape))
-                if info.index else (),
+                notes=(*info.graph_notes, *layer.notes(info.input_shape),
+                       *_frozen_note(info)) if info.index else (),
                 formula=info.written, substituted=info.substituted, result=info.params,
                 input_shape=info.input_shape, output_shape=info.output_shape,
                 letters={s: layer.letters[l] for l, s in info.letters.items()},
                 shape_steps=info.shape_steps, is_count=True)
+
+
+def _frozen_note(info) -> tuple[str, ...]:
+    """A frozen layer (trainable: false) says its parameters are not trained."""
+    if not info.frozen:
+        return ()
+    count = printing.unicode_plain(ShownCount(info.params) if info.params.is_Integer
+                                   else info.params)
+    return (f"frozen (trainable: false): its {count} parameters are non-trainable",)
 
 
 def layer_shape_steps(info) -> tuple[Step, ...]:
@@ -236,6 +245,65 @@ def total_step(net) -> Step:
         substituted = Add(*(ShownCount(info.params) if info.params.is_Integer
                             else info.params if info.params.is_Atom
                             else printing.Inserted(info.params) for info in counted))
+    reason = "The network's count is the sum of the counts of its layers."
+    if shows_split(net):
+        reason += f" {split_text(net)}"
     return Step(title="Total", name="TOTAL", kind="total", formula=formula,
-                substituted=substituted, result=net.total, is_count=True,
-                reason="The network's count is the sum of the counts of its layers.")
+                substituted=substituted, result=net.total, is_count=True, reason=reason)
+
+
+# --------------------------------------------- trainable, non-trainable, buffers
+# Every output that states the split words it the same way: these sentences.
+
+def convention_matters(net) -> bool:
+    """True when the network has a layer that PyTorch and Keras count differently."""
+    return any("convention" in info.layer.fields for info in net.layers)
+
+
+def shows_split(net) -> bool:
+    """True when the total is not simply all trainable (frozen layers, moving or
+    running statistics) or the convention changes a count: outputs then state the
+    three parts and the convention, and leave a plain network's output as it was."""
+    return bool(net.non_trainable_total != 0 or net.buffers_total != 0
+                or convention_matters(net))
+
+
+def _shown(value) -> str:
+    return thousands(value) if value.is_Integer else printing.unicode_plain(value)
+
+
+def convention_text(net, short: bool = False, flag: bool = False) -> str:
+    """Which framework's convention the counts follow, and (unless ``short``) what
+    that changes; ``flag`` names the command line's option (the terminal), else the
+    spec's field (reports: a PDF font runs ``--`` together)."""
+    framework = {"pytorch": "PyTorch", "keras": "Keras"}[net.convention]
+    text = f"Counted in the {framework} convention"
+    if short:
+        return text + "."
+    if not convention_matters(net):
+        return text + " (no layer here is counted differently by PyTorch and Keras)."
+    other = "Keras" if net.convention == "pytorch" else "PyTorch"
+    # Each family that the frameworks count differently says how (its convention_note).
+    notes = dict.fromkeys(getattr(info.layer, "convention_note", "") for info in net.layers
+                          if "convention" in info.layer.fields)
+    said = "; ".join(note for note in notes if note)
+    switch = f"--convention {other.lower()}" if flag else f"convention: {other.lower()}"
+    return text + f" ({switch} for the {other} count)" + \
+        (f": {said}." if said else ".")
+
+
+def split_text(net) -> str:
+    """The total in its three parts, e.g. ``Of the 2,568 parameters, 2,528 are trainable
+    and 40 non-trainable; 40 buffer values are kept besides, not parameters.``"""
+    text = (f"Of the {_shown(net.total)} parameters, {_shown(net.trainable_total)} are "
+            f"trainable and {_shown(net.non_trainable_total)} non-trainable")
+    if net.non_trainable_total != 0:
+        frozen = [info.name for info in net.layers if info.frozen]
+        why = ["frozen layers, trainable: false"] if frozen else []
+        if any(info.non_trainable != 0 and not info.frozen for info in net.layers):
+            why.append("Keras' moving statistics")
+        text += f" ({'; '.join(why)})"
+    if net.buffers_total != 0:
+        text += (f"; {_shown(net.buffers_total)} buffer values (PyTorch's running "
+                 "statistics) are kept besides, not parameters")
+    return f"{text}. {convention_text(net, short=True)}"

@@ -22,7 +22,8 @@ def test_count_table_shows_the_document_numbers(target):
 def test_count_json():
     result = run_cli("count", "lenet", "--json")
     data = json.loads(result.stdout)
-    assert set(data) == {"name", "input_shape", "layers", "total", "total_symbolic"}
+    assert set(data) == {"name", "input_shape", "layers", "total", "total_symbolic",
+                         "convention", "total_trainable", "total_non_trainable", "total_buffers"}
     assert data["total"] == DOCUMENT_TOTAL
     by_name = {layer["name"]: layer for layer in data["layers"]}
     assert {n: by_name[n]["params"] for n in DOCUMENT_COUNTS} == DOCUMENT_COUNTS
@@ -30,8 +31,8 @@ def test_count_json():
     assert by_name["POOL2"]["output_shape"] == [5, 5, 16]
     assert set(by_name["FC3"]) == {"index", "name", "kind", "inputs", "output_shape",
                                    "formula",
-                                   "substituted", "params", "shape_formula",
-                                   "shape_substituted"}
+                                   "substituted", "params", "trainable", "non_trainable",
+                                   "buffers", "shape_formula", "shape_substituted"}
 
 
 def test_json_symbolic_values_are_strings():

@@ -136,7 +136,8 @@ def test_to_csv_writes_the_records_atomically(lenet, tmp_path):
     rows = list(csv.DictReader(io.StringIO(text)))
     assert rows[1] == {"index": "1", "name": "CONV1", "kind": "conv2d",
                        "output_shape": "28 x 28 x 8", "formula": "((m_1*n_1*d_1) + 1)*k_1",
-                       "substituted": "((5*5*3) + 1)*8", "params": "608"}
+                       "substituted": "((5*5*3) + 1)*8", "params": "608",
+                       "trainable": "608", "non_trainable": "0", "buffers": "0"}
     assert rows[-1]["name"] == "total" and int(rows[-1]["params"]) == DOCUMENT_TOTAL
     assert sum(int(r["params"]) for r in rows[:-1]) == DOCUMENT_TOTAL
     assert sorted(p.name for p in path.parent.iterdir()) == ["lenet.csv"]

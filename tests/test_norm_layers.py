@@ -72,11 +72,16 @@ def test_formulas_in_letters_and_the_switches():
                                         if k != "type"}) == layer
 
 
-def test_batchnorm_non_trainable_is_the_running_statistics():
-    assert BatchNorm().non_trainable((Integer(8), Integer(8), Integer(16))) == 32
+def test_batchnorm_running_statistics_are_buffers_or_keras_non_trainable():
+    # PyTorch (the default): buffers, not parameters; Keras: non-trainable parameters.
+    shape = (Integer(8), Integer(8), Integer(16))
+    assert BatchNorm().buffers(shape) == 32 and BatchNorm().non_trainable(shape) == 0
+    keras = BatchNorm(convention="keras")
+    assert keras.non_trainable(shape) == 32 and keras.buffers(shape) == 0
     H = size_symbol("C_1")
-    assert BatchNorm(affine=False).non_trainable((H,)) == 2 * H   # kept even with nothing learned
-    assert LayerNorm().non_trainable((Integer(10),)) == 0
+    assert BatchNorm(affine=False).buffers((H,)) == 2 * H   # kept even with nothing learned
+    assert BatchNorm(affine=False, convention="keras").non_trainable((H,)) == 2 * H
+    assert LayerNorm().non_trainable((Integer(10),)) == 0 == LayerNorm().buffers((Integer(10),))
 
 
 def test_reasons_say_what_is_not_learned():
@@ -168,11 +173,12 @@ def test_groupnorm_against_torch(channels, groups):
 
 @needs_torch
 @pytest.mark.parametrize("channels", [4, 16])
-def test_batchnorm_buffers_are_the_non_trainable_count(channels):
+def test_batchnorm_buffers_are_the_running_statistics(channels):
     module = nn.BatchNorm2d(channels)
     stats = module.running_mean.numel() + module.running_var.numel()
-    layer = BatchNorm()
-    assert layer.non_trainable((Integer(3), Integer(3), Integer(channels))) == stats
+    shape = (Integer(3), Integer(3), Integer(channels))
+    assert BatchNorm().buffers(shape) == stats
+    assert BatchNorm(convention="keras").non_trainable(shape) == stats
 
 
 @needs_torch

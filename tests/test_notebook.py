@@ -128,7 +128,8 @@ def test_pprint_records_and_csv(executed):
     records = data(executed["records"], "text/plain")
     assert records.startswith("(62958,") and "'params': 608" in records
     csv_text = stream(executed["csv"])
-    assert csv_text.splitlines()[0] == "index,name,kind,output_shape,formula,substituted,params"
+    assert csv_text.splitlines()[0] == ("index,name,kind,output_shape,formula,substituted,params,"
+                                        "trainable,non_trainable,buffers")
     assert ",total,,,,,62958" in csv_text
 
 

@@ -205,6 +205,12 @@ CHECKS = {
     "symparams explain conv2d":           # letters, formula, why, shapes, example
         lambda r, w: all(word in r.stdout for word in (
             "Letters", "((m × n × d) + 1) × k", "((5 × 5 × 3) + 1) × 8 = 608")),
+    "symparams count examples/bn-cnn.yaml":                  # PyTorch: 2 × C, buffers apart
+        lambda r, w: "Total params: 5,470" in r.stdout
+        and "Buffers (not parameters): 40" in r.stdout and "PyTorch convention" in r.stdout,
+    "symparams count examples/bn-cnn.yaml --convention keras":
+        lambda r, w: "Total params: 5,510" in r.stdout
+        and "Non-trainable params: 264" in r.stdout and "Keras convention" in r.stdout,
     "symparams diff lenet lenet --set-b CONV2.filters=32":       # CONV2 3,216 → 6,432 …
         lambda r, w: re.search(r"CONV2\b.*\b3,216\b.*\b6,432\b", r.stdout) is not None,
 }

@@ -26,7 +26,7 @@ from ..layers import (FAMILIES, REGISTRY, Conv2D, GroupedConv2D, Input, Layer, g
                       is_unsupported)
 from ..layers.transpose import transpose_rule
 from ..printable import echo
-from ..printing import unicode_shape, unicode_written
+from ..printing import unicode_plain, unicode_shape, unicode_written
 from ..shapes import conv_output_size, same_rule as _same_rule, window_rule as _window_rule
 from ..spec import size_symbol
 from . import explain_nd
@@ -68,9 +68,12 @@ WHY = {
         "batch, then scales it by a learned γ and shifts it by a learned β: one of each per "
         "channel, 2 × C parameters (affine: false, as PyTorch writes it, drops both; Keras' "
         "scale: false drops γ and center: false drops β). The running mean and variance it "
-        "keeps for prediction are averaged over the batches, not learned: PyTorch keeps them "
-        "as buffers, Keras counts them as 2 × C non-trainable parameters. The shape is "
-        "handed on unchanged."),
+        "keeps for prediction are averaged over the batches, not learned, and the frameworks "
+        "count them differently. PyTorch (the default convention): 2 × C parameters, and the "
+        "statistics are 2 × C buffers, not parameters (PyTorch also keeps a 1-value "
+        "num_batches_tracked counter, left out of the buffers). Keras (convention: keras or "
+        "--convention keras): 4 × C parameters, of which the 2 × C moving statistics are "
+        "non-trainable. The shape is handed on unchanged."),
     "layernorm": (
         "Layer normalisation brings the C values of the last axis of each example to mean 0 "
         "and variance 1, then scales each by a learned γ and shifts it by a learned β: "
@@ -230,6 +233,15 @@ def _formula_section(cls: type[Layer]) -> list[str]:
     if "affine" in cls.fields:  # normalisation: switches, not a bias
         one = unicode_written(generic_formula(cls._variants[1], False)[0])
         lines.append(f"  with scale: false or center: false: {one}; with affine: false: 0")
+        if "convention" in cls.fields:  # counted differently by PyTorch and Keras
+            keras = cls._keras_variants
+            keras_formula = {n: unicode_written(generic_formula(keras[n], False)[0])
+                             for n in keras}
+            lines.append(f"  Keras (convention: keras): {keras_formula[2]}, of which 2 × C "
+                         f"non-trainable")
+            lines.append(f"    ({keras_formula[1]} with one of γ and β, {keras_formula[0]} "
+                         f"with neither)")
+            lines.append("  PyTorch (the default) also keeps 2 × C buffers, not parameters")
         return lines
     lines.append(f"  without bias (bias: false): {unicode_written(generic_formula(cls, False)[0])}")
     grouped = GroupedConv2D if cls is Conv2D else getattr(cls, "grouped_class", None)
@@ -331,6 +343,9 @@ def _example_section(cls: type[Layer]) -> list[str]:
     lines += [f"  note: {note}" for note in step.notes]
     lines.append(f"  {info.name}: {step.text.equation()}" if step.has_formula
                  else f"  {info.name}: 0 parameters")
+    if info.non_trainable or info.buffers:
+        lines.append(f"  trainable {unicode_plain(info.trainable)}, non-trainable "
+                     f"{unicode_plain(info.non_trainable)}, buffers {unicode_plain(info.buffers)}")
     lines += _example_shape(info)
     lines.append(f"  output shape: {unicode_shape(info.output_shape)}")
     if info.letters:

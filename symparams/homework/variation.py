@@ -425,7 +425,8 @@ def _layer_for(template: Template, index: int, combo: tuple) -> Layer:
             _put(entry, slot, slot.values[0])
     for slot, value in combo:
         _put(entry, slot, value)
-    fields = {k: v for k, v in entry.items() if k not in ("type", "name")}
+    # trainable: false is the network's key, not the family's: it moves no shape.
+    fields = {k: v for k, v in entry.items() if k not in ("type", "name", "trainable")}
     try:
         return layer_class(str(entry.get("type", ""))).from_fields(fields)
     except SymparamsError as exc:

@@ -60,6 +60,9 @@ class Layer:
     # which the error for an input of the wrong rank names.
     kind_by_rank: ClassVar[dict[int, str]] = {}
     merges: ClassVar[bool] = False           # joins several inputs (add, concat …)
+    # A family with convention_field(): how PyTorch and Keras count it, for the
+    # sentence every output gives about the network's convention.
+    convention_note: ClassVar[str] = ""
 
     name: str | None
     bias: bool = True

@@ -24,6 +24,7 @@ from typing import Any
 from sympy import Expr, Integer, Rational
 
 from ..errors import SymparamsError
+from ..spec import CONVENTIONS
 from .checks import (ACTIVATIONS, PADDINGS, check_flag, check_keyword, check_pair, check_size,
                      expr_field, keyword_or_size)
 
@@ -185,8 +186,6 @@ class Rate(Field):
     def write(self, value):
         return float(value)
 
-
-CONVENTIONS = ("pytorch", "keras")
 
 
 def convention_field() -> Word:

@@ -10,20 +10,21 @@ The formula depends on the switches, not only on sizes, so each family has
 variants chosen once the switches are read: 2 × C
 with both, C with one, nothing to learn with neither.  The mean and variance
 the layer normalises with are not learned; batch normalisation keeps running
-averages of them (PyTorch's buffers, Keras' non-trainable weights), which
-:meth:`non_trainable` counts.
+averages of them, which the frameworks count differently (its ``convention``
+field, filled in by the network): PyTorch keeps them as 2 × C buffers, not
+parameters (:meth:`buffers`); Keras counts them as 2 × C more parameters, which
+are non-trainable (:meth:`non_trainable`), so its formula has 2 × C more.
 """
 from __future__ import annotations
 
 from typing import ClassVar
 
-from sympy import Expr, Integer, Mul
+from sympy import Integer, Mul
 
 from ..errors import SymparamsError
 from ..printing import unicode_plain
-from ..shapes import Shape
 from .base import Layer
-from .fields import Flag, Size
+from .fields import Flag, Size, convention_field
 
 _SWITCHES = (Flag("scale", default=True), Flag("center", default=True))
 _CHANNELS = "channels of the input (its last axis): one γ and one β each"
@@ -33,6 +34,7 @@ class _Norm(Layer):
     """What the four normalisation families share; see the module docstring."""
     family = "norm"
     learned: ClassVar[int] = 2         # γ and β: vectors of C learned per channel
+    stored: ClassVar[int] = 0          # moving statistics counted as parameters (Keras: 2)
     not_learned: ClassVar[str] = ""    # what the step's reason says is not learned
     letters = {"C": _CHANNELS}
 
@@ -41,15 +43,18 @@ class _Norm(Layer):
         # fields, as generic_formula builds one, keeps its class).
         base = getattr(type(self), "_base", type(self))
         if "_variants" in base.__dict__:
-            self.__class__ = base._variants[int(self.gamma) + int(self.beta)]
+            variants = base._keras_variants if getattr(self, "convention", None) == "keras" \
+                else base._variants
+            self.__class__ = variants[int(self.gamma) + int(self.beta)]
 
     def derived(self, in_shape):
         return {"C": in_shape[-1]}
 
     def written_formula(self, L):
-        if self.learned == 0:
+        vectors = self.learned + self.stored
+        if vectors == 0:
             return Integer(0)
-        return Mul(Integer(2), L["C"]) if self.learned == 2 else L["C"]
+        return Mul(Integer(vectors), L["C"]) if vectors > 1 else L["C"]
 
     @property
     def gamma(self) -> bool:
@@ -59,17 +64,18 @@ class _Norm(Layer):
     def beta(self) -> bool:
         return bool(self.affine and self.center)
 
-    def non_trainable(self, in_shape: Shape) -> Expr:
-        """Values the layer keeps but does not learn (0 unless it keeps running statistics)."""
-        return Integer(0)
-
     def step_reason(self):
         learned = {2: "a learned scale γ and shift β for each of the C channels",
                    1: ("a learned scale γ for each of the C channels (no β: center: false)"
                        if self.gamma else
                        "a learned shift β for each of the C channels (no γ: scale: false)"),
                    0: "nothing learned (affine: false, or scale and center both false)"}
-        return f"It has {learned[self.learned]}; {self.not_learned}."
+        return f"It has {learned[self.learned]}; {self.not_learned}.{self.convention_text()}"
+
+    def convention_text(self) -> str:
+        """What the step's reason adds about the framework's convention (families whose
+        count the frameworks agree on add nothing)."""
+        return ""
 
     def notes(self, in_shape):
         return []  # no bias field: the switches are said in the reason
@@ -93,7 +99,19 @@ def _with_variants(cls: type[_Norm]) -> type[_Norm]:
     cls._variants = {2: cls, 1: one, 0: none}
     cls.reason = f"It has a learned scale γ and shift β for each of the C channels; {cls.not_learned}."
     cls._base = cls
-    for variant in (one, none):  # module-level names, so layers pickle and copy
+    variants = [one, none]
+    if "convention" in cls.fields:
+        # Keras counts the moving mean and variance as parameters: each variant has
+        # 2 × C more (4 × C, 3 × C, 2 × C), and the C stays a letter with nothing learned.
+        cls._keras_variants = {
+            learned: type(f"{cls.__name__}Keras{suffix}", (variant,),
+                          {"stored": 2, "letters": cls.letters, "schema": cls.schema,
+                           "_base": cls,
+                           "__doc__": f"{variant.__name__} as Keras counts it."})
+            for learned, variant, suffix in ((2, cls, ""), (1, one, "OneVector"),
+                                             (0, none, "Fixed"))}
+        variants += cls._keras_variants.values()
+    for variant in variants:  # module-level names, so layers pickle and copy
         variant.__module__ = __name__
         globals()[variant.__name__] = variant
     return cls
@@ -112,14 +130,34 @@ class BatchNorm(_Norm):
     aliases = ("batchnorm2d", "batch_normalization", "batchnorm1d", "batchnormalization", "bn")
     title = "batch normalisation"
     name_prefix = "BN"
-    schema = (Flag("affine", default=True), *_SWITCHES)
+    schema = (Flag("affine", default=True), *_SWITCHES, convention_field())
     not_learned = ("the running mean and variance (2 × C values) are averaged over the "
-                   "batches, not learned: PyTorch keeps them as buffers, Keras counts them as "
-                   "non-trainable parameters")
+                   "batches, not learned")
+    # What the reports and the terminal say about the two conventions (see steps.py).
+    convention_note = ("batch normalisation has 2 × C parameters and 2 × C buffers in "
+                       "PyTorch, 4 × C parameters (2 × C non-trainable) in Keras")
 
     def non_trainable(self, in_shape):
-        """The running mean and variance: 2 × C values, kept but not learned."""
-        return 2 * in_shape[-1]
+        """Keras: the moving mean and variance, 2 × C parameters that are not trained;
+        PyTorch: none (they are buffers)."""
+        return 2 * in_shape[-1] if self.stored else Integer(0)
+
+    def buffers(self, in_shape):
+        """PyTorch: the running mean and variance, 2 × C values that are not parameters
+        (its 1-value num_batches_tracked counter is left out); Keras: none."""
+        return Integer(0) if self.stored else 2 * in_shape[-1]
+
+    def convention_text(self):
+        used = ("Keras convention here: they are 2 × C non-trainable parameters."
+                if self.stored else
+                "PyTorch convention here: they are 2 × C buffers, not parameters (PyTorch also "
+                "keeps a 1-value num_batches_tracked counter, left out of the buffers here).")
+        return (f" {used} PyTorch: 2 × C parameters and 2 × C buffers; Keras: "
+                f"4 × C of which 2 × C non-trainable.")
+
+    def describe(self):
+        framework = "Keras" if self.stored else "PyTorch"
+        return f"{super().describe()}, {framework} convention"
 
 
 @_with_variants

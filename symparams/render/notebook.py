@@ -10,6 +10,7 @@ from html import escape
 
 from ..network import Network
 from ..printing import mathml_plain, mathml_written, unicode_plain, unicode_shape
+from ..steps import shows_split, split_text
 from .common import percent, thousands
 
 _CELL = "padding:2px 8px;vertical-align:middle;"
@@ -68,6 +69,8 @@ def network_html(net: Network) -> str:
         summary = f"Total: <strong>{escape(thousands(net.total))}</strong> learnable parameters"
     else:
         summary = f"Total: {mathml_plain(net.total)}"
+    if shows_split(net):   # trainable, non-trainable, buffers and the convention
+        summary += f'</p><p style="margin:0.2em 0">{escape(split_text(net))}'
     free = ""
     if net.free_symbols:
         names = ", ".join(unicode_plain(s) for s in net.free_symbols.values())

@@ -21,7 +21,7 @@ from ..errors import SymparamsError
 from ..network import Network
 from ..printing import unicode_plain, unicode_shape
 from ..spec import size_symbol
-from ..steps import Step
+from ..steps import Step, convention_text, shows_split, split_text
 from .common import percent, thousands
 from .templating import check_template_folder
 
@@ -67,6 +67,9 @@ class Report:
     notes: list[str]
     free_symbols: list[str]
     total_share: str = ""        # the total row's share ("100.0 %" when exact)
+    # The total as trainable, non-trainable and buffers, and the framework convention
+    # ("" for a network that is all trainable with nothing counted differently).
+    split: str = ""
     layers_text: str = ""        # "7 layers after the input": the input is layer 0
     figures: dict = field(default_factory=dict)
     # The total in the layers' letters, layer after layer as the document writes it
@@ -158,6 +161,8 @@ def _conventions(net: Network) -> list[str]:
     letters = _letters_convention(net)
     if letters:
         lines.append(letters)
+    if shows_split(net):
+        lines.append(convention_text(net))
     return lines
 
 
@@ -201,6 +206,7 @@ def build_report(net: Network) -> Report:
         is_exact=net.is_exact, total_symbolic=net.total_symbolic, letters=letters,
         conventions=_conventions(net), notes=_notes(net), free_symbols=list(net.free_symbols),
         total_share=percent(net.share_of_total()),
+        split=split_text(net) if shows_split(net) else "",
         layers_text=f"{len(net) - 1} layer{'' if len(net) == 2 else 's'} after the input",
         symbolic_step=Step(title="Total in letters", name="TOTAL", kind="total",
                            formula=net.total_written, result=None))

@@ -12,6 +12,7 @@ from rich.text import Text
 from ..network import Network
 from ..printable import printable
 from ..printing import unicode_plain, unicode_shape
+from ..steps import convention_text, shows_split
 from .common import percent, thousands
 
 
@@ -22,6 +23,14 @@ def _count_cell(value) -> Text:
 def _title(net: Network) -> Text:
     # Names come from the spec: printable() keeps ESC sequences and newlines out.
     return Text(f"{printable(net.name)}: input {unicode_shape(net.input_shape)}")
+
+
+def _part_columns(net: Network) -> list[tuple[str, str]]:
+    """The columns of the count's other parts, only where some layer has them, so a
+    network that is all trainable keeps its table: (header, LayerInfo attribute)."""
+    return [(header, part) for header, part, total in (
+        ("non-trainable", "non_trainable", net.non_trainable_total),
+        ("buffers", "buffers", net.buffers_total)) if total != 0]
 
 
 def wide_table(net: Network) -> Table:
@@ -36,6 +45,9 @@ def wide_table(net: Network) -> Table:
     table.add_column("formula", overflow="fold")
     table.add_column("substituted", overflow="fold")
     table.add_column("params", justify="right", overflow="fold")
+    parts = _part_columns(net)
+    for header, _ in parts:
+        table.add_column(header, justify="right", overflow="fold")
     table.add_column("share", justify="right", no_wrap=True)
     for info in net.layers:
         step = info.step
@@ -43,9 +55,12 @@ def wide_table(net: Network) -> Table:
         table.add_row(str(info.index), Text(_layer_name(info)), info.kind, step.shape_text(),
                       Text(faces.formula if step.has_formula else "0"),
                       Text(faces.substituted if step.has_formula else "0"),
-                      _count_cell(info.params), percent(net.share(info)))
+                      _count_cell(info.params),
+                      *(_count_cell(getattr(info, part)) for _, part in parts),
+                      percent(net.share(info)))
     table.add_section()
     table.add_row("", "total", "", "", "", "", _count_cell(net.total),
+                  *(_count_cell(getattr(net, f"{part}_total")) for _, part in parts),
                   percent(net.share_of_total()))
     return table
 
@@ -66,6 +81,9 @@ def narrow_table(net: Network) -> Table:
     table.add_column("layer (kind)\nformula\n= substituted", overflow="fold")
     table.add_column("output shape", overflow="fold")
     table.add_column("params", justify="right", overflow="fold")
+    parts = _part_columns(net)
+    for header, _ in parts:   # on two lines: the formula column keeps the width
+        table.add_column(header.replace("-", "-\n"), justify="right", overflow="fold")
     table.add_column("share", justify="right", no_wrap=True)
     for info in net.layers:
         step = info.step
@@ -78,9 +96,11 @@ def narrow_table(net: Network) -> Table:
             cell.append(f"\n= {unicode_plain(info.params)}")
         table.add_row(str(info.index), cell, Text(step.shape_text()),
                       _count_cell(info.params) if exact else Text("↓"),
+                      *(_count_cell(getattr(info, part)) for _, part in parts),
                       percent(net.share(info)))
     table.add_section()
     table.add_row("", "total", "", _count_cell(net.total) if net.is_exact else Text("below"),
+                  *(_count_cell(getattr(net, f"{part}_total")) for _, part in parts),
                   percent(net.share_of_total()))
     return table
 
@@ -108,7 +128,16 @@ def count_table(net: Network) -> CountTable:
 def print_count(net: Network, console: Console | None = None) -> None:
     console = console or make_console()
     console.print(count_table(net))
-    if net.is_exact:
+    if shows_split(net):
+        # Keras' summary() footer, with PyTorch's buffers when there are any.
+        parts = [("Total params", net.total), ("Trainable params", net.trainable_total),
+                 ("Non-trainable params", net.non_trainable_total)]
+        if net.buffers_total != 0:
+            parts.append(("Buffers (not parameters)", net.buffers_total))
+        for label, value in parts:
+            console.print(Text(f"{label}: {_count_cell(value)}"))
+        console.print(Text(convention_text(net, flag=True)))
+    elif net.is_exact:
         console.print(Text(f"Total: {thousands(net.total)} learnable parameters"))
     else:
         console.print(Text(f"Total: {unicode_plain(net.total)}"))
