@@ -125,7 +125,8 @@ def resolve_size(net: "Network", key, *, verb: str = "set") -> Size:
                                  f"input[{index}] (sizes: input[0] … "
                                  f"input[{len(net.input_shape) - 1}])", field=key)
         return _input_size(net, key, names[index])
-    layer_name, dot, field = key.partition(".")
+    # The field is after the last dot: block layers have dots in their names (layer1.0.conv1).
+    layer_name, dot, field = key.rpartition(".")
     if dot and layer_name.upper() == "INPUT":
         axes = input_axes(net)
         if field.lower() not in axes:

@@ -43,6 +43,8 @@ class LayerInfo:
         self.sources = tuple(sources)
         self.input_shapes = tuple(input_shapes) or ((input_shape,) if index else ())
         self.takes_previous = True   # set by the network when inputs: names another layer
+        # The block instances it comes from, outermost first (symparams.blocks.BlockInstance).
+        self.blocks: tuple = ()
         self.name = name
         self.layer = layer
         self.kind = layer.kind

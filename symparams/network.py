@@ -58,13 +58,15 @@ class Network:
                  description: str | None = None,
                  inputs: Mapping[str, Any] | Iterable[Any] | None = None,
                  outputs: Iterable[str] | None = None, convention: str | None = None,
-                 frozen: Iterable[str] = ()):
+                 frozen: Iterable[str] = (), blocks: Mapping[str, tuple] | None = None):
         """``inputs`` names each layer's inputs (a list parallel to the layers, or
         layer name → names; None: the layer before), ``outputs`` the layers given
         out (default: those no layer takes); see :mod:`symparams.graph`.
         ``convention`` (pytorch, the default, or keras) is how layers the frameworks
         count differently are counted, unless a layer says otherwise; ``frozen``
-        names the layers that are not trained (``trainable: false``)."""
+        names the layers that are not trained (``trainable: false``).
+        ``blocks`` maps a layer name to the block instances it was expanded from
+        (:class:`symparams.blocks.BlockInstance`, outermost first)."""
         self.name = str(name)
         self.convention = check_convention(convention, source) or DEFAULT_CONVENTION
         self.title = title
@@ -98,6 +100,7 @@ class Network:
             self._names, self._inputs, [layer.merges for layer in self._layers],
             [layer.kind for layer in self._layers], source, first=self.input_name)
         self._outputs = None if outputs is None else tuple(outputs)
+        self._blocks = dict(blocks or {})
         self.layers: tuple[LayerInfo, ...] = self._walk()
         self.output_indices: tuple[int, ...] = graph.output_positions(
             self._sources, self._names, self._outputs, source)
@@ -156,7 +159,8 @@ class Network:
             {spec.input_name: spec.input, **dict(spec.extra_inputs)}
         return cls(layers, given_input, name=spec.name, title=spec.title, source=spec.source,
                    description=spec.description, inputs=inputs, outputs=spec.outputs,
-                   convention=convention or spec.convention, frozen=frozen)
+                   convention=convention or spec.convention, frozen=frozen,
+                   blocks={name: e.blocks for name, e in zip(names, spec.layers) if e.blocks})
 
     def _assign_names(self) -> list[str]:
         return layer_names([(layer.name_prefix, layer.name) for layer in self._layers],
@@ -205,6 +209,7 @@ class Network:
                              sources=tuple(all_names[i] for i in found), input_shapes=in_shapes,
                              frozen=name in self.frozen)
             info.takes_previous = found == (index - 1,)
+            info.blocks = self._blocks.get(name, ())
             infos.append(info)
         self._check_symbols(infos, letter_names)
         return tuple(infos)
@@ -383,7 +388,8 @@ class Network:
         inputs = self._inputs[self._extra_inputs:]
         return Network(named, given_input, name=self.name, title=self.title,
                        source=self.source, description=self.description, inputs=inputs,
-                       outputs=self._outputs, convention=self.convention, frozen=self.frozen)
+                       outputs=self._outputs, convention=self.convention, frozen=self.frozen,
+                       blocks=self._blocks)
 
     def symbolic(self) -> "Network":
         """A copy whose every size is a letter: each given size its own letter

@@ -19,7 +19,7 @@ def network_dict(net) -> dict[str, Any]:
     def number(value: Expr):
         return int(value) if value.is_Integer else ascii_plain(value)
 
-    return {
+    data = {
         "name": net.name,
         "input_shape": [number(v) for v in net.input_shape],
         "layers": [{
@@ -44,6 +44,11 @@ def network_dict(net) -> dict[str, Any]:
         "total_non_trainable": number(net.non_trainable_total),
         "total_buffers": number(net.buffers_total),
     }
+    # A layer expanded from blocks says which instances it sits in, outermost first.
+    for record, info in zip(data["layers"], net.layers):
+        if getattr(info, "blocks", ()):
+            record["blocks"] = [{"path": i.path, "block": i.block} for i in info.blocks]
+    return data
 
 
 def total_symbolic_text(net, printer=unicode_written) -> str:

@@ -276,6 +276,8 @@ class LayerSpec:
     type: str
     name: str | None
     fields: dict[str, Any]
+    # The block instances it was expanded from, outermost first (symparams.blocks).
+    blocks: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -295,7 +297,7 @@ class Spec:
 
 
 _TOP_FIELDS = {"name", "title", "description", "input", "layers", "symbols", "outputs",
-               "convention"}
+               "convention", "blocks"}
 # Where PyTorch and Keras count a layer differently (batch normalisation's running
 # statistics, recurrent biases), the network follows one of them; PyTorch by default.
 CONVENTIONS = ("pytorch", "keras")
@@ -385,6 +387,12 @@ def spec_from_data(data: Any, source: str | None = None) -> Spec:
     if not isinstance(raw_layers, list) or not raw_layers:
         raise SymparamsError(f"expected a non-empty list of layers, found {_describe(raw_layers)}",
                              file=source, field="layers")
+    instances: list[tuple] = [()] * len(raw_layers)
+    from .blocks import expand_blocks, uses_blocks   # blocks.py reads sizes with this module
+    if uses_blocks(data):
+        expanded = expand_blocks(data, source)
+        raw_layers = [entry for entry, _ in expanded]
+        instances = [chain for _, chain in expanded]
     layers = []
     for index, entry in enumerate(raw_layers, start=1):
         if not isinstance(entry, dict):
@@ -402,7 +410,7 @@ def spec_from_data(data: Any, source: str | None = None) -> Spec:
         if not isinstance(layer_type, str):
             raise SymparamsError(f"expected text, found {_describe(layer_type)}",
                                  file=source, layer=(index, name or ""), field="type")
-        layers.append(LayerSpec(index, layer_type, name, fields))
+        layers.append(LayerSpec(index, layer_type, name, fields, instances[index - 1]))
     return Spec(name=net_name, input=shape, layers=tuple(layers), source=source,
                 input_name=first_name, extra_inputs=extra_inputs,
                 title=data.get("title"), description=data.get("description"),

@@ -226,6 +226,7 @@ def subtree_params(model, path: str) -> int:
 TORCH_KINDS: dict[str, tuple[str, ...]] = {
     "conv2d": ("Conv2d",),
     "dense": ("Linear",),
+    "batchnorm": ("BatchNorm2d", "BatchNorm1d"),
 }
 
 

@@ -42,17 +42,17 @@ def test_show_template_of_something_else_says_what_exists():
     result = run_cli("homework", "--show-template", "alexnet")
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
-    assert "lenet, strided, vgg-small" in result.stderr
+    assert "lenet, resnet-block, strided, vgg-small" in result.stderr
 
 
 @pytest.mark.parametrize("args, fragments", [
     (["count", "vgg-small"], ["homework template", "symparams homework vgg-small",
-                              "alexnet, lenet, vgg16"]),
-    (["report", "strided", "--format", "md"], ["homework template", "alexnet, lenet, vgg16"]),
+                              "alexnet, lenet, mobilenet_v2, resnet18"]),
+    (["report", "strided", "--format", "md"], ["homework template", "alexnet, lenet, mobilenet_v2, resnet18"]),
     (["homework", "alexnet", "--variants", "1"], ["network preset", "symparams count alexnet",
-                                                  "lenet, strided, vgg-small"]),
-    (["homework", "vgg16", "--variants", "1"], ["network preset", "lenet, strided, vgg-small"]),
-    (["count", "nothing-like-it"], ["alexnet, lenet, vgg16"]),
+                                                  "lenet, resnet-block, strided, vgg-small"]),
+    (["homework", "vgg16", "--variants", "1"], ["network preset", "lenet, resnet-block, strided, vgg-small"]),
+    (["count", "nothing-like-it"], ["alexnet, lenet, mobilenet_v2, resnet18"]),
 ])
 def test_the_wrong_kind_of_preset_says_exactly_what_exists(args, fragments, tmp_path):
     result = run_cli(*args, cwd=tmp_path)

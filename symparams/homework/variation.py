@@ -92,12 +92,16 @@ class Template:
         if not isinstance(layers, list) or not layers:
             raise SymparamsError("expected a non-empty list of layers", file=self.source,
                                  field="layers")
+        _refuse_variations_in_blocks(self.data.get("blocks"), self.source)
         for index, entry in enumerate(layers, start=1):
             if not isinstance(entry, dict):
                 raise SymparamsError("expected a mapping with a type", file=self.source,
                                      layer=(index, ""))
             name = str(entry.get("name", ""))
+            self._collect_block_parameters(index, name, entry)
             for field, raw in entry.items():
+                if "block" in entry and field in ("with", "first"):
+                    continue     # read by _collect_block_parameters
                 spatial = field in _SPATIAL_FIELDS
                 minimum = 0 if field == "padding" else 1
                 items = raw if isinstance(raw, list) else [raw]
@@ -112,6 +116,30 @@ class Template:
                                                pos if isinstance(raw, list) else None,
                                                values, spatial))
 
+    def _collect_block_parameters(self, index: int, name: str, entry: dict) -> None:
+        """A block use's parameters may vary (``with: {filters: {choice: [8, 16]}}``):
+        one slot each, put back into ``with:`` (or ``first:``) when a variant is filled."""
+        if "block" not in entry:
+            return
+        for key in ("with", "first"):
+            given = entry.get(key)
+            if not isinstance(given, dict):
+                continue
+            for param, raw in given.items():
+                if _is_variation(raw):
+                    field = f"{key}.{param}"
+                    try:
+                        domain = _domain(raw, field)
+                    except SymparamsError as exc:
+                        raise exc.located(file=self.source, layer=(index, name)) from None
+                    values = self._checked(domain, (index, name), field, 1)
+                    self.slots.append(Slot(index, field, None, values, False))
+
+    @property
+    def has_blocks(self) -> bool:
+        return "blocks" in self.data or any(isinstance(e, dict) and "block" in e
+                                            for e in self.data.get("layers", ()))
+
     def _checked(self, values, layer, field, minimum):
         bad = [v for v in values if v < minimum]
         if bad:
@@ -122,6 +150,11 @@ class Template:
     def size_values(self) -> dict[tuple[int, str], tuple[int, ...]]:
         """(layer index, field) → values, for every varying size of a layer that is
         one number (not one axis of a [height, width] pair)."""
+        if self.has_blocks:
+            # The network's layer indices are not the template's once blocks expand
+            # (and a block parameter is no one layer's field): questions then vary
+            # every counted layer instead of keying sizes to the wrong layer.
+            return {}
         return {(slot.layer, slot.field): slot.values for slot in self.slots
                 if slot.layer is not None and slot.position is None}
 
@@ -254,7 +287,8 @@ class Template:
         """True when a layer names its inputs: shapes then run down several branches,
         which the chain count below does not follow, so variants are drawn at random
         and each is checked by building its network."""
-        return any(isinstance(e, dict) and "inputs" in e for e in self.data.get("layers", ())) \
+        return self.has_blocks or any(isinstance(e, dict) and "inputs" in e
+                                      for e in self.data.get("layers", ())) \
             or not self._chain_follows()
 
     def _chain_follows(self) -> bool:
@@ -435,7 +469,30 @@ def _layer_for(template: Template, index: int, combo: tuple) -> Layer:
 
 
 def _put(entry: dict, slot: Slot, value: int) -> None:
+    key, dot, param = slot.field.partition(".")
+    if dot and key in ("with", "first") and "block" in entry:   # a block parameter
+        entry[key][param] = value
+        return
     if slot.position is None:
         entry[slot.field] = value
     else:
         entry[slot.field][slot.position] = value
+
+
+def _refuse_variations_in_blocks(blocks, source) -> None:
+    """Sizes inside a block's definition are the same for every use: a variation
+    there is refused, pointing at ``with:`` on the use, where sizes may vary."""
+    if not isinstance(blocks, dict):
+        return
+    for name, body in blocks.items():
+        layers = body.get("layers") if isinstance(body, dict) else None
+        for entry in layers if isinstance(layers, list) else ():
+            for field, raw in (entry.items() if isinstance(entry, dict) else ()):
+                if field in ("with", "first"):   # a nested use passes parameters on
+                    items = list(raw.values()) if isinstance(raw, dict) else []
+                else:
+                    items = raw if isinstance(raw, list) else [raw]
+                if any(_is_variation(item) for item in items):
+                    raise SymparamsError(f"a size that varies belongs in with: on the "
+                                         f"block's use; give block {name} a parameter for it",
+                                         file=source, field=f"blocks.{name}.{field}")

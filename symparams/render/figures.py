@@ -263,9 +263,46 @@ VALUE_SIZE = 11
 
 
 def chart_rows(report) -> list[tuple]:
-    """(row, LayerInfo) for the layers that have parameters, in network order."""
+    """(row, LayerInfo) for the layers that have parameters, in network order; for a
+    network built from blocks one bar per block instance (and per layer outside
+    blocks), which keeps ResNet-50's chart to a page."""
+    if getattr(report, "block_sections", None):
+        return _block_bars(report)
     return [(row, info) for row, info in zip(report.rows, report.net.layers)
             if info.layer.has_params]
+
+
+class _Bar:
+    """A block instance as the chart draws it: a row (name, share) and a count."""
+
+    def __init__(self, name: str, params, share: str):
+        self.name, self.params, self.share = name, params, share
+
+
+def _block_bars(report) -> list[tuple]:
+    from ..blockgroups import stages
+    from .common import percent
+    net, bars = report.net, []
+    rows = {row.index: row for row in report.rows}
+    for stage in stages(net):
+        if stage.block is None:
+            bars += [(rows[info.index], info) for info in stage.layers if info.layer.has_params]
+            continue
+        for unit in stage.units:
+            total = unit.total
+            share = percent(total / net.total) if total.is_Integer and net.is_exact \
+                and net.total else ""
+            bar = _Bar(unit.path, total, share)
+            bars.append((bar, bar))
+    return bars
+
+
+def _without_bars(report, rows) -> int:
+    """Layers the chart leaves out: those without parameters outside blocks."""
+    if getattr(report, "block_sections", None):
+        return sum(1 for info in report.net.layers[1:]
+                   if not info.blocks and not info.layer.has_params)
+    return len(report.rows) - 1 - len(rows)  # the input never has parameters
 
 
 def bar_lengths(counts: Iterable[int], longest: int = BAR_MAX) -> list[Fraction]:
@@ -284,7 +321,7 @@ def parameter_chart_svg(report, part: tuple[int, int] | None = None) -> str:
     paged media: see :func:`parameter_chart_parts`.
     """
     rows = chart_rows(report)
-    skipped = len(report.rows) - 1 - len(rows)  # the input never has parameters
+    skipped = _without_bars(report, rows)
     exact = all(getattr(info.params, "is_Integer", False) for _, info in rows)
     names = [clean_text(row.name) for row, _ in rows] or [""]
     name_w = min(200, max(60, max(text_width(n, LABEL_SIZE - 0.5, True) for n in names) + 12))

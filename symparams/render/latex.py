@@ -81,7 +81,8 @@ class TexReport:
 
 def tex_pieces(report: Report) -> TexReport:
     return TexReport(total_equation=step_equation(report.total_step),
-                     symbolic_total=symbolic_lines(report.net.total_written, printer=latex_written),
+                     symbolic_total=symbolic_lines(report.net.total_written, printer=latex_written)
+                     if report.symbolic_step is not None else Raw(""),
                      diagram=diagram(report), chart=chart(report))
 
 

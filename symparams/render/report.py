@@ -16,9 +16,12 @@ from importlib import resources
 from pathlib import Path
 
 import jinja2
+from sympy import Add, evaluate
 
+from ..blockgroups import distinct_units, has_blocks, stages
 from ..errors import SymparamsError
 from ..network import Network
+from ..numbers import ShownCount
 from ..printing import unicode_plain, unicode_shape
 from ..spec import size_symbol
 from ..steps import Step, convention_text, shows_split, split_text
@@ -39,6 +42,37 @@ class Row:
     step: Step
     params: str
     share: str
+
+
+@dataclass(frozen=True)
+class StageRow:
+    """One line of the summary by stage of a network built from blocks."""
+    name: str
+    blocks: str
+    layers: int
+    params: str
+    share: str
+
+
+@dataclass(frozen=True)
+class RepeatRow:
+    """One instance of a block that is the same computation as the one worked out."""
+    path: str
+    params: str
+
+
+@dataclass(frozen=True)
+class BlockSection:
+    """A part of the worked solution of a network built from blocks: a stage heading
+    (level 2, no steps), or a block instance worked out in full, or layers outside
+    blocks (level 3), with the instances it stands for and its subtotal."""
+    level: int
+    title: str
+    intro: str
+    steps: list
+    repeats: list
+    subtotal: str
+    repeats_total: str = ""      # the instances together: count × subtotal
 
 
 @dataclass(frozen=True)
@@ -75,6 +109,12 @@ class Report:
     # The total in the layers' letters, layer after layer as the document writes it
     # (a statement: its formula alone, printed by the written printers).
     symbolic_step: Step | None = None
+    # A network built from blocks: the worked solution by stage, each distinct block
+    # worked out once (empty otherwise: the templates then go layer by layer).
+    block_sections: list = field(default_factory=list)
+    stage_rows: list = field(default_factory=list)
+    layer_count: int = 0         # layers after the input
+    chart_unit: str = "layer"    # what one bar of the parameter chart stands for
 
 
 def _families(net: Network) -> set[str]:
@@ -121,6 +161,21 @@ def _shapes_convention(net: Network, families: set[str]) -> str:
     return f"Shapes are channels-last: {words}."
 
 
+def _bias_off(net: Network, off: list) -> str:
+    """The layers without bias: named when few, else counted by kind (a ResNet's 53
+    convolutions are "every conv2d layer (53)", not 53 names)."""
+    if len(off) <= 6:
+        return ", ".join(info.name for info in off)
+    kinds: dict[str, int] = {}
+    for info in off:
+        kinds[info.kind] = kinds.get(info.kind, 0) + 1
+    parts = []
+    for kind, n in kinds.items():
+        every = n == sum(1 for info in net.layers[1:] if info.kind == kind)
+        parts.append(f"every {kind} layer ({n})" if every else f"{n} {kind} layers")
+    return " and ".join(parts)
+
+
 def _conventions(net: Network) -> list[str]:
     layers = [info.layer for info in net.layers[1:]]
     families = _families(net)
@@ -133,10 +188,9 @@ def _conventions(net: Network) -> list[str]:
     elif with_params and not any(layer.bias for layer in with_params):
         bias = "Bias is switched off in every layer: the formulas drop their +1 terms."
     else:
-        off = ", ".join(info.name for info in net.layers[1:]
-                        if info.layer.has_params and "bias" in info.layer.fields
-                        and not info.layer.bias)
-        bias = f"Bias is on except in {off}, whose formulas drop the +1 term."
+        off = [info for info in net.layers[1:]
+               if info.layer.has_params and "bias" in info.layer.fields and not info.layer.bias]
+        bias = f"Bias is on except in {_bias_off(net, off)}, whose formulas drop the +1 term."
     lines = [_shapes_convention(net, families), bias]
     if families & {"conv", "pool"}:
         which = " and ".join(w for f, w in (("conv", "Convolution"), ("pool", "pooling"))
@@ -185,6 +239,65 @@ def _notes(net: Network) -> list[str]:
     return notes
 
 
+def _count_text(value) -> str:
+    return thousands(value) if value.is_Integer else unicode_plain(value)
+
+
+def _share_text(net: Network, value) -> str:
+    return percent(value / net.total) if value.is_Integer and net.is_exact and net.total \
+        else percent(None)
+
+
+def block_sections(net: Network) -> tuple[list[BlockSection], list[StageRow]]:
+    """The worked solution by stage: each distinct block instance in full once, with
+    a table of the instances that are the same computation and their counts."""
+    sections, rows = [], []
+    distinct = distinct_units(net)
+    for stage in stages(net):
+        subtotal = _count_text(stage.total)
+        rows.append(StageRow(stage.name, stage.blocks_text, len(stage.layers), subtotal,
+                             _share_text(net, stage.total)))
+        if stage.block is None:
+            sections.append(BlockSection(3, stage.name, "Layers outside blocks.",
+                                         [info.step for info in stage.layers], [], subtotal))
+            continue
+        sections.append(BlockSection(
+            2, f"{stage.name}: {stage.blocks_text}",
+            f"{len(stage.layers)} layers in {len(stage.units)} block instance"
+            f"{'s' if len(stage.units) != 1 else ''}; "
+            f"subtotal {subtotal}.", [], [], subtotal))
+        for unit in stage.units:
+            group = distinct[unit.path]
+            if group.first.path != unit.path:
+                continue
+            others = [u.path for u in group.repeats if u.path != unit.path]
+            intro = f"Block {unit.block}" + (f" with {unit.parameters_text}"
+                                              if unit.params else "") + "."
+            if others:
+                intro += (f" The same layers with the same sizes make up "
+                          f"{', '.join(others)}: worked out once here, counted "
+                          f"{group.count} times.")
+            repeats = [RepeatRow(u.path, _count_text(u.total)) for u in group.repeats] \
+                if others else []
+            sections.append(BlockSection(3, f"{unit.path} ({unit.block})", intro,
+                                         [info.step for info in unit.layers], repeats,
+                                         _count_text(unit.total),
+                                         _count_text(group.count * unit.total)))
+    return sections, rows
+
+
+def _stage_total_step(net: Network) -> Step:
+    """The total as the sum of the stages' subtotals (a network built from blocks)."""
+    parts = [s.total for s in stages(net)]
+    with evaluate(False):
+        added = Add(*(ShownCount(p) if p.is_Integer else p for p in parts))
+    return Step(title="Total", name="TOTAL", kind="total", formula=added,
+                substituted=added, result=net.total, is_count=True,
+                reason="The network's count is the sum of its stages' subtotals (the "
+                       "summary by stage above)." + (f" {split_text(net)}"
+                                                     if shows_split(net) else ""))
+
+
 def build_report(net: Network) -> Report:
     """Collect the ready data for a network's worked solution."""
     rows = []
@@ -198,18 +311,23 @@ def build_report(net: Network) -> Report:
         for letter, sym in info.letters.items():
             seen.setdefault(letter, Letter(sym, info.layer.letters[letter]))
     letters = [Letter(size_symbol(letter), entry.meaning) for letter, entry in seen.items()]
+    sections, stage_rows = block_sections(net) if has_blocks(net) else ([], [])
     return Report(
         net=net, name=net.name, title=net.title or net.name, description=net.description,
         input_shape=unicode_shape(net.input_shape),
-        steps=[info.step for info in net.layers], total_step=net.total_step, rows=rows,
+        steps=[info.step for info in net.layers], rows=rows,
+        total_step=_stage_total_step(net) if sections else net.total_step,
         total=thousands(net.total) if net.is_exact else unicode_plain(net.total),
         is_exact=net.is_exact, total_symbolic=net.total_symbolic, letters=letters,
         conventions=_conventions(net), notes=_notes(net), free_symbols=list(net.free_symbols),
         total_share=percent(net.share_of_total()),
         split=split_text(net) if shows_split(net) else "",
         layers_text=f"{len(net) - 1} layer{'' if len(net) == 2 else 's'} after the input",
-        symbolic_step=Step(title="Total in letters", name="TOTAL", kind="total",
-                           formula=net.total_written, result=None))
+        symbolic_step=None if sections else Step(
+            title="Total in letters", name="TOTAL", kind="total", formula=net.total_written,
+            result=None),
+        block_sections=sections, stage_rows=stage_rows, layer_count=len(net) - 1,
+        chart_unit="block instance (or layer outside blocks)" if sections else "layer")
 
 
 # ------------------------------------------------------------------ templates

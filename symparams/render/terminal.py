@@ -9,6 +9,7 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
+from ..blockgroups import has_blocks, stages
 from ..network import Network
 from ..printable import printable
 from ..printing import unicode_plain, unicode_shape
@@ -49,7 +50,7 @@ def wide_table(net: Network) -> Table:
     for header, _ in parts:
         table.add_column(header, justify="right", overflow="fold")
     table.add_column("share", justify="right", no_wrap=True)
-    for info in net.layers:
+    for info, subtotals in _grouped(net):
         step = info.step
         faces = step.text
         table.add_row(str(info.index), Text(_layer_name(info)), info.kind, step.shape_text(),
@@ -58,9 +59,58 @@ def wide_table(net: Network) -> Table:
                       _count_cell(info.params),
                       *(_count_cell(getattr(info, part)) for _, part in parts),
                       percent(net.share(info)))
+        for label, value, end in subtotals:
+            table.add_row("", label, "", "", "", "", _count_cell(value), *("" for _ in parts),
+                          percent(_share(net, value)), style="bold" if end else "dim")
+            if end and info is not net.layers[-1]:
+                table.add_section()
     table.add_section()
     table.add_row("", "total", "", "", "", "", _count_cell(net.total),
                   *(_count_cell(getattr(net, f"{part}_total")) for _, part in parts),
+                  percent(net.share_of_total()))
+    return table
+
+
+def _share(net: Network, value):
+    if value.is_Integer and net.is_exact and net.total:
+        return value / net.total
+    return None
+
+
+def _grouped(net: Network):
+    """(layer, subtotal rows after it) in order; a network built from blocks gets a
+    subtotal after each block instance (dim) and each stage (bold, then a rule)."""
+    if not has_blocks(net):
+        for info in net.layers:
+            yield info, ()
+        return
+    yield net.layers[0], ()
+    for stage in stages(net):
+        last_of_unit = {unit.layers[-1].index: unit for unit in stage.units}
+        for info in stage.layers:
+            rows = []
+            unit = last_of_unit.get(info.index)
+            if unit is not None and len(stage.units) > 1:
+                rows.append((f"  {printable(unit.path)} ({printable(unit.block)}) subtotal",
+                             unit.total, False))
+            if info is stage.layers[-1] and stage.block is not None:
+                rows.append((f"{printable(stage.name)} ({printable(stage.blocks_text)}) "
+                             f"subtotal", stage.total, True))
+            yield info, rows
+
+
+def stage_table(net: Network) -> Table:
+    """One row per stage: the blocks it holds, its layers and its subtotal."""
+    table = Table(title=Text(f"{printable(net.name)} by stage"), title_justify="left")
+    for heading, justify in (("stage", "left"), ("blocks", "left"), ("layers", "right"),
+                             ("params", "right"), ("share", "right")):
+        table.add_column(heading, justify=justify, no_wrap=heading != "stage")
+    for stage in stages(net):
+        table.add_row(printable(stage.name), printable(stage.blocks_text),
+                      str(len(stage.layers)), _count_cell(stage.total),
+                      percent(_share(net, stage.total)))
+    table.add_section()
+    table.add_row("total", "", str(len(net.layers) - 1), _count_cell(net.total),
                   percent(net.share_of_total()))
     return table
 
@@ -85,7 +135,7 @@ def narrow_table(net: Network) -> Table:
     for header, _ in parts:   # on two lines: the formula column keeps the width
         table.add_column(header.replace("-", "-\n"), justify="right", overflow="fold")
     table.add_column("share", justify="right", no_wrap=True)
-    for info in net.layers:
+    for info, subtotals in _grouped(net):
         step = info.step
         cell = Text.assemble((_layer_name(info), "bold"), f" ({info.kind})")
         if step.has_formula:
@@ -98,6 +148,11 @@ def narrow_table(net: Network) -> Table:
                       _count_cell(info.params) if exact else Text("↓"),
                       *(_count_cell(getattr(info, part)) for _, part in parts),
                       percent(net.share(info)))
+        for label, value, end in subtotals:
+            table.add_row("", Text(label), "", _count_cell(value), *("" for _ in parts),
+                          percent(_share(net, value)), style="bold" if end else "dim")
+            if end and info is not net.layers[-1]:
+                table.add_section()
     table.add_section()
     table.add_row("", "total", "", _count_cell(net.total) if net.is_exact else Text("below"),
                   *(_count_cell(getattr(net, f"{part}_total")) for _, part in parts),
@@ -128,6 +183,8 @@ def count_table(net: Network) -> CountTable:
 def print_count(net: Network, console: Console | None = None) -> None:
     console = console or make_console()
     console.print(count_table(net))
+    if has_blocks(net):
+        console.print(stage_table(net))
     if shows_split(net):
         # Keras' summary() footer, with PyTorch's buffers when there are any.
         parts = [("Total params", net.total), ("Trainable params", net.trainable_total),
