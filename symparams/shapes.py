@@ -129,11 +129,12 @@ def same_rule(size: Expr, stride: Expr) -> Expr:
 
 def window_working(label: str, letters: tuple[str, str], size: Expr, window: Expr,
                    stride: Expr, padding: Expr | str, dilation: Expr | None,
-                   result: Expr) -> AxisWorking:
+                   result: Expr, dilation_letter: str = "D") -> AxisWorking:
     """One axis of a sliding window; ``letters`` name the input size and the window
-    along it (``("W", "m")`` for the width, ``("H", "n")`` for the height)."""
+    along it (``("W", "m")`` for the width, ``("H", "n")`` for the height).  A volume's
+    depth is D, so 3-D layers write their dilation R (``dilation_letter``)."""
     size_letter, window_letter = (Symbol(l) for l in letters)
-    P, S, D = Symbol("P"), Symbol("S"), Symbol("D")
+    P, S, D = Symbol("P"), Symbol("S"), Symbol(dilation_letter)
     if padding == "same":
         return AxisWorking(label, same_rule(size_letter, S),
                            same_rule(put_in(size), put_in(stride)), result)

@@ -59,8 +59,8 @@ def test_json_output_file(tmp_path):
 
 BAD_SPECS = {
     "malformed": ("input: [32, 32\nlayers: [", "malformed YAML"),
-    "unknown type": ("input: [8, 8, 1]\nlayers:\n  - {type: conv3d, name: C, kernel: 3, filters: 2}",
-                     "layer 1 (C): type: layer type 'conv3d' is not supported yet"),
+    "unknown type": ("input: [8, 8, 1]\nlayers:\n  - {type: locallyconnected2d, name: C, kernel: 3, filters: 2}",
+                     "layer 1 (C): type: layer type 'locallyconnected2d' is not supported yet"),
     "zero filters": ("input: [8, 8, 1]\nlayers:\n  - {type: conv2d, name: C, kernel: 3, filters: 0}",
                      "layer 1 (C): filters: expected a positive whole number, found 0"),
     "missing size": ("input: [8, 8, 1]\nlayers:\n  - {type: dense, name: D}",

@@ -94,7 +94,7 @@ def test_new_kinds_are_registered():
     assert layer_class("SeparableConv2D").kind == "separable_conv2d"
     assert layer_class("ConvTranspose2d").kind == "conv2d_transpose"
     assert not is_unsupported("separable_conv2d") and not is_unsupported("depthwiseconv2d")
-    assert not is_unsupported("conv2d_transpose") and is_unsupported("conv1d_transpose")
+    assert not is_unsupported("conv2d_transpose") and is_unsupported("depthwise_conv1d")
 
 
 def test_transposed_convolution_grows_the_input_and_works_its_shape():

@@ -319,8 +319,9 @@ def test_pool_padding_set_later_is_checked(write_spec):
 
 # ------------------------------------------------------------ type suggestions
 
-@pytest.mark.parametrize("kind", ["global_average_pooling", "conv1d", "Conv3D", "localresponsenorm",
-                                  "LocalResponseNormalization", "TimeDistributed", "capsule_layer", "GlobalMaxPooling2D"])
+@pytest.mark.parametrize("kind", ["Cropping2D", "depthwise_conv1d", "LocallyConnected2D",
+                                  "localresponsenorm", "LocalResponseNormalization", "TimeDistributed",
+                                  "capsule_layer", "ReflectionPad2d"])
 def test_unsupported_layer_kinds_say_so(write_spec, kind):
     path = write_spec(f"input: [8, 8, 3]\nlayers:\n  - {{type: {kind}}}\n")
     err = count_fails(path, "not supported yet", "conv2d, maxpool2d")

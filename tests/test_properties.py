@@ -353,8 +353,8 @@ def invalid_layer(draw, height: int, width: int):
                 "stride": stride}, "stride"
     if problem == "type":
         name = draw(st.one_of(
-            st.sampled_from(["conv3d", "lstm", "BatchNorm", "input", "Input", "embedding",
-                             "conv1d", "dense2"]),
+            st.sampled_from(["cropping2d", "lstm", "BatchNorm", "input", "Input", "embedding",
+                             "depthwise_conv1d", "dense2"]),
             st.text(alphabet="abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=12)))
         if name.strip().lower() in REGISTRY:
             name = name + "_x"

@@ -29,6 +29,7 @@ from ..printable import echo
 from ..printing import unicode_plain, unicode_shape, unicode_written
 from ..shapes import conv_output_size, same_rule as _same_rule, window_rule as _window_rule
 from ..spec import size_symbol
+from . import explain_nd
 
 WIDTH = 78
 
@@ -221,6 +222,10 @@ EXAMPLES: dict[str, tuple[tuple[int, ...], dict[str, Any]]] = {
     "concat": ((8, 8, 16), {}),
 }
 
+# The 1-D and 3-D windows and the shape-only layers (explain_nd.py).
+WHY.update(explain_nd.WHY)
+EXAMPLES.update(explain_nd.EXAMPLES)
+
 
 class Explanation(str):
     """The text of an explanation; in a REPL it shows as the text itself."""
@@ -309,13 +314,16 @@ def _formula_section(cls: type[Layer]) -> list[str]:
         stacked = cls._variants[(2, 2, True)]
         lines.append(f"  bidirectional, num_layers: s: "
                      f"{unicode_written(generic_formula(stacked, True)[0])}")
-    if cls is Conv2D:
+    grouped = GroupedConv2D if cls is Conv2D else getattr(cls, "grouped_class", None)
+    if grouped is not None:
         lines.append(f"  with groups (groups: g): "
-                     f"{unicode_written(generic_formula(GroupedConv2D, True)[0])}")
+                     f"{unicode_written(generic_formula(grouped, True)[0])}")
     return lines
 
 
 def _shape_section(cls: type[Layer]) -> list[str]:
+    if cls.kind in explain_nd.SHAPES:
+        return _worked_shape_section(cls)
     H, W, P, S, D = (size_symbol(s) for s in "HWPSD")
     m, n = size_symbol("m"), size_symbol("n")
     kind = cls.kind
@@ -378,6 +386,19 @@ def _shape_section(cls: type[Layer]) -> list[str]:
     return ["Output shape", "  the same as its input"]
 
 
+def _worked_shape_section(cls: type[Layer]) -> list[str]:
+    """The rules in letters as the layer works them out on its example input."""
+    from ..shapes import axis_letters
+    shape, fields = EXAMPLES[cls.kind]
+    layer = cls.from_fields(dict(fields))
+    letters = " × ".join(axis_letters(shape))
+    lines = [f"Output shape (input {letters})"]
+    lines += [f"  {w.label}: {_rule_text(w.formula)}"
+              for w in layer.shape_working(tuple(Integer(v) for v in shape)) if w.is_rule]
+    lines.append(f"  {explain_nd.SHAPES[cls.kind]}")
+    return lines
+
+
 def _example_section(cls: type[Layer]) -> list[str]:
     from ..network import Network
     shape, fields = EXAMPLES[cls.kind]
@@ -417,7 +438,7 @@ def _example_section(cls: type[Layer]) -> list[str]:
 def _example_shape(info) -> list[str]:
     """For windows: the output-shape rule with the example's numbers put in."""
     layer = info.layer
-    if layer.kind == "conv2d_transpose":  # its own rule, worked by the layer
+    if layer.kind == "conv2d_transpose" or layer.kind in explain_nd.SHAPES:  # worked by the layer
         return [f"  {w.label}: {unicode_written(w.substituted)} = {w.result}"
                 for w in layer.shape_working(info.input_shape) if w.is_rule]
     if not hasattr(layer, "kernel") or layer.padding == "same":

@@ -31,6 +31,7 @@ from sympy import Integer
 
 from ..errors import SymparamsError
 from ..layers import Layer, layer_class
+from ..shapes import RANK_TEXT, RANKS
 from .slots import Slot, _domain, _is_variation
 
 FLAT = "flat"        # the state after a dense or flatten layer
@@ -71,8 +72,8 @@ class Template:
 
     def _collect(self) -> None:
         raw_input = self.data.get("input")
-        if not isinstance(raw_input, list) or len(raw_input) not in (1, 3):
-            raise SymparamsError("expected [height, width, channels] or [features]",
+        if not isinstance(raw_input, list) or len(raw_input) not in RANKS:
+            raise SymparamsError(f"expected {RANK_TEXT}",
                                  file=self.source, field="input")
         self.square = len(raw_input) == 3 and raw_input[1] == "same"
         for i, raw in enumerate(raw_input):
@@ -288,7 +289,25 @@ class Template:
         and each is checked by building its network."""
         return self.has_blocks or any(
             isinstance(e, dict) and ("inputs" in e or _sizes_checked_on_build(e))
-            for e in self.data.get("layers", ()))
+            for e in self.data.get("layers", ())) \
+            or not self._chain_follows()
+
+    def _chain_follows(self) -> bool:
+        """Whether the chain count follows every shape: an image or flat input through
+        2-D windows, dense and flatten, and layers that hand their shape on.  A signal or
+        a volume, or a layer that reshapes (upsample, global pooling …), is checked by
+        building its network instead."""
+        if len(self.data.get("input", ())) not in (1, 3):
+            return False
+        for entry in self.data.get("layers", ()):
+            try:
+                cls = layer_class(str(entry.get("type", "")))
+            except SymparamsError:
+                return True  # the build reports it
+            if not (cls.needs_image or cls.kind in ("dense", "flatten")
+                    or cls.output_shape is Layer.output_shape):
+                return False
+        return True
 
     @property
     def countable(self) -> bool:

@@ -22,6 +22,10 @@ from .norm import BatchNorm, GroupNorm, InstanceNorm, LayerNorm
 from .embedding import Embedding, PositionalEmbedding, SelectToken
 from .recurrent import GRU, LSTM, RNN
 from .attention import MultiheadAttention, TransformerDecoder, TransformerEncoder
+from .conv_nd import Conv1D, Conv1DTranspose, Conv3D, Conv3DTranspose, GroupedConv1D, GroupedConv3D
+from .pool_nd import (AdaptiveAvgPool, AdaptiveMaxPool, AvgPool1D, AvgPool3D, GlobalAvgPool,
+                      GlobalMaxPool, MaxPool1D, MaxPool3D)
+from .reshaping import Identity, Permute, Reshape, Upsample, ZeroPadding
 
 # The source document's kinds first: error messages list as many as fit.
 FAMILIES: tuple[type[Layer], ...] = (Conv2D, MaxPool2D, AvgPool2D, Dense, Flatten, Dropout,
@@ -30,7 +34,11 @@ FAMILIES: tuple[type[Layer], ...] = (Conv2D, MaxPool2D, AvgPool2D, Dense, Flatte
                                      InstanceNorm, AddMerge, MultiplyMerge, Concat,
                                      Embedding, PositionalEmbedding, RNN, LSTM, GRU,
                                      MultiheadAttention, TransformerEncoder, TransformerDecoder,
-                                     SelectToken)
+                                     SelectToken,
+                                     Conv1D, Conv3D, Conv1DTranspose, Conv3DTranspose,
+                                     MaxPool1D, AvgPool1D, MaxPool3D, AvgPool3D, GlobalAvgPool,
+                                     GlobalMaxPool, AdaptiveAvgPool, AdaptiveMaxPool, Upsample,
+                                     ZeroPadding, Reshape, Permute, Identity)
 
 REGISTRY: dict[str, type[Layer]] = {}
 for _cls in FAMILIES:
@@ -47,11 +55,13 @@ def layer_class(type_name: str) -> type[Layer]:
     key = type_name.strip().lower()
     if key in REGISTRY:
         return REGISTRY[key]
+    squashed = re.sub(r"[\s_-]+", "", key)
+    if squashed in _BY_SQUASHED:  # GlobalAvgPool2D, conv_1d, Zero-Padding-2D …
+        return _BY_SQUASHED[squashed]
     if key == "input":
         raise SymparamsError("the input is given by the top-level 'input:' field, "
                              "not as a layer", field="type")
     kinds = kinds_text()
-    squashed = re.sub(r"[\s_-]+", "", key)
     if squashed in _SQUASHED_ACTIVATIONS:
         function = _SQUASHED_ACTIVATIONS[squashed]
         raise SymparamsError(f"{echo(type_name)} is an activation function: write type: "
@@ -84,14 +94,15 @@ def kinds_text(limit: int = 100) -> str:
 
 
 # Layer kinds of other libraries that symparams cannot count yet (matched on the
-# name without spaces, - and _): 1-D/3-D convolutions (transposed too), global and
-# adaptive pooling, other normalisations (local response …), recurrent, embedding, attention, reshaping …
+# name without spaces, - and _): 1-D/3-D variants of the 2-D-only kinds (depthwise,
+# separable, locally connected …), fractional and LP pooling, other normalisations (local
+# response …), recurrent, embedding, attention, cropping …
 _UNSUPPORTED = re.compile(
     r"1d|3d|deconv|global|adaptive|norm|recurrent"
-    r"|upsampl|zeropad|padding|reshape|permute"
+    r"|upsampl|padding|reflectionpad|replicationpad|constantpad"
     r"|bidirectional|timedistributed|lambda|residual|resblock|bottleneck|conv3"
     r"|locallyconnected|cropping|repeatvector|masking|spatialdropout|gaussian|alphadropout"
-    r"|pixelshuffle|unfold|fold|identity|bilinear|highway|maxout|capsule")
+    r"|pixelshuffle|unfold|fold|bilinear|highway|maxout|capsule|fractional|lppool|prelu")
 
 
 def is_unsupported(type_name: str) -> bool:
@@ -104,13 +115,21 @@ def is_unsupported(type_name: str) -> bool:
 
 
 _SQUASHED_KINDS = {re.sub(r"[\s_-]+", "", name) for name in REGISTRY}
+# Each kind and alias without spaces, - and _ (the first one registered wins).
+_BY_SQUASHED: dict[str, type[Layer]] = {}
+for _name, _cls in REGISTRY.items():
+    _BY_SQUASHED.setdefault(re.sub(r"[\s_-]+", "", _name), _cls)
 
 
 _SQUASHED_ACTIVATIONS = {a.replace("_", ""): a for a in ACTIVATIONS if a not in ("linear",
                                                                                   "none")}
 
 
-__all__ = ["Layer", "Conv2D", "GroupedConv2D", "DepthwiseConv2D", "SeparableConv2D", "Conv2DTranspose",
+__all__ = ["Conv1D", "Conv3D", "GroupedConv1D", "GroupedConv3D", "Conv1DTranspose",
+           "Conv3DTranspose", "MaxPool1D", "AvgPool1D", "MaxPool3D", "AvgPool3D",
+           "GlobalAvgPool", "GlobalMaxPool", "AdaptiveAvgPool", "AdaptiveMaxPool", "Upsample",
+           "ZeroPadding", "Reshape", "Permute", "Identity",
+           "Layer", "Conv2D", "GroupedConv2D", "DepthwiseConv2D", "SeparableConv2D", "Conv2DTranspose",
            "MaxPool2D", "AvgPool2D", "Dense", "Flatten", "Dropout",
            "Activation", "Input", "BatchNorm", "LayerNorm", "GroupNorm", "InstanceNorm",
            "Embedding", "PositionalEmbedding", "SelectToken", "RNN", "LSTM", "GRU",

@@ -16,8 +16,9 @@ from typing import Any, ClassVar
 from sympy import Expr, Integer, Symbol, evaluate
 
 from ..errors import SymparamsError
-from ..shapes import AxisWorking, Shape, passed_on
+from ..shapes import AXES, AxisWorking, Shape, passed_on
 from ..spec import size_symbol
+from ..printing import unicode_plain, unicode_shape
 # The checks live in checks.py; they are imported from here too (cli, network, tests).
 from .checks import (ACTIVATIONS, PADDINGS, check_flag, check_keyword, check_names,  # noqa: F401
                      check_pair, check_size, expr_field, is_letter_name, keyword_or_size,
@@ -54,6 +55,10 @@ class Layer:
     reason: ClassVar[str] = ""               # why it has (or has no) parameters
     reason_without_bias: ClassVar[str] = ""  # the reason with bias: false, if it differs
     needs_image: ClassVar[bool] = False      # input must be height × width × channels
+    input_rank: ClassVar[int | None] = None  # the rank the input must have (3 with needs_image)
+    # The same kind of layer for inputs of other ranks (conv2d: {2: "conv1d", 4: "conv3d"}),
+    # which the error for an input of the wrong rank names.
+    kind_by_rank: ClassVar[dict[int, str]] = {}
     merges: ClassVar[bool] = False           # joins several inputs (add, concat …)
     # A family with convention_field(): how PyTorch and Keras count it, for the
     # sentence every output gives about the network's convention.
@@ -231,9 +236,17 @@ class Layer:
     # ------------------------------------------------------------------ shapes
 
     def check_input(self, in_shape: Shape) -> None:
-        if self.needs_image and len(in_shape) != 3:
-            raise SymparamsError(f"{self.kind} needs a height × width × channels input, "
-                                 f"found a flat vector of {in_shape[0]} values", field="type")
+        rank = self.input_rank or (3 if self.needs_image else None)
+        if rank is None or len(in_shape) == rank:
+            return
+        if len(in_shape) == 1:
+            found = f"a flat vector of {unicode_plain(in_shape[0])} values"
+        else:
+            found = f"a {_axes_text(len(in_shape))} input {unicode_shape(in_shape)}"
+        other = self.kind_by_rank.get(len(in_shape))
+        hint = f": use {other} for a {_axes_text(len(in_shape))} input" if other else ""
+        raise SymparamsError(f"{self.kind} needs a {_axes_text(rank)} input, found "
+                             f"{found}{hint}", field="type")
 
     def output_shape(self, in_shape: Shape) -> Shape:
         return in_shape
@@ -319,6 +332,11 @@ def generic_formula(cls: type[Layer], bias: bool) -> tuple[Expr, Expr]:
         written = probe.written_formula(letters)
     return written, written.doit()
 
+
+
+def _axes_text(rank: int) -> str:
+    """``height × width × channels``: the axes of an input of this rank."""
+    return " × ".join(name for name, _ in AXES[rank])
 
 
 def _letter_property(f: Field, index: int) -> property:

@@ -60,11 +60,14 @@ def check_flag(raw: Any, field: str) -> bool:
 # values follow the same rule (cli.checked_values; the network's own sizes count too).
 
 PADDINGS = ("same", "valid")
-ACTIVATIONS = ("relu", "relu6", "leaky_relu", "prelu", "elu", "selu", "celu", "gelu",
+ACTIVATIONS = ("relu", "relu6", "leaky_relu", "elu", "selu", "celu", "gelu",
                "sigmoid", "hard_sigmoid", "log_sigmoid", "tanh", "hard_tanh", "softmax",
                "log_softmax", "softmin", "softplus", "softsign", "swish", "hard_swish", "silu",
                "mish", "tanhshrink", "exponential", "linear", "identity", "none")
 _SQUASHED = {a.replace("_", ""): a for a in ACTIVATIONS}
+# Activations that learn parameters: as a function with a count of 0 they would be
+# silent zeros, so they are refused (PReLU learns one slope, or one per channel).
+LEARNED_ACTIVATIONS = {"prelu": "PReLU"}
 _LETTER = re.compile(r"[A-Za-z](?:_?[0-9]+|_[A-Za-z0-9]+)?")
 
 
@@ -112,6 +115,10 @@ def check_keyword(raw: Any, field: str, keywords: tuple[str, ...] = ACTIVATIONS)
         raise SymparamsError(f"expected a word such as {keywords[0]}, found {echo(raw)}",
                              field=field)
     word = raw.lower().replace("-", "_")
+    if keywords is ACTIVATIONS and word.replace("_", "") in LEARNED_ACTIVATIONS:
+        raise SymparamsError(f"{LEARNED_ACTIVATIONS[word.replace('_', '')]} learns its slopes "
+                             f"(parameters), so it is no fixed activation function: not "
+                             f"supported yet", field=field)
     if word not in keywords and _SQUASHED.get(word.replace("_", "")) not in keywords:
         raise unknown_word(raw, field, keywords, sizes=False)
     return raw

@@ -95,6 +95,7 @@ class Conv2D(Layer):
               Pair("dilation", default=1), Size("groups", letter="g", default=1),
               Flag("bias", default=True))
     needs_image = True
+    kind_by_rank = {2: "conv1d", 4: "conv3d"}
     reason = ("Each filter learns one weight for every value in its m × n window over all d "
               "input channels, plus one bias; there are k such filters.")
     reason_without_bias = ("Each filter learns one weight for every value in its m × n window "

@@ -70,6 +70,7 @@ class MaxPool2D(_Pool2D):
     kind = "maxpool2d"
     aliases = ("maxpool", "max_pool2d", "pool")
     title = "max pooling"
+    kind_by_rank = {2: "maxpool1d", 4: "maxpool3d"}
     reason = _Pool2D.reason.format(how="maximum")
 
 
@@ -78,4 +79,5 @@ class AvgPool2D(_Pool2D):
     kind = "avgpool2d"
     aliases = ("avgpool", "avg_pool2d", "averagepooling2d")
     title = "average pooling"
+    kind_by_rank = {2: "avgpool1d", 4: "avgpool3d"}
     reason = _Pool2D.reason.format(how="average")

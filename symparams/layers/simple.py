@@ -51,7 +51,7 @@ class Flatten(Layer):
         return (flat_size(in_shape),)
 
     def shape_working(self, in_shape):
-        if len(in_shape) == 3:
+        if len(in_shape) > 1:  # H × W × C, L × C, D × H × W × C
             return (flat_working("values", in_shape),)
         return super().shape_working(in_shape)
 

@@ -50,6 +50,7 @@ class Conv2DTranspose(Layer):
               Pair("output_padding", default=0, minimum=0), Pair("dilation", default=1),
               Flag("bias", default=True))
     needs_image = True
+    kind_by_rank = {2: "conv1d_transpose", 4: "conv3d_transpose"}
     reason = ("Every one of the d input channels is spread over an m × n window of each of "
               "the k output channels with a weight of its own, and each output channel adds "
               "one bias: the same count as a convolution from d to k channels.")

@@ -61,10 +61,11 @@ ROW_GAP = 30            # between the labels of a row and the next row's band
 
 
 def _size_hint(shape: tuple):
-    """The extent a block's height stands for: height of a map, length of a vector."""
+    """The extent a block's height stands for: height of a map (a volume's too, not its
+    depth), length of a signal or a vector."""
     if not shape:
         return None
-    value = shape[0]
+    value = shape[-3] if len(shape) == 4 else shape[0]
     return int(value) if getattr(value, "is_Integer", False) else None
 
 
@@ -118,7 +119,7 @@ def architecture_layout(report) -> dict:
         r, c = divmod(position, per_row)
         slot_x = MARGIN + c * (SLOT_W + GAP)
         top = MARGIN + r * row_h
-        is_map = len(info.output_shape) == 3
+        is_map = len(info.output_shape) >= 2  # with channels: signal, image or volume
         w = MAP_W if is_map else VEC_W
         h = _block_height(size, largest)
         cx = slot_x + Fraction(SLOT_W, 2)

@@ -33,6 +33,7 @@ from sympy import Basic
 from ..errors import SymparamsError
 from ..layers import Conv2D, Dense
 from ..printing import ascii_plain, latex_plain, unicode_plain, unicode_shape
+from ..shapes import AXES
 from ..steps import Step
 from .common import Raw, thousands
 from .pdf import page_pdf
@@ -158,6 +159,7 @@ class Sheet:
     points_text: str                 # "30 points"
     question_count: int
     solution: list[SolutionStep] = field(default_factory=list)  # the network's, worked
+    input_axes: str = "height × width × channels"  # what the input's sizes are
     total_step: Step | None = None
     total: str = ""
 
@@ -174,17 +176,27 @@ class Sheet:
 # --------------------------------------------------------------- gathering
 
 def _pair(pair) -> str:
-    a, b = pair
-    return unicode_plain(a) if a == b else f"{unicode_plain(a)} × {unicode_plain(b)}"
+    """One size when all are equal, else each (a pair, or a size per axis of a volume)."""
+    if len(set(pair)) == 1:
+        return unicode_plain(pair[0])
+    return " × ".join(unicode_plain(v) for v in pair)
 
 
 def _window(pair) -> str:
-    a, b = pair
-    return f"{unicode_plain(a)} × {unicode_plain(b)}"
+    return " × ".join(unicode_plain(v) for v in pair)
 
 
 def _padding(padding) -> str:
     return "same" if padding == "same" else _pair(padding)
+
+
+def _conventions(net) -> list[str]:
+    """CONVENTIONS, with the shapes line for a signal's or a volume's input."""
+    rank = len(net.input_shape)
+    if rank in (1, 3):
+        return CONVENTIONS
+    axes = " × ".join(name for name, _ in AXES[rank])
+    return [f"Shapes are channels-last: {axes}.", *CONVENTIONS[1:]]
 
 
 def layer_row(info, answers: bool = True) -> LayerRow:
@@ -198,9 +210,13 @@ def layer_row(info, answers: bool = True) -> LayerRow:
         size = unicode_plain(layer.k)
         if tuple(layer.dilation) != (1, 1):
             notes.append(f"dilation {_pair(layer.dilation)}")
-    elif hasattr(layer, "kernel") and hasattr(layer, "stride"):   # pooling
+    elif hasattr(layer, "kernel") and hasattr(layer, "stride"):   # pooling, 1-D/3-D windows
         window, stride, padding = _window(layer.kernel), _pair(layer.stride), \
             _padding(layer.padding)
+        if hasattr(layer, "filters"):
+            size = unicode_plain(layer.filters)
+        if any(v != 1 for v in getattr(layer, "dilation", ())):
+            notes.append(f"dilation {_pair(layer.dilation)}")
     elif isinstance(layer, Dense):
         size = unicode_plain(layer.c)
         activation = layer.activation or NONE
@@ -344,7 +360,8 @@ def build_sheet(variant, kind: str) -> Sheet:
         input_shape=unicode_shape(net.input_shape), layer_count=len(rows), rows=rows,
         has_notes=any(row.notes for row in rows),
         has_activation=any(row.activation != NONE for row in rows),
-        conventions=CONVENTIONS, groups=groups, points=points, points_text=_points(points),
+        input_axes=" × ".join(name for name, _ in AXES[len(net.input_shape)]),
+        conventions=_conventions(net), groups=groups, points=points, points_text=_points(points),
         question_count=number, solution=_solution(solution) if answers else [],
         total_step=net.total_step if answers else None,
         total=thousands(net.total) if answers else "")

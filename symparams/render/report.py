@@ -124,7 +124,8 @@ def _families(net: Network) -> set[str]:
         family = info.layer.family
         if family in ("conv", "pool", "dense"):
             found.add(family)
-        if len(info.input_shape) == 3 and len(info.output_shape) == 1:
+        if len(info.input_shape) == 3 and len(info.output_shape) == 1 \
+                and info.layer.kind in ("dense", "flatten"):
             found.add("flatten")
     return found
 
@@ -142,6 +143,22 @@ def _letters_convention(net: Network) -> str | None:
         return None
     return ("Letters carry the index of their layer within its family: "
             f"{' and '.join(parts)}.").replace(" to the first", " belong to the first", 1)
+
+
+_RANK_WORDS = {2: "a signal or sequence is length × channels",
+               3: "an image height × width × channels",
+               4: "a volume depth × height × width × channels"}
+
+
+def _shapes_convention(net: Network, families: set[str]) -> str:
+    """How shapes are written, for the ranks the network's layers see."""
+    ranks = sorted({len(info.output_shape) for info in net.layers} - {1})
+    if ranks == [3] or (not ranks and families & {"conv", "pool"}):
+        return "Shapes are channels-last: height × width × channels."
+    if not ranks:
+        return "The input is a vector of features."
+    words = "; ".join(_RANK_WORDS[r] for r in ranks)
+    return f"Shapes are channels-last: {words}."
 
 
 def _bias_off(net: Network, off: list) -> str:
@@ -174,17 +191,20 @@ def _conventions(net: Network) -> list[str]:
         off = [info for info in net.layers[1:]
                if info.layer.has_params and "bias" in info.layer.fields and not info.layer.bias]
         bias = f"Bias is on except in {_bias_off(net, off)}, whose formulas drop the +1 term."
-    sequence = any(info.layer.family in ("sequence", "recurrent") for info in net.layers[1:])
-    lines = ["Shapes are channels-last: height × width × channels." if "conv" in families
-             or "pool" in families or len(net.input_shape) == 3 else
-             "The input is a vector of features." if not sequence else None, bias]
-    lines = [line for line in lines if line]
+    lines = [_shapes_convention(net, families), bias]
     if families & {"conv", "pool"}:
         which = " and ".join(w for f, w in (("conv", "Convolution"), ("pool", "pooling"))
                              if f in families).capitalize()
         rule = (f"{which} output size along each axis: ⌊(W + 2P − D(m − 1) − 1) / S⌋ + 1 "
                 "with input size W, padding P, dilation D, window m and stride S (the height "
                 "likewise with H and the window height n); with padding 'same' it is ⌈W / S⌉.")
+        if any(len(info.input_shape) == 2 for info in net.layers[1:]
+               if info.layer.family in ("conv", "pool")):
+            rule += " A signal's length likewise with L and the window m."
+        if any(len(info.input_shape) == 4 for info in net.layers[1:]
+               if info.layer.family in ("conv", "pool")):
+            rule += (" A volume's depth likewise with D and the window depth o; there the "
+                     "dilation is written R, as D is the depth.")
         if "pool" in families:
             rule += " Pooling has no dilation (D = 1: ⌊(W + 2P − m) / S⌋ + 1), and its stride " \
                     "defaults to its window."
