@@ -12,31 +12,25 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
-from sympy import Add, Expr, Integer, Symbol, evaluate
+from sympy import Add, Expr, Symbol, evaluate
 
 from . import graph
-from .addresses import AXIS_LETTER, fresh_name, input_axes, resolve_size
+from .addresses import resolve_size
 from .errors import SymparamsError
-from .layers import Input, Layer, generic_formula, layer_class
-from .layers.base import check_flag, check_size, is_letter_name
+from .layers import Input, Layer, layer_class
+from .layers.base import check_flag, is_letter_name
 from .numbers import as_count, plain
 from .printing import (ascii_plain, natural_key, unicode_plain,
                        unicode_shape, unicode_written)
-from .shapes import RANK_TEXT, RANKS, Shape
-from .spec import (DEFAULT_CONVENTION, Spec, check_convention, check_magnitude, load_spec,
-                   size_symbol, size_value)
+from .shapes import Shape
+from .spec import DEFAULT_CONVENTION, Spec, check_convention, load_spec
 from . import records
 from .layerinfo import LayerInfo, NoSuchLayer, layer_names
+from .substitution import every_size_name, letter_owners, with_sizes_freed, with_sizes_set
+from .walk import check_input_shape, walk
 
 if TYPE_CHECKING:
     from .steps import Step
-
-
-def _as_expr(value: Any, what: str) -> Expr:
-    try:
-        return size_value(value)
-    except SymparamsError as exc:
-        raise exc.located(field=what) from None
 
 
 class Network:
@@ -107,15 +101,7 @@ class Network:
             self._sources, self._names, self._outputs, source)
 
     def _check_shape(self, raw: Iterable[Any], field: str | None) -> Shape:
-        field = field or "input"
-        shape = tuple(_as_expr(v, f"{field}[{i}]") for i, v in enumerate(raw))
-        if len(shape) not in RANKS:
-            raise SymparamsError(f"expected {RANK_TEXT}, found {len(shape)} entries",
-                                 file=self.source, field=field)
-        try:
-            return tuple(check_size(v, f"{field}[{i}]") for i, v in enumerate(shape))
-        except SymparamsError as exc:
-            raise exc.located(file=self.source) from None
+        return check_input_shape(raw, field, self.source)
 
     @property
     def inputs(self) -> tuple[LayerInfo, ...]:
@@ -168,85 +154,9 @@ class Network:
                            source=self.source)
 
     def _walk(self) -> tuple[LayerInfo, ...]:
-        shape = self.input_shape
-        infos = [LayerInfo(0, self.input_name, Input(shape, name=self.input_name), (), shape,
-                           {}, {}, Integer(0))]
-        family_counts: dict[str, int] = {}
-        letter_names: set[str] = set()
-        all_names = [self.input_name, *self._names]
-        for index, (layer, name) in enumerate(zip(self._layers, self._names), start=1):
-            if isinstance(layer, Input):   # a further network input: takes nothing
-                info = LayerInfo(index, name, layer, (), layer.shape, {}, {}, Integer(0))
-                info.takes_previous = False
-                infos.append(info)
-                continue
-            layer = self._in_convention(layer)
-            # A layer's shape (and so its d, p) comes from the layers it takes.
-            found = self._sources[index - 1]
-            in_shapes = tuple(infos[i].output_shape for i in found)
-            shape = in_shapes[0]
-            try:
-                for size in layer.sizes():  # sizes set since (--set H=10^60 in H^64) too
-                    check_magnitude(size)
-                if layer.merges:
-                    layer.check_inputs(list(in_shapes), [all_names[i] for i in found])
-                else:
-                    layer.check_input(shape)
-                    if len(in_shapes) > 1:   # attention's keys and values (takes_memory)
-                        layer.check_memory(shape, in_shapes[1], all_names[found[1]])
-                if getattr(layer, "tied", False):
-                    layer.check_tie(shape, self._tie_target(layer, all_names[:index], infos))
-                letters: dict[str, Symbol] = {}
-                if layer.family and layer.letters:
-                    number = family_counts[layer.family] = family_counts.get(layer.family, 0) + 1
-                    letters = {l: size_symbol(f"{l}_{number}") for l in layer.letters}
-                    letter_names.update(s.name for s in letters.values())
-                by_letter = {**layer.given(), **layer.derived(shape)} if letters else {}
-                out_shape = layer.merged_shape(list(in_shapes)) if layer.merges \
-                    else layer.output_shape(shape)
-            except SymparamsError as exc:
-                raise exc.located(file=self.source, layer=(index, name)) from None
-            # One xreplace from the family's cached formula straight to the values.
-            params = generic_formula(type(layer), layer.bias)[1].xreplace(
-                {size_symbol(l): v for l, v in by_letter.items()})
-            values = {letters[l]: v for l, v in by_letter.items()}
-            info = LayerInfo(index, name, layer, shape, out_shape, letters, values, params,
-                             sources=tuple(all_names[i] for i in found), input_shapes=in_shapes,
-                             frozen=name in self.frozen)
-            info.takes_previous = found == (index - 1,)
-            info.blocks = self._blocks.get(name, ())
-            infos.append(info)
-        self._check_symbols(infos, letter_names)
-        return tuple(infos)
-
-    @staticmethod
-    def _tie_target(layer: Layer, earlier: list[str], infos: list[LayerInfo]) -> Layer:
-        """The earlier layer whose weights ``tie:`` names (an error if there is none)."""
-        if layer.tie not in earlier:
-            raise SymparamsError(f"no earlier layer named {layer.tie} to tie to (tie names "
-                                 f"the embedding whose table this layer uses)", field="tie")
-        return infos[earlier.index(layer.tie)].layer
-
-    def _in_convention(self, layer: Layer) -> Layer:
-        """The layer as counted here: a family the frameworks count differently that
-        leaves its ``convention`` to the network (None) takes the network's."""
-        if "convention" not in layer.fields or layer.convention is not None:
-            return layer
-        filled = layer._replace(convention=self.convention)
-        filled.check()   # picks the family's variant (formula) for the convention
-        return filled
-
-    def _check_symbols(self, infos, letter_names: set[str]) -> None:
-        """A size may use its own letter (stay symbolic) or free names, not another layer's letter."""
-        for info in infos[1:]:
-            own = {s.name for s in info.letters.values()}
-            for size in info.layer.sizes():
-                for sym in size.free_symbols:
-                    if sym.name in letter_names and sym.name not in own:
-                        raise SymparamsError(
-                            f"{sym.name} is a letter of another layer; a size may use its "
-                            f"own letter or free names such as H", file=self.source,
-                            layer=(info.index, info.name))
+        return walk(self._layers, self._names, self._sources, self.input_shape,
+                    self.input_name, convention=self.convention, frozen=self.frozen,
+                    blocks=self._blocks, source=self.source)
 
     # ------------------------------------------------------------------ access
 
@@ -358,37 +268,12 @@ class Network:
         """
         # Keys may be the SymPy symbols themselves: net.subs({net.symbols["H"]: 32}).
         values = {getattr(k, "name", k): v for k, v in {**(values or {}), **more}.items()}
-        layers = list(self._layers)
-        shape = list(self.input_shape)
-        free: dict[Symbol, Expr] = {}
-        seen: dict[tuple, str] = {}
-        for key, raw in values.items():
-            size = resolve_size(self, key)
-            for part in size.parts():
-                if part in seen:
-                    raise SymparamsError(f"{seen[part]} and {key} set the same size", field=key)
-                seen[part] = key
-            value = _as_expr(raw, key)
-            for name in size.letters:
-                index, letter = self._locate_letter(name)
-                try:
-                    layers[index - 1] = layers[index - 1].with_given(letter, value)
-                except SymparamsError as exc:
-                    raise exc.located(layer=(index, self._names[index - 1])) from None
-            for name in size.free:
-                free[self.free_symbols[name]] = value
-            for axis in size.axes:
-                shape[axis] = value
-        if free:
-            shape = [v.xreplace(free) for v in shape]
-            layers = [layer.xreplace(free) for layer in layers]
-        return self._rebuild(layers, tuple(shape))
+        return self._rebuild(*with_sizes_set(self, values))
 
     @cached_property
     def _letter_owner(self) -> dict[str, tuple[int, str]]:
         """Letter name → (layer index, plain letter); a dict so subs stays linear."""
-        return {sym.name: (info.index, letter)
-                for info in self.layers for letter, sym in info.letters.items()}
+        return letter_owners(self.layers)
 
     def _locate_letter(self, name: str) -> tuple[int, str]:
         return self._letter_owner[name]
@@ -412,11 +297,7 @@ class Network:
         >>> sym.input_shape, sym.subs(k_1=8, H=32)["CONV1"].params
         ((H, W, C), 8*C*m_1*n_1 + 8)
         """
-        # Numeric input sizes only: a name (H) is a letter already, an expression (2*F)
-        # keeps its names.
-        axes = [f"INPUT.{axis}" for axis, entries in input_axes(self).items()
-                if len(entries) == 1 and self.input_shape[entries[0]].is_number]
-        return self.free(*self.letters, *axes)
+        return self.free(*every_size_name(self))
 
     def free(self, *names: str) -> "Network":
         """A copy in which the named sizes are letters again.
@@ -429,25 +310,7 @@ class Network:
         >>> load("lenet").free("CONV1.filters")["CONV1"].params
         76*k_1
         """
-        layers = list(self._layers)
-        shape = list(self.input_shape)
-        letters: list[str] = []
-        for key in (getattr(n, "name", n) for n in names):  # addresses or their Symbols
-            if key in self._letter_owner:   # d_2, p_1 …: nothing to free
-                letters.append(key)
-                continue
-            size = resolve_size(self, key, verb="free")
-            letters += size.letters
-            if size.axes:
-                letter = size_symbol(fresh_name(self, AXIS_LETTER[size.axis or "height"]))
-                for axis in size.axes:
-                    shape[axis] = letter
-        for name in letters:
-            index, letter = self._locate_letter(name)
-            layer = layers[index - 1]
-            if letter in layer.given_letters:
-                layers[index - 1] = layer.with_given(letter, self.layers[index].letters[letter])
-        return self._rebuild(layers, tuple(shape))
+        return self._rebuild(*with_sizes_freed(self, names))
 
     # ------------------------------------------------------------ questions
     # The machinery lives in symparams.explore, imported here lazily (imports go one way).
