@@ -6,6 +6,12 @@ dense layer c_1, p_1 …).  The network walks the input shape through the
 layers, which settles the letters that follow from the layer before (d from
 the channels coming in, p from the number of values coming in), and sums the
 counts.  Totals stay symbolic where sizes are symbols.
+
+The network holds the layers and the totals; the walk itself is
+:mod:`symparams.walk`, setting and freeing sizes :mod:`symparams.substitution`,
+and the questions (solve, growth, diff, sweep) and outputs (records, reports,
+displays) are mixins from :mod:`symparams.network_questions` and
+:mod:`symparams.network_outputs`, so that every one stays a method of Network.
 """
 from __future__ import annotations
 
@@ -20,20 +26,20 @@ from .errors import SymparamsError
 from .layers import Input, Layer, layer_class
 from .layers.base import check_flag, is_letter_name
 from .numbers import as_count, plain
-from .printing import (ascii_plain, natural_key, unicode_plain,
-                       unicode_shape, unicode_written)
+from .printing import ascii_plain, natural_key, unicode_plain, unicode_shape
 from .shapes import Shape
 from .spec import DEFAULT_CONVENTION, Spec, check_convention, load_spec
-from . import records
 from .layerinfo import LayerInfo, NoSuchLayer, layer_names
 from .substitution import every_size_name, letter_owners, with_sizes_freed, with_sizes_set
 from .walk import check_input_shape, walk
+from .network_outputs import NetworkOutputs
+from .network_questions import NetworkQuestions
 
 if TYPE_CHECKING:
     from .steps import Step
 
 
-class Network:
+class Network(NetworkQuestions, NetworkOutputs):
     """A sequence of layers on an input shape, with symbolic and exact counts.
 
     >>> from symparams import Network, Conv2D, MaxPool2D, Dense
@@ -312,65 +318,6 @@ class Network:
         """
         return self._rebuild(*with_sizes_freed(self, names))
 
-    # ------------------------------------------------------------ questions
-    # The machinery lives in symparams.explore, imported here lazily (imports go one way).
-
-    def solve(self, target: str, total: Any = None, *, params_of: str | None = None,
-              value: Any = None) -> list[int]:
-        """Every positive whole value of one size that gives this total (sorted).
-
-        ``target`` is a layer field (``CONV1.filters``), a letter (``k_1``), an input
-        size (``INPUT.height``, ``input[0]``; ``H`` for a numeric input) or a free name.
-        With ``params_of=LAYER, value=N`` the count of that layer is matched instead.
-        Sizes inside floors are searched exactly over the integers; see
-        :mod:`symparams.explore.solve`.
-
-        >>> lenet = load("lenet")
-        >>> lenet.solve("CONV1.filters", total=62958), lenet.solve("FC3.units", total=62958)
-        ([8], [120])
-        >>> lenet.solve("k_1", total=62959)
-        []
-        >>> lenet.solve("CONV2.filters", params_of="CONV2", value=3216)
-        [16]
-        """
-        from .explore.solve import NoUniqueAnswer, solve_for
-        result = solve_for(self, target, total, params_of=params_of, value=value)
-        if result.unbounded_from is not None:
-            raise NoUniqueAnswer(result.message())
-        return list(result.values)
-
-    def max_value(self, target: str, budget: Any, *, params_of: str | None = None) -> int | None:
-        """The largest whole value of one size that keeps the total within ``budget``
-        (None when even the smallest valid value exceeds it).
-
-        >>> load("lenet").max_value("CONV2.filters", budget=100_000)
-        27
-        """
-        from .explore.solve import NoUniqueAnswer, max_value_for
-        result = max_value_for(self, target, budget, params_of=params_of)
-        if result.unbounded_from is not None:
-            raise NoUniqueAnswer(result.message())
-        return result.values[0] if result.values else None
-
-    def growth(self, *targets: str):
-        """How the total grows with one or more sizes: degree and leading term.
-
-        >>> load("lenet").growth("H").leading_term
-        2400*H
-        """
-        from .explore.growth import growth
-        return growth(self, *targets)
-
-    def diff(self, other: "Network"):
-        """Layer-by-layer comparison with another network (matched by name, then position).
-
-        >>> wider = load("lenet").subs(k_2=32)
-        >>> load("lenet").diff(wider).total_change
-        51216
-        """
-        from .explore.diff import diff
-        return diff(self, other)
-
     # ----------------------------------------------------------------- outputs
 
     @cached_property
@@ -393,81 +340,6 @@ class Network:
         if info.params.is_Integer and self.total.is_Integer and self.total:
             return info.params / self.total
         return None
-
-    def to_dict(self) -> dict[str, Any]:
-        """The data of ``symparams count --json`` (see :mod:`symparams.records`)."""
-        return records.network_dict(self)
-
-    def total_symbolic_text(self, printer=unicode_written) -> str:
-        """The symbolic total printed in the document's order (``"0"`` with no layer
-        that has parameters)."""
-        return records.total_symbolic_text(self, printer)
-
-    def to_records(self) -> list[dict[str, Any]]:
-        """One dict per layer, the layers of :meth:`to_dict` (``pandas.DataFrame(net.to_records())``).
-
-        >>> load("lenet").to_records()[1]  # doctest: +NORMALIZE_WHITESPACE
-        {'index': 1, 'name': 'CONV1', 'kind': 'conv2d', 'inputs': ['INPUT'],
-         'output_shape': [28, 28, 8],
-         'formula': '((m_1*n_1*d_1) + 1)*k_1', 'substituted': '((5*5*3) + 1)*8', 'params': 608,
-         'trainable': 608, 'non_trainable': 0, 'buffers': 0,
-         'shape_formula': ['floor((H + 2*P - D*(n - 1) - 1) / S) + 1',
-                           'floor((W + 2*P - D*(m - 1) - 1) / S) + 1', 'k'],
-         'shape_substituted': ['floor((32 + 2*0 - 1*(5 - 1) - 1) / 1) + 1',
-                               'floor((32 + 2*0 - 1*(5 - 1) - 1) / 1) + 1', '8']}
-        """
-        return self.to_dict()["layers"]
-
-    def to_csv(self, path=None):
-        """The records as CSV with a last row for the total; shapes read ``28 x 28 x 8``;
-        the last columns split params into trainable and non_trainable, then buffers.
-
-        Written atomically to ``path`` (returns the Path), or returned as text without one.
-
-        >>> print(load("lenet").to_csv().splitlines()[-1])
-        ,total,,,,,62958,62958,0,0
-        """
-        return records.network_csv(self, path)
-
-    def sweep(self, vary: Mapping[str, Any] | None = None, **sizes: Any):
-        """Exact counts over a grid: one row (dict) per point, see :mod:`symparams.explore.sweep`.
-
-        >>> rows = load("lenet").sweep({"CONV1.filters": range(4, 17, 4)})
-        >>> [row["total"] for row in rows]
-        [61054, 62958, 64862, 66766]
-        """
-        from .explore.sweep import sweep
-        return sweep(self, vary, **sizes)
-
-    # The report in one format: the text (bytes for PDF), or written atomically to path.
-    # render/ sits above this module, so it is imported when asked for.
-
-    def to_markdown(self, path=None, *, templates=None):
-        """The worked-solution report as Markdown (no figure files), or written to ``path``.
-
-        >>> load("lenet").to_markdown().splitlines()[0]
-        '# Parameters of LeNet-style CNN from the worked example'
-        """
-        from .render.dispatch import render_network
-        return render_network(self, "md", path, templates)
-
-    def to_html(self, path=None, *, templates=None):
-        """The report as one HTML page (MathML, no scripts), or written to ``path``.
-
-        Not ``_repr_html_``: Jupyter shows the summary table, this is the whole report.
-        """
-        from .render.dispatch import render_network
-        return render_network(self, "html", path, templates)
-
-    def to_latex(self, path=None, *, templates=None):
-        """The report as a LaTeX document (pdflatex), or written to ``path``."""
-        from .render.dispatch import render_network
-        return render_network(self, "tex", path, templates)
-
-    def to_pdf(self, path=None, *, templates=None):
-        """The report as PDF bytes (WeasyPrint), or written to ``path``."""
-        from .render.dispatch import render_network
-        return render_network(self, "pdf", path, templates)
 
     def to_spec(self) -> dict[str, Any]:
         """The network as spec data (what a spec file holds)."""
@@ -510,29 +382,6 @@ class Network:
         span = f"0 {self.layers[0].name}" + (f" … {last} {self.layers[-1].name}" if last else "")
         return (f"<Network {self.name!r}: {len(self)} layer{'s' if last else ''} ({span}), "
                 f"total {ascii_plain(self.total)}>")
-
-    def _latex(self, printer=None) -> str:
-        return self.total_step._latex()
-
-    def _repr_latex_(self) -> str:
-        return self.total_step._repr_latex_()
-
-    def _repr_html_(self) -> str:
-        """Jupyter: the summary table with MathML formulas and the total (no script)."""
-        from .render.notebook import network_html
-        return network_html(self)
-
-    def __rich__(self):
-        """``rich.print(net)``: the table of ``symparams count``."""
-        from .render.terminal import count_table
-        return count_table(self)
-
-    def _pretty(self, printer=None):
-        # sympy.pprint(net): the str form, left-aligned, each line broken between terms
-        # to fit the width (SymPy would cut a number in two).
-        from .printing import pretty_lines
-        return pretty_lines(str(self), printer)
-
 
 def load(target: str, values: Mapping[str, Any] | None = None,
          convention: str | None = None) -> Network:
