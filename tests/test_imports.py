@@ -26,6 +26,7 @@ LAYERS: list[tuple[str, float]] = [
     ("symparams.printing", 1), ("symparams.shapes", 1), ("symparams.numbers", 1),
     ("symparams.documents", 1),                              # reading YAML/JSON/TOML
     ("symparams.outfiles", 1),
+    ("symparams.expressions", 2),   # the whitelist parser spec reads sizes with
     ("symparams.spec", 2), ("symparams.blocks", 2),   # blocks expand specs, reading sizes with spec
     ("symparams.layers", 3),
     ("symparams.addresses", 5), ("symparams.graph", 5), ("symparams.layerinfo", 5),
