@@ -6,40 +6,40 @@ dense layer c_1, p_1 …).  The network walks the input shape through the
 layers, which settles the letters that follow from the layer before (d from
 the channels coming in, p from the number of values coming in), and sums the
 counts.  Totals stay symbolic where sizes are symbols.
+
+The network holds the layers and the totals; the walk itself is
+:mod:`symparams.walk`, setting and freeing sizes :mod:`symparams.substitution`,
+and the questions (solve, growth, diff, sweep) and outputs (records, reports,
+displays) are mixins from :mod:`symparams.network_questions` and
+:mod:`symparams.network_outputs`, so that every one stays a method of Network.
 """
 from __future__ import annotations
 
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
-from sympy import Add, Expr, Integer, Symbol, evaluate
+from sympy import Add, Expr, Symbol, evaluate
 
 from . import graph
-from .addresses import AXIS_LETTER, fresh_name, input_axes, resolve_size
+from .addresses import resolve_size
 from .errors import SymparamsError
-from .layers import Input, Layer, generic_formula, layer_class
-from .layers.base import check_flag, check_size, is_letter_name
+from .layers import Input, Layer, layer_class
+from .layers.base import check_flag, is_letter_name
 from .numbers import as_count, plain
-from .printing import (ascii_plain, natural_key, unicode_plain,
-                       unicode_shape, unicode_written)
-from .shapes import RANK_TEXT, RANKS, Shape
-from .spec import (DEFAULT_CONVENTION, Spec, check_convention, check_magnitude, load_spec,
-                   size_symbol, size_value)
-from . import records
+from .printing import ascii_plain, natural_key, unicode_plain, unicode_shape
+from .shapes import Shape
+from .spec import DEFAULT_CONVENTION, Spec, check_convention, load_spec
 from .layerinfo import LayerInfo, NoSuchLayer, layer_names
+from .substitution import every_size_name, letter_owners, with_sizes_freed, with_sizes_set
+from .walk import check_input_shape, walk
+from .network_outputs import NetworkOutputs
+from .network_questions import NetworkQuestions
 
 if TYPE_CHECKING:
     from .steps import Step
 
 
-def _as_expr(value: Any, what: str) -> Expr:
-    try:
-        return size_value(value)
-    except SymparamsError as exc:
-        raise exc.located(field=what) from None
-
-
-class Network:
+class Network(NetworkQuestions, NetworkOutputs):
     """A sequence of layers on an input shape, with symbolic and exact counts.
 
     >>> from symparams import Network, Conv2D, MaxPool2D, Dense
@@ -107,15 +107,7 @@ class Network:
             self._sources, self._names, self._outputs, source)
 
     def _check_shape(self, raw: Iterable[Any], field: str | None) -> Shape:
-        field = field or "input"
-        shape = tuple(_as_expr(v, f"{field}[{i}]") for i, v in enumerate(raw))
-        if len(shape) not in RANKS:
-            raise SymparamsError(f"expected {RANK_TEXT}, found {len(shape)} entries",
-                                 file=self.source, field=field)
-        try:
-            return tuple(check_size(v, f"{field}[{i}]") for i, v in enumerate(shape))
-        except SymparamsError as exc:
-            raise exc.located(file=self.source) from None
+        return check_input_shape(raw, field, self.source)
 
     @property
     def inputs(self) -> tuple[LayerInfo, ...]:
@@ -168,85 +160,9 @@ class Network:
                            source=self.source)
 
     def _walk(self) -> tuple[LayerInfo, ...]:
-        shape = self.input_shape
-        infos = [LayerInfo(0, self.input_name, Input(shape, name=self.input_name), (), shape,
-                           {}, {}, Integer(0))]
-        family_counts: dict[str, int] = {}
-        letter_names: set[str] = set()
-        all_names = [self.input_name, *self._names]
-        for index, (layer, name) in enumerate(zip(self._layers, self._names), start=1):
-            if isinstance(layer, Input):   # a further network input: takes nothing
-                info = LayerInfo(index, name, layer, (), layer.shape, {}, {}, Integer(0))
-                info.takes_previous = False
-                infos.append(info)
-                continue
-            layer = self._in_convention(layer)
-            # A layer's shape (and so its d, p) comes from the layers it takes.
-            found = self._sources[index - 1]
-            in_shapes = tuple(infos[i].output_shape for i in found)
-            shape = in_shapes[0]
-            try:
-                for size in layer.sizes():  # sizes set since (--set H=10^60 in H^64) too
-                    check_magnitude(size)
-                if layer.merges:
-                    layer.check_inputs(list(in_shapes), [all_names[i] for i in found])
-                else:
-                    layer.check_input(shape)
-                    if len(in_shapes) > 1:   # attention's keys and values (takes_memory)
-                        layer.check_memory(shape, in_shapes[1], all_names[found[1]])
-                if getattr(layer, "tied", False):
-                    layer.check_tie(shape, self._tie_target(layer, all_names[:index], infos))
-                letters: dict[str, Symbol] = {}
-                if layer.family and layer.letters:
-                    number = family_counts[layer.family] = family_counts.get(layer.family, 0) + 1
-                    letters = {l: size_symbol(f"{l}_{number}") for l in layer.letters}
-                    letter_names.update(s.name for s in letters.values())
-                by_letter = {**layer.given(), **layer.derived(shape)} if letters else {}
-                out_shape = layer.merged_shape(list(in_shapes)) if layer.merges \
-                    else layer.output_shape(shape)
-            except SymparamsError as exc:
-                raise exc.located(file=self.source, layer=(index, name)) from None
-            # One xreplace from the family's cached formula straight to the values.
-            params = generic_formula(type(layer), layer.bias)[1].xreplace(
-                {size_symbol(l): v for l, v in by_letter.items()})
-            values = {letters[l]: v for l, v in by_letter.items()}
-            info = LayerInfo(index, name, layer, shape, out_shape, letters, values, params,
-                             sources=tuple(all_names[i] for i in found), input_shapes=in_shapes,
-                             frozen=name in self.frozen)
-            info.takes_previous = found == (index - 1,)
-            info.blocks = self._blocks.get(name, ())
-            infos.append(info)
-        self._check_symbols(infos, letter_names)
-        return tuple(infos)
-
-    @staticmethod
-    def _tie_target(layer: Layer, earlier: list[str], infos: list[LayerInfo]) -> Layer:
-        """The earlier layer whose weights ``tie:`` names (an error if there is none)."""
-        if layer.tie not in earlier:
-            raise SymparamsError(f"no earlier layer named {layer.tie} to tie to (tie names "
-                                 f"the embedding whose table this layer uses)", field="tie")
-        return infos[earlier.index(layer.tie)].layer
-
-    def _in_convention(self, layer: Layer) -> Layer:
-        """The layer as counted here: a family the frameworks count differently that
-        leaves its ``convention`` to the network (None) takes the network's."""
-        if "convention" not in layer.fields or layer.convention is not None:
-            return layer
-        filled = layer._replace(convention=self.convention)
-        filled.check()   # picks the family's variant (formula) for the convention
-        return filled
-
-    def _check_symbols(self, infos, letter_names: set[str]) -> None:
-        """A size may use its own letter (stay symbolic) or free names, not another layer's letter."""
-        for info in infos[1:]:
-            own = {s.name for s in info.letters.values()}
-            for size in info.layer.sizes():
-                for sym in size.free_symbols:
-                    if sym.name in letter_names and sym.name not in own:
-                        raise SymparamsError(
-                            f"{sym.name} is a letter of another layer; a size may use its "
-                            f"own letter or free names such as H", file=self.source,
-                            layer=(info.index, info.name))
+        return walk(self._layers, self._names, self._sources, self.input_shape,
+                    self.input_name, convention=self.convention, frozen=self.frozen,
+                    blocks=self._blocks, source=self.source)
 
     # ------------------------------------------------------------------ access
 
@@ -358,37 +274,12 @@ class Network:
         """
         # Keys may be the SymPy symbols themselves: net.subs({net.symbols["H"]: 32}).
         values = {getattr(k, "name", k): v for k, v in {**(values or {}), **more}.items()}
-        layers = list(self._layers)
-        shape = list(self.input_shape)
-        free: dict[Symbol, Expr] = {}
-        seen: dict[tuple, str] = {}
-        for key, raw in values.items():
-            size = resolve_size(self, key)
-            for part in size.parts():
-                if part in seen:
-                    raise SymparamsError(f"{seen[part]} and {key} set the same size", field=key)
-                seen[part] = key
-            value = _as_expr(raw, key)
-            for name in size.letters:
-                index, letter = self._locate_letter(name)
-                try:
-                    layers[index - 1] = layers[index - 1].with_given(letter, value)
-                except SymparamsError as exc:
-                    raise exc.located(layer=(index, self._names[index - 1])) from None
-            for name in size.free:
-                free[self.free_symbols[name]] = value
-            for axis in size.axes:
-                shape[axis] = value
-        if free:
-            shape = [v.xreplace(free) for v in shape]
-            layers = [layer.xreplace(free) for layer in layers]
-        return self._rebuild(layers, tuple(shape))
+        return self._rebuild(*with_sizes_set(self, values))
 
     @cached_property
     def _letter_owner(self) -> dict[str, tuple[int, str]]:
         """Letter name → (layer index, plain letter); a dict so subs stays linear."""
-        return {sym.name: (info.index, letter)
-                for info in self.layers for letter, sym in info.letters.items()}
+        return letter_owners(self.layers)
 
     def _locate_letter(self, name: str) -> tuple[int, str]:
         return self._letter_owner[name]
@@ -412,11 +303,7 @@ class Network:
         >>> sym.input_shape, sym.subs(k_1=8, H=32)["CONV1"].params
         ((H, W, C), 8*C*m_1*n_1 + 8)
         """
-        # Numeric input sizes only: a name (H) is a letter already, an expression (2*F)
-        # keeps its names.
-        axes = [f"INPUT.{axis}" for axis, entries in input_axes(self).items()
-                if len(entries) == 1 and self.input_shape[entries[0]].is_number]
-        return self.free(*self.letters, *axes)
+        return self.free(*every_size_name(self))
 
     def free(self, *names: str) -> "Network":
         """A copy in which the named sizes are letters again.
@@ -429,84 +316,7 @@ class Network:
         >>> load("lenet").free("CONV1.filters")["CONV1"].params
         76*k_1
         """
-        layers = list(self._layers)
-        shape = list(self.input_shape)
-        letters: list[str] = []
-        for key in (getattr(n, "name", n) for n in names):  # addresses or their Symbols
-            if key in self._letter_owner:   # d_2, p_1 …: nothing to free
-                letters.append(key)
-                continue
-            size = resolve_size(self, key, verb="free")
-            letters += size.letters
-            if size.axes:
-                letter = size_symbol(fresh_name(self, AXIS_LETTER[size.axis or "height"]))
-                for axis in size.axes:
-                    shape[axis] = letter
-        for name in letters:
-            index, letter = self._locate_letter(name)
-            layer = layers[index - 1]
-            if letter in layer.given_letters:
-                layers[index - 1] = layer.with_given(letter, self.layers[index].letters[letter])
-        return self._rebuild(layers, tuple(shape))
-
-    # ------------------------------------------------------------ questions
-    # The machinery lives in symparams.explore, imported here lazily (imports go one way).
-
-    def solve(self, target: str, total: Any = None, *, params_of: str | None = None,
-              value: Any = None) -> list[int]:
-        """Every positive whole value of one size that gives this total (sorted).
-
-        ``target`` is a layer field (``CONV1.filters``), a letter (``k_1``), an input
-        size (``INPUT.height``, ``input[0]``; ``H`` for a numeric input) or a free name.
-        With ``params_of=LAYER, value=N`` the count of that layer is matched instead.
-        Sizes inside floors are searched exactly over the integers; see
-        :mod:`symparams.explore.solve`.
-
-        >>> lenet = load("lenet")
-        >>> lenet.solve("CONV1.filters", total=62958), lenet.solve("FC3.units", total=62958)
-        ([8], [120])
-        >>> lenet.solve("k_1", total=62959)
-        []
-        >>> lenet.solve("CONV2.filters", params_of="CONV2", value=3216)
-        [16]
-        """
-        from .explore.solve import NoUniqueAnswer, solve_for
-        result = solve_for(self, target, total, params_of=params_of, value=value)
-        if result.unbounded_from is not None:
-            raise NoUniqueAnswer(result.message())
-        return list(result.values)
-
-    def max_value(self, target: str, budget: Any, *, params_of: str | None = None) -> int | None:
-        """The largest whole value of one size that keeps the total within ``budget``
-        (None when even the smallest valid value exceeds it).
-
-        >>> load("lenet").max_value("CONV2.filters", budget=100_000)
-        27
-        """
-        from .explore.solve import NoUniqueAnswer, max_value_for
-        result = max_value_for(self, target, budget, params_of=params_of)
-        if result.unbounded_from is not None:
-            raise NoUniqueAnswer(result.message())
-        return result.values[0] if result.values else None
-
-    def growth(self, *targets: str):
-        """How the total grows with one or more sizes: degree and leading term.
-
-        >>> load("lenet").growth("H").leading_term
-        2400*H
-        """
-        from .explore.growth import growth
-        return growth(self, *targets)
-
-    def diff(self, other: "Network"):
-        """Layer-by-layer comparison with another network (matched by name, then position).
-
-        >>> wider = load("lenet").subs(k_2=32)
-        >>> load("lenet").diff(wider).total_change
-        51216
-        """
-        from .explore.diff import diff
-        return diff(self, other)
+        return self._rebuild(*with_sizes_freed(self, names))
 
     # ----------------------------------------------------------------- outputs
 
@@ -530,81 +340,6 @@ class Network:
         if info.params.is_Integer and self.total.is_Integer and self.total:
             return info.params / self.total
         return None
-
-    def to_dict(self) -> dict[str, Any]:
-        """The data of ``symparams count --json`` (see :mod:`symparams.records`)."""
-        return records.network_dict(self)
-
-    def total_symbolic_text(self, printer=unicode_written) -> str:
-        """The symbolic total printed in the document's order (``"0"`` with no layer
-        that has parameters)."""
-        return records.total_symbolic_text(self, printer)
-
-    def to_records(self) -> list[dict[str, Any]]:
-        """One dict per layer, the layers of :meth:`to_dict` (``pandas.DataFrame(net.to_records())``).
-
-        >>> load("lenet").to_records()[1]  # doctest: +NORMALIZE_WHITESPACE
-        {'index': 1, 'name': 'CONV1', 'kind': 'conv2d', 'inputs': ['INPUT'],
-         'output_shape': [28, 28, 8],
-         'formula': '((m_1*n_1*d_1) + 1)*k_1', 'substituted': '((5*5*3) + 1)*8', 'params': 608,
-         'trainable': 608, 'non_trainable': 0, 'buffers': 0,
-         'shape_formula': ['floor((H + 2*P - D*(n - 1) - 1) / S) + 1',
-                           'floor((W + 2*P - D*(m - 1) - 1) / S) + 1', 'k'],
-         'shape_substituted': ['floor((32 + 2*0 - 1*(5 - 1) - 1) / 1) + 1',
-                               'floor((32 + 2*0 - 1*(5 - 1) - 1) / 1) + 1', '8']}
-        """
-        return self.to_dict()["layers"]
-
-    def to_csv(self, path=None):
-        """The records as CSV with a last row for the total; shapes read ``28 x 28 x 8``;
-        the last columns split params into trainable and non_trainable, then buffers.
-
-        Written atomically to ``path`` (returns the Path), or returned as text without one.
-
-        >>> print(load("lenet").to_csv().splitlines()[-1])
-        ,total,,,,,62958,62958,0,0
-        """
-        return records.network_csv(self, path)
-
-    def sweep(self, vary: Mapping[str, Any] | None = None, **sizes: Any):
-        """Exact counts over a grid: one row (dict) per point, see :mod:`symparams.explore.sweep`.
-
-        >>> rows = load("lenet").sweep({"CONV1.filters": range(4, 17, 4)})
-        >>> [row["total"] for row in rows]
-        [61054, 62958, 64862, 66766]
-        """
-        from .explore.sweep import sweep
-        return sweep(self, vary, **sizes)
-
-    # The report in one format: the text (bytes for PDF), or written atomically to path.
-    # render/ sits above this module, so it is imported when asked for.
-
-    def to_markdown(self, path=None, *, templates=None):
-        """The worked-solution report as Markdown (no figure files), or written to ``path``.
-
-        >>> load("lenet").to_markdown().splitlines()[0]
-        '# Parameters of LeNet-style CNN from the worked example'
-        """
-        from .render.dispatch import render_network
-        return render_network(self, "md", path, templates)
-
-    def to_html(self, path=None, *, templates=None):
-        """The report as one HTML page (MathML, no scripts), or written to ``path``.
-
-        Not ``_repr_html_``: Jupyter shows the summary table, this is the whole report.
-        """
-        from .render.dispatch import render_network
-        return render_network(self, "html", path, templates)
-
-    def to_latex(self, path=None, *, templates=None):
-        """The report as a LaTeX document (pdflatex), or written to ``path``."""
-        from .render.dispatch import render_network
-        return render_network(self, "tex", path, templates)
-
-    def to_pdf(self, path=None, *, templates=None):
-        """The report as PDF bytes (WeasyPrint), or written to ``path``."""
-        from .render.dispatch import render_network
-        return render_network(self, "pdf", path, templates)
 
     def to_spec(self) -> dict[str, Any]:
         """The network as spec data (what a spec file holds)."""
@@ -647,29 +382,6 @@ class Network:
         span = f"0 {self.layers[0].name}" + (f" … {last} {self.layers[-1].name}" if last else "")
         return (f"<Network {self.name!r}: {len(self)} layer{'s' if last else ''} ({span}), "
                 f"total {ascii_plain(self.total)}>")
-
-    def _latex(self, printer=None) -> str:
-        return self.total_step._latex()
-
-    def _repr_latex_(self) -> str:
-        return self.total_step._repr_latex_()
-
-    def _repr_html_(self) -> str:
-        """Jupyter: the summary table with MathML formulas and the total (no script)."""
-        from .render.notebook import network_html
-        return network_html(self)
-
-    def __rich__(self):
-        """``rich.print(net)``: the table of ``symparams count``."""
-        from .render.terminal import count_table
-        return count_table(self)
-
-    def _pretty(self, printer=None):
-        # sympy.pprint(net): the str form, left-aligned, each line broken between terms
-        # to fit the width (SymPy would cut a number in two).
-        from .printing import pretty_lines
-        return pretty_lines(str(self), printer)
-
 
 def load(target: str, values: Mapping[str, Any] | None = None,
          convention: str | None = None) -> Network:

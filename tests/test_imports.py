@@ -26,10 +26,13 @@ LAYERS: list[tuple[str, float]] = [
     ("symparams.printing", 1), ("symparams.shapes", 1), ("symparams.numbers", 1),
     ("symparams.documents", 1),                              # reading YAML/JSON/TOML
     ("symparams.outfiles", 1),
+    ("symparams.expressions", 2),   # the whitelist parser spec reads sizes with
     ("symparams.spec", 2), ("symparams.blocks", 2),   # blocks expand specs, reading sizes with spec
     ("symparams.layers", 3),
     ("symparams.addresses", 5), ("symparams.graph", 5), ("symparams.layerinfo", 5),
     ("symparams.records", 5), ("symparams.network", 5),
+    ("symparams.walk", 5), ("symparams.substitution", 5),   # the network's walk and subs/free
+    ("symparams.network_questions", 5), ("symparams.network_outputs", 5),   # Network's mixins
     ("symparams.steps", 5.5), ("symparams.blockgroups", 5.5),
     ("symparams.explore", 6), ("symparams.homework", 6), ("symparams.catalog", 6),
     # render: helpers, then the report model, then formats, then the one dispatcher.
