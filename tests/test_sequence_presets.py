@@ -198,3 +198,16 @@ def test_the_network_convention_switches_every_recurrent_layer():
     assert Network.from_spec(spec_from_data(data)).total == TOTALS["lstm-lm"]
     # transformers have no convention field: bert-base is the same in both
     assert load_in("bert-base", convention="keras").total == TOTALS["bert-base"]
+
+
+def test_bert_report_and_table_state_the_convention_and_the_three_parts(tmp_path):
+    # no BERT layer is counted differently by PyTorch and Keras, but a reader comparing
+    # with torchinfo or Keras' summary() still needs to be told which and what is trained
+    done = run_cli("report", "bert-base", "--format", "md", "-o", tmp_path / "out")
+    assert done.returncode == 0, done.stderr
+    md = (tmp_path / "out" / "bert-base.md").read_text(encoding="utf-8")
+    assert "Counted in the PyTorch convention (no layer here is counted differently" in md
+    assert "109,482,240 are trainable and 0 non-trainable" in md
+    table = run_cli("count", "bert-base")
+    assert "PyTorch convention" in table.stdout
+    assert "Non-trainable params: 0" in table.stdout
