@@ -260,12 +260,21 @@ def convention_matters(net) -> bool:
     return any("convention" in info.layer.fields for info in net.layers)
 
 
+# Families a reader meets in framework summaries (torchinfo, Keras' summary()): a
+# network with one of them states its convention and the three parts even when
+# nothing is non-trainable (BERT: "counted in the PyTorch convention, all trainable").
+FRAMEWORK_FAMILIES = ("norm", "recurrent", "sequence")
+
+
 def shows_split(net) -> bool:
     """True when the total is not simply all trainable (frozen layers, moving or
-    running statistics) or the convention changes a count: outputs then state the
-    three parts and the convention, and leave a plain network's output as it was."""
+    running statistics), the convention changes a count, or the network has a
+    normalisation or sequence layer: outputs then state the three parts and the
+    convention, and leave a network of the document's layers as it was."""
     return bool(net.non_trainable_total != 0 or net.buffers_total != 0
-                or convention_matters(net))
+                or convention_matters(net)
+                or any(getattr(info.layer, "family", None) in FRAMEWORK_FAMILIES
+                       for info in net.layers))
 
 
 def _shown(value) -> str:

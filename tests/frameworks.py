@@ -227,6 +227,7 @@ TORCH_KINDS: dict[str, tuple[str, ...]] = {
     "conv2d": ("Conv2d",),
     "dense": ("Linear",),
     "batchnorm": ("BatchNorm2d", "BatchNorm1d"),
+    "adaptive_avg_pool": ("AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d"),
 }
 
 

@@ -251,3 +251,21 @@ def test_long_diagram_comes_in_page_sized_parts_for_print():
     short = build_report(load("lenet"))
     figures.attach(short)
     assert short.figures["diagram_parts"] == [short.figures["diagram"]]
+
+
+@pytest.mark.parametrize("name", ["bert-base", "resnet50"])
+def test_long_hierarchical_names_wrap_at_their_dots_instead_of_being_cut(name):
+    # encoder.layer.0.0 … encoder.layer.11.0 all used to read "encoder.layer…",
+    # layer3.0.downsample.0 "layer3.0.dow…": the diagram showed no way to tell them apart
+    report = build_report(load(name))
+    root = parse(figures.architecture_svg(report))
+    groups = layer_groups(root)
+    assert len(groups) == len(report.rows)
+    for g, row in zip(groups, report.rows):
+        lines = texts(g)
+        for count in (1, 2):
+            if "".join(lines[:count]) == row.name:
+                break
+        else:
+            raise AssertionError(f"{row.name} shown as {lines}")
+        assert not any("…" in line for line in lines[:count]), lines

@@ -62,6 +62,32 @@ def test_preset_matches_torchvision_layer_by_layer(name):
 
 
 @pytest.mark.frameworks
+@pytest.mark.parametrize("name, size", [("resnet18", 1), ("resnet50", 1),
+                                        ("mobilenet_v2", 1), ("vgg16_bn", 7)])
+def test_final_pooling_is_torchvisions_adaptive_average_pooling(name, size):
+    # torchvision's AdaptiveAvgPool2d, matched by name, kind and output shape (it has
+    # no parameters, so the layer-by-layer match above does not see it)
+    torch = fw.need("torch")
+    net, model = load(name), fw.reference_model(name)
+    assert tuple(net["avgpool"].layer.output_size) == (size,)
+    ours = tuple(int(v) for v in net["avgpool"].output_shape)
+    assert ours[:-1] == (size, size)
+    example = torch.zeros(1, 3, 224, 224, device="meta")
+    if name == "mobilenet_v2":
+        # torchvision calls nn.functional.adaptive_avg_pool2d(x, (1, 1)) in forward():
+        # no module to pair; the classifier's input is the pooled, flattened map
+        assert net["avgpool"].kind == "adaptive_avg_pool"
+        shapes = fw.output_shapes(model, example, ["classifier.0"])
+        assert (ours[-1],) == shapes["classifier.0"][1:]
+        return
+    theirs = model.get_submodule("avgpool")
+    assert type(theirs).__name__ in fw.TORCH_KINDS[net["avgpool"].kind]
+    assert tuple(theirs.output_size) == (size, size)
+    shapes = fw.output_shapes(model, example, ["avgpool"])
+    assert ours == fw.nchw_to_hwc(shapes["avgpool"])
+
+
+@pytest.mark.frameworks
 @pytest.mark.parametrize("name, blocks", [("resnet18", ["layer1.0", "layer2.0", "layer4.1"]),
                                           ("resnet50", ["layer1.0", "layer3.5", "layer4.0"]),
                                           ("mobilenet_v2", ["features.1", "features.3",

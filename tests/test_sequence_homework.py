@@ -75,3 +75,18 @@ questions:
         assert E % layers["ENC"]["heads"] == 0 and spec["input"][0] <= 16
         keys = {r["question"]: r["answer"] for r in rows if r["variant"] == variant}
         assert int(keys["params.ENC"]) == 4 * (E * E + E) + (E * F + F) + (F * E + E) + 4 * E
+
+
+def test_a_token_networks_sheet_speaks_of_token_ids_and_sequences_not_images(tmp_path):
+    # the sheet used to say the input was "(height × width × channels)" and ask for
+    # every output as height × width × channels, for a network of token ids
+    path = tmp_path / "seq.yaml"
+    path.write_text(TEMPLATE, encoding="utf-8")
+    out = tmp_path / "out"
+    done = run_cli("homework", path, "--variants", "1", "--format", "md", "--quiet", "-o", out)
+    assert done.returncode == 0, done.stderr
+    sheet = (out / "variant-01" / "questions.md").read_text(encoding="utf-8")
+    assert "height" not in sheet
+    assert "(token ids, one per position)" in sheet
+    assert "Give each layer's output as length × channels for a sequence" in sheet
+    assert "the input is one token id per position" in sheet

@@ -38,6 +38,17 @@ def test_published_totals_are_the_frameworks():
     assert TOTALS["gpt2"] == fw.PUBLISHED_TOTALS["gpt2"]
 
 
+@pytest.mark.parametrize("name, block, path", [("bert-base", "bert_layer", "encoder.layer"),
+                                               ("gpt2", "gpt2_block", "h")])
+def test_transformer_presets_are_one_block_repeated_with_hugging_faces_names(name, block, path):
+    net = load(name)
+    layers = [info for info in net.layers if info.kind == "transformer_encoder"]
+    assert [info.name for info in layers] == [f"{path}.{i}.0" for i in range(12)]
+    assert [[(b.path, b.block) for b in info.blocks] for info in layers] == \
+        [[(f"{path}.{i}", block)] for i in range(12)]
+    assert all(info.params == layers[0].params for info in layers)
+
+
 def by_modules(net, model, pairs: dict[str, list[str]]) -> list[str]:
     """Disagreements between each named layer and the sum of its framework modules."""
     problems = []
@@ -56,7 +67,7 @@ def test_bert_base_matches_transformers_layer_by_layer():
              "POSITION": ["embeddings.position_embeddings"],
              "TOKEN_TYPE": ["embeddings.token_type_embeddings"],
              "EMBED_NORM": ["embeddings.LayerNorm"], "POOLER": ["pooler"],
-             **{f"ENC{i + 1}": [f"encoder.layer.{i}"] for i in range(12)}}
+             **{f"encoder.layer.{i}.0": [f"encoder.layer.{i}"] for i in range(12)}}
     assert by_modules(net, model, pairs) == []
     counted = {n for n in pairs}
     assert all(info.params == 0 for info in net.layers if info.name not in counted)
@@ -69,7 +80,7 @@ def test_gpt2_matches_transformers_layer_by_layer_with_the_head_tied():
     net, model = load("gpt2"), fw.reference_model("gpt2")
     pairs = {"WTE": ["transformer.wte"], "WPE": ["transformer.wpe"],
              "LN_F": ["transformer.ln_f"], "LM_HEAD": ["lm_head"],
-             **{f"BLOCK{i + 1}": [f"transformer.h.{i}"] for i in range(12)}}
+             **{f"h.{i}.0": [f"transformer.h.{i}"] for i in range(12)}}
     assert by_modules(net, model, pairs) == []
     assert net["LM_HEAD"].params == 0
     assert "50257 × 768 = 38,597,376 weights are WTE's" in " ".join(net["LM_HEAD"].step.notes)
@@ -85,11 +96,11 @@ def test_transformer_presets_shapes_come_from_a_forward_pass():
     shapes = fw.output_shapes(fw.reference_model("bert-base"), tokens,
                               ["embeddings", "encoder.layer.11", "pooler"])
     assert tuple(bert["EMBED_DROPOUT"].output_shape) == shapes["embeddings"][1:]
-    assert tuple(bert["ENC12"].output_shape) == shapes["encoder.layer.11"][1:]
+    assert tuple(bert["encoder.layer.11.0"].output_shape) == shapes["encoder.layer.11"][1:]
     assert tuple(bert["POOLER"].output_shape) == shapes["pooler"][1:]
     tokens = torch.zeros(1, 1024, dtype=torch.long, device="meta")
     shapes = fw.output_shapes(fw.reference_model("gpt2"), tokens, ["transformer.h.11", "lm_head"])
-    assert tuple(gpt2["BLOCK12"].output_shape) == shapes["transformer.h.11"][1:]
+    assert tuple(gpt2["h.11.0"].output_shape) == shapes["transformer.h.11"][1:]
     assert tuple(gpt2["LM_HEAD"].output_shape) == shapes["lm_head"][1:]
 
 
@@ -187,3 +198,16 @@ def test_the_network_convention_switches_every_recurrent_layer():
     assert Network.from_spec(spec_from_data(data)).total == TOTALS["lstm-lm"]
     # transformers have no convention field: bert-base is the same in both
     assert load_in("bert-base", convention="keras").total == TOTALS["bert-base"]
+
+
+def test_bert_report_and_table_state_the_convention_and_the_three_parts(tmp_path):
+    # no BERT layer is counted differently by PyTorch and Keras, but a reader comparing
+    # with torchinfo or Keras' summary() still needs to be told which and what is trained
+    done = run_cli("report", "bert-base", "--format", "md", "-o", tmp_path / "out")
+    assert done.returncode == 0, done.stderr
+    md = (tmp_path / "out" / "bert-base.md").read_text(encoding="utf-8")
+    assert "Counted in the PyTorch convention (no layer here is counted differently" in md
+    assert "109,482,240 are trainable and 0 non-trainable" in md
+    table = run_cli("count", "bert-base")
+    assert "PyTorch convention" in table.stdout
+    assert "Non-trainable params: 0" in table.stdout

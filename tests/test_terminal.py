@@ -121,3 +121,18 @@ def test_rich_print_of_a_network_fits_the_console():
     console.print(NETS["lenet"])
     text = console.export_text()
     assert max(cell_len(line) for line in text.splitlines()) <= 80 and "…" not in text
+
+
+def test_a_long_symbolic_total_is_left_to_json_not_printed_under_the_table():
+    # ResNet-50's sum of 107 formulas used to run to 30 lines at 80 columns
+    import json
+    net = load("resnet50")
+    terms = len(net.total_written.args)
+    done = run_cli("count", "resnet50", env={"COLUMNS": "80"})
+    assert done.returncode == 0, done.stderr
+    assert f"Symbolic total: the sum of the {terms} formulas in the table" in done.stdout
+    assert "k₅₃" not in done.stdout.split("Symbolic total")[1]
+    data = json.loads(run_cli("count", "resnet50", "--json").stdout)
+    assert "k_53" in data["total_symbolic"]
+    lenet = run_cli("count", "lenet").stdout   # a short one is still printed in full
+    assert "Symbolic total: ((m₁ × n₁ × d₁) + 1) × k₁" in lenet

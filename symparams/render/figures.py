@@ -100,6 +100,30 @@ def shape_lines(shape: str, max_width=LABEL_WIDTH, size=SMALL) -> list[str]:
     return [fit_text(line, size, max_width) for line in lines]
 
 
+NAME_LINES = 2                  # a long name or kind wraps after its dots or underscores
+
+
+def label_lines(text: str, size: float, bold: bool = False, max_width=LABEL_WIDTH) -> list[str]:
+    """A name or kind as at most NAME_LINES lines that fit, broken after a '.' or '_'
+    (``encoder.layer.`` / ``11.0``), so that hierarchical names keep the part that
+    tells them apart instead of all reading ``encoder.layer…``; cut only if still too long."""
+    text = clean_text(text)
+    if text_width(text, size, bold) <= max_width:
+        return [text]
+    lines: list[str] = []
+    rest = text
+    while rest and len(lines) < NAME_LINES - 1 and text_width(rest, size, bold) > max_width:
+        # the longest head that fits and ends at a break
+        breaks = [i + 1 for i, c in enumerate(rest[:-1]) if c in "._"
+                  and text_width(rest[:i + 1], size, bold) <= max_width]
+        if not breaks:
+            break
+        lines.append(rest[:breaks[-1]])
+        rest = rest[breaks[-1]:]
+    lines.append(rest)
+    return [fit_text(line, size, max_width, bold) for line in lines]
+
+
 def architecture_layout(report) -> dict:
     """Rows, block geometry and the SVG size of the architecture diagram."""
     infos = list(report.net.layers)
@@ -108,14 +132,18 @@ def architecture_layout(report) -> dict:
     per_row = max(1, math.ceil(count / rows))
     width = 2 * MARGIN + per_row * SLOT_W + (per_row - 1) * GAP
     shapes = [shape_lines(row.shape) for row in report.rows]
-    label_lines = 2 + max((len(lines) for lines in shapes), default=1)
-    row_h = BAND_H + 8 + label_lines * LINE + ROW_GAP
+    names = [label_lines(row.name, LABEL_SIZE, bold=True) for row in report.rows]
+    kinds = [label_lines(row.kind, SMALL) for row in report.rows]
+    lines = (max((len(n) for n in names), default=1) + max((len(k) for k in kinds), default=1)
+             + max((len(s) for s in shapes), default=1))
+    row_h = BAND_H + 8 + lines * LINE + ROW_GAP
     height = MARGIN + rows * row_h - ROW_GAP + MARGIN - 8
     sizes = [_size_hint(tuple(info.output_shape)) for info in infos]
     largest = max([s for s in sizes if s is not None], default=1)
     position_of = {info.name: position for position, info in enumerate(infos)}
     blocks = []
-    for position, (info, row, size) in enumerate(zip(infos, report.rows, sizes)):
+    for position, (info, row, size, name, kind) in enumerate(
+            zip(infos, report.rows, sizes, names, kinds)):
         r, c = divmod(position, per_row)
         slot_x = MARGIN + c * (SLOT_W + GAP)
         top = MARGIN + r * row_h
@@ -130,7 +158,7 @@ def architecture_layout(report) -> dict:
             "y": cy - h / 2 + (Fraction(DEPTH, 2) if is_map else 0),
             "w": Fraction(w), "h": h, "is_map": is_map, "symbolic": size is None,
             "name": row.name, "kind": row.kind, "shape": row.shape, "params": row.params,
-            "shape_lines": shape_lines(row.shape),
+            "shape_lines": shape_lines(row.shape), "name_lines": name, "kind_lines": kind,
             "exact": getattr(info.params, "is_Integer", False),
             # The block before among its inputs: the straight arrow; the other inputs
             # (inputs:) are drawn as skip arrows.
@@ -207,12 +235,11 @@ def architecture_svg(report, rows: tuple[int, int] | None = None, *, layout=None
         svg.add(g, "rect", x=x, y=y, width=w, height=h, rx=2 if block["is_map"] else 3,
                 fill=fill, stroke=stroke, stroke_width="1.4", stroke_dasharray=dash)
         base = block["top"] - shift + BAND_H + 8 + 11
-        svg.text(g, block["cx"], base, block["name"], size=LABEL_SIZE, bold=True,
-                 anchor="middle", max_width=LABEL_WIDTH)
-        svg.text(g, block["cx"], base + LINE, block["kind"], size=SMALL, anchor="middle",
-                 fill=MUTED, max_width=LABEL_WIDTH)
-        for i, line in enumerate(block["shape_lines"]):
-            svg.text(g, block["cx"], base + (2 + i) * LINE, line, size=SMALL, anchor="middle")
+        lines = [(line, dict(size=LABEL_SIZE, bold=True)) for line in block["name_lines"]]
+        lines += [(line, dict(size=SMALL, fill=MUTED)) for line in block["kind_lines"]]
+        lines += [(line, dict(size=SMALL)) for line in block["shape_lines"]]
+        for i, (line, style) in enumerate(lines):
+            svg.text(g, block["cx"], base + i * LINE, line, anchor="middle", **style)
     return svg.markup()
 
 

@@ -190,10 +190,45 @@ def _padding(padding) -> str:
     return "same" if padding == "same" else _pair(padding)
 
 
+# How an output of each rank is written, for the shapes instructions and conventions.
+SHAPE_WORDS = {1: "the number of values for a layer that outputs a vector",
+               2: "length × channels for a sequence (positions × values at each)",
+               3: "height × width × channels", 4: "depth × height × width × channels"}
+
+
+def _takes_tokens(net) -> bool:
+    """True when the input is token ids: an embedding reads it (one id per position)."""
+    inputs = {info.name for info in net.layers if info.kind == "input"}
+    return any(info.kind == "embedding" and inputs & set(info.sources) for info in net.layers)
+
+
+def _output_ranks(net) -> list[int]:
+    return sorted({len(info.output_shape) for info in net.layers[1:]}, reverse=True)
+
+
+def _input_axes(net) -> str:
+    if _takes_tokens(net):
+        return "token ids, one per position"
+    return " × ".join(name for name, _ in AXES[len(net.input_shape)])
+
+
+def _shapes_instructions(net) -> str:
+    """GROUP_TEXT's shapes line, naming only the kinds of output this network has
+    (a token network's sheet used to ask for height × width × channels)."""
+    words = [SHAPE_WORDS[r] for r in _output_ranks(net) if r in SHAPE_WORDS]
+    if not words:
+        return GROUP_TEXT["shapes"][1]
+    listed = words[0] if len(words) == 1 else ", ".join(words[:-1]) + ", or as " + words[-1]
+    return f"Give each layer's output as {listed}."
+
+
 def _conventions(net) -> list[str]:
-    """CONVENTIONS, with the shapes line for a signal's or a volume's input."""
+    """CONVENTIONS, with the shapes line for the network's input and outputs."""
     rank = len(net.input_shape)
-    if rank in (1, 3):
+    if _takes_tokens(net):
+        return ["Shapes are channels-last: a sequence is length × channels (positions × "
+                "values at each); the input is one token id per position.", *CONVENTIONS[1:]]
+    if rank in (1, 3) and set(_output_ranks(net)) <= {1, 3}:
         return CONVENTIONS
     axes = " × ".join(name for name, _ in AXES[rank])
     return [f"Shapes are channels-last: {axes}.", *CONVENTIONS[1:]]
@@ -339,6 +374,8 @@ def build_sheet(variant, kind: str) -> Sheet:
         sees = {(item.see, item.see_anchor) for item in items}
         group_see = sees.pop() if compact and len(sees) == 1 else ("", "")
         title, instructions = GROUP_TEXT.get(qtype, (qtype.replace("-", " ").capitalize(), ""))
+        if qtype == "shapes":
+            instructions = _shapes_instructions(net)
         groups.append(Group(letter=_letter(g), type=qtype, title=title,
                             instructions=instructions, points_text=_group_points(items),
                             items=items, compact=compact,
@@ -360,7 +397,7 @@ def build_sheet(variant, kind: str) -> Sheet:
         input_shape=unicode_shape(net.input_shape), layer_count=len(rows), rows=rows,
         has_notes=any(row.notes for row in rows),
         has_activation=any(row.activation != NONE for row in rows),
-        input_axes=" × ".join(name for name, _ in AXES[len(net.input_shape)]),
+        input_axes=_input_axes(net),
         conventions=_conventions(net), groups=groups, points=points, points_text=_points(points),
         question_count=number, solution=_solution(solution) if answers else [],
         total_step=net.total_step if answers else None,
