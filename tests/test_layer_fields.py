@@ -58,3 +58,29 @@ def test_existing_families_keep_their_attributes():
     assert MaxPool2D(3).stride == (3, 3)
     assert MaxPool2D.from_fields({"kernel": 3, "stride": None}).stride == (3, 3)
     assert MaxPool2D(kernel=3, stride=3).to_fields() == {"type": "maxpool2d", "kernel": 3}
+
+
+
+@pytest.mark.parametrize("fields, family", [
+    ({"type": "batchnorm", "affine": False}, "BatchNorm"),
+    ({"type": "batchnorm", "convention": "keras"}, "BatchNorm"),
+    ({"type": "layernorm", "scale": False}, "LayerNorm"),
+    ({"type": "conv2d", "kernel": 3, "filters": 8, "groups": 2}, "Conv2D"),
+    ({"type": "lstm", "hidden_size": 8, "num_layers": 2}, "LSTM"),
+])
+def test_repr_names_the_family_not_its_formula_variant(fields, family):
+    # A variant class (one per formula) is an implementation detail: the repr is what
+    # a user would type, e.g. BatchNorm(affine=False), not BatchNormFixed(affine=False).
+    from symparams.layers import layer_class
+    fields = dict(fields)
+    layer = layer_class(fields.pop("type")).from_fields(fields)
+    assert repr(layer).startswith(f"{family}(")
+
+
+def test_repr_of_every_layer_in_the_presets_names_its_family():
+    from symparams import load
+    from symparams.layers import REGISTRY
+    families = {cls.__name__ for cls in REGISTRY.values()} | {"Input"}
+    for preset in ("lstm-lm", "transformer-classifier", "bert-base", "resnet18"):
+        for info in load(preset).layers:
+            assert repr(info.layer).split("(")[0] in families, (preset, repr(info.layer))

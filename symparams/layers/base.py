@@ -296,7 +296,7 @@ class Layer:
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.to_fields().items() if k != "type")
-        return f"{type(self).__name__}({args})"
+        return f"{family_class(type(self)).__name__}({args})"
 
     def __str__(self) -> str:
         from ..printing import unicode_written
@@ -320,6 +320,17 @@ class Layer:
 
     def __hash__(self) -> int:
         return hash((type(self), self.name, repr(sorted(self.to_fields().items()))))
+
+
+def family_class(cls: type[Layer]) -> type[Layer]:
+    """The family a class belongs to: the class that declares the spec ``kind``.  A
+    formula variant (``BatchNormFixed``, ``GroupedConv2D``, an LSTM's
+    ``LSTM_biases2_dirs1_stacked1``) is made by the family from its field values, so
+    a repr names the family, as a user would write it: ``Conv2D(..., groups=2)``."""
+    for klass in cls.__mro__:
+        if "kind" in klass.__dict__:
+            return klass
+    return cls
 
 
 @lru_cache(maxsize=None)
