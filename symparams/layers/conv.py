@@ -71,6 +71,17 @@ def window_options(layer) -> list[str]:
     return parts
 
 
+def check_groups_divide(groups, size, what: str) -> None:
+    """Each of the g groups of a convolution needs the same number of filters and of
+    input channels: refuse a ``groups`` that does not divide ``size`` (when both are numbers)."""
+    ratio = size / groups
+    if ratio.is_number and not ratio.is_Integer:
+        unit = "filters" if what == "filters" else "channels"
+        raise SymparamsError(f"{unicode_plain(groups)} groups do not divide the "
+                             f"{unicode_plain(size)} {what}: each group needs the same "
+                             f"number of {unit}", field="groups")
+
+
 class Conv2D(Layer):
     """A 2-D convolution with ``filters`` filters of ``kernel`` = m × n over d channels.
 
@@ -111,19 +122,11 @@ class Conv2D(Layer):
         return cls
 
     def check(self):
-        ratio = self.filters / self.groups
-        if ratio.is_number and not ratio.is_Integer:
-            raise SymparamsError(f"{unicode_plain(self.groups)} groups do not divide the "
-                                 f"{unicode_plain(self.filters)} filters: each group needs "
-                                 f"the same number of filters", field="groups")
+        check_groups_divide(self.groups, self.filters, "filters")
 
     def check_input(self, in_shape):
         super().check_input(in_shape)
-        ratio = in_shape[2] / self.groups
-        if ratio.is_number and not ratio.is_Integer:
-            raise SymparamsError(f"{unicode_plain(self.groups)} groups do not divide the "
-                                 f"{unicode_plain(in_shape[2])} input channels: each group "
-                                 f"needs the same number of channels", field="groups")
+        check_groups_divide(self.groups, in_shape[-1], "input channels")
 
     def derived(self, in_shape):
         return {"d": in_shape[2]}

@@ -12,8 +12,9 @@ from ..errors import SymparamsError
 from ..printing import Grouped, SlashRatio, unicode_plain
 from ..shapes import AxisWorking, given_working, put_in
 from .base import Layer
+from .conv import check_groups_divide
 from .fields import Flag, Size
-from .transpose import transpose_output_size, transpose_rule
+from .transpose import check_output_padding, transpose_output_size, transpose_rule
 from .windows import (Axes, AxesPadding, dilation_letter, options_text, sizes_text,
                       spatial_axes, window_letters, window_shape, window_shape_working,
                       window_text, window_tiles)
@@ -60,19 +61,11 @@ class _ConvND(Layer):
         return cls
 
     def check(self):
-        ratio = self.filters / self.groups
-        if ratio.is_number and not ratio.is_Integer:
-            raise SymparamsError(f"{unicode_plain(self.groups)} groups do not divide the "
-                                 f"{unicode_plain(self.filters)} filters: each group needs "
-                                 f"the same number of filters", field="groups")
+        check_groups_divide(self.groups, self.filters, "filters")
 
     def check_input(self, in_shape):
         super().check_input(in_shape)
-        ratio = in_shape[-1] / self.groups
-        if ratio.is_number and not ratio.is_Integer:
-            raise SymparamsError(f"{unicode_plain(self.groups)} groups do not divide the "
-                                 f"{unicode_plain(in_shape[-1])} input channels: each group "
-                                 f"needs the same number of channels", field="groups")
+        check_groups_divide(self.groups, in_shape[-1], "input channels")
 
     def derived(self, in_shape):
         return {"d": in_shape[-1]}
@@ -182,13 +175,7 @@ class _ConvNDTranspose(Layer):
     dims = 1
 
     def check(self):
-        # As PyTorch requires: the extra output stays within one step.
-        for extra, stride, dilation in zip(self.output_padding, self.stride, self.dilation):
-            if (extra - stride).is_nonnegative and (extra - dilation).is_nonnegative:
-                raise SymparamsError(
-                    f"output_padding {unicode_plain(extra)} must be smaller than the stride "
-                    f"{unicode_plain(stride)} or the dilation {unicode_plain(dilation)}",
-                    field="output_padding")
+        check_output_padding(self)
 
     def derived(self, in_shape):
         return {"d": in_shape[-1]}

@@ -21,6 +21,17 @@ def transpose_rule(size: Expr, window: Expr, padding: Expr, stride: Expr, dilati
                    Integer(1))
 
 
+def check_output_padding(layer) -> None:
+    """As PyTorch requires of every transposed convolution: the extra output along each
+    axis stays within one step (smaller than the stride or the dilation)."""
+    for extra, stride, dilation in zip(layer.output_padding, layer.stride, layer.dilation):
+        if (extra - stride).is_nonnegative and (extra - dilation).is_nonnegative:
+            raise SymparamsError(
+                f"output_padding {unicode_plain(extra)} must be smaller than the stride "
+                f"{unicode_plain(stride)} or the dilation {unicode_plain(dilation)}",
+                field="output_padding")
+
+
 def transpose_output_size(size, window, padding, stride, dilation, output_padding) -> Expr:
     """The output size along one axis (PyTorch's rule; nothing is rounded)."""
     return (size - 1) * stride - 2 * padding + dilation * (window - 1) + output_padding + 1
@@ -59,13 +70,7 @@ class Conv2DTranspose(Layer):
                            "bias (bias: false).")
 
     def check(self):
-        # As PyTorch requires: the extra rows and columns stay within one step.
-        for extra, stride, dilation in zip(self.output_padding, self.stride, self.dilation):
-            if (extra - stride).is_nonnegative and (extra - dilation).is_nonnegative:
-                raise SymparamsError(
-                    f"output_padding {unicode_plain(extra)} must be smaller than the stride "
-                    f"{unicode_plain(stride)} or the dilation {unicode_plain(dilation)}",
-                    field="output_padding")
+        check_output_padding(self)
 
     def derived(self, in_shape):
         return {"d": in_shape[2]}

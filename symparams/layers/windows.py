@@ -18,7 +18,7 @@ from ..printing import unicode_plain
 from ..shapes import AXES, AxisWorking, Shape, conv_divides_exactly, conv_output_size, \
     window_working
 from .checks import PADDINGS, check_size, expr_field, keyword_or_size
-from .fields import Field, Padding
+from .fields import Padding, Pair
 
 # The window's letter along each spatial axis, as the document names them: m along
 # the width (or a signal's length), n along the height, o along a volume's depth.
@@ -45,7 +45,7 @@ def _axis_names(count: int) -> str:
 
 
 @dataclass(frozen=True)
-class Axes(Field):
+class Axes(Pair):
     """A size per spatial axis, in the input's order (``[depth, height, width]``), or
     one size for all of them; kept as a tuple.  ``letters`` name the sizes in order."""
     count: int = 1
@@ -63,19 +63,6 @@ class Axes(Field):
             return expr_field(value[0])
         return [expr_field(v) for v in value]
 
-    def sizes(self, value):
-        return list(value)
-
-    def replace(self, value, mapping):
-        return tuple(v.xreplace(mapping) for v in value)
-
-    def letter_values(self, value):
-        return tuple(value)
-
-    def with_letter(self, value, index, size):
-        sizes = list(value)
-        sizes[index] = size
-        return tuple(sizes)
 
 
 @dataclass(frozen=True)
