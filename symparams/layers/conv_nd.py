@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from sympy import Add, Integer, Mul, Symbol
 
-from ..errors import SymparamsError
 from ..printing import Grouped, SlashRatio, unicode_plain
 from ..shapes import AxisWorking, given_working, put_in
 from .base import Layer
 from .conv import check_groups_divide
 from .fields import Flag, Size
-from .transpose import check_output_padding, transpose_output_size, transpose_rule
+from .transpose import check_output_padding, transpose_rule, \
+    transposed_sizes
 from .windows import (Axes, AxesPadding, dilation_letter, options_text, sizes_text,
                       spatial_axes, window_letters, window_shape, window_shape_working,
                       window_text, window_tiles)
@@ -191,15 +191,7 @@ class _ConvNDTranspose(Layer):
                      for i, (label, letter) in enumerate(spatial_axes(len(in_shape))))
 
     def output_shape(self, in_shape):
-        out = []
-        for axis, _, *sizes in self._axes(in_shape):
-            result = transpose_output_size(*sizes)
-            if result.is_number and result < 1 or result.is_positive is False:
-                raise SymparamsError(
-                    f"padding {unicode_plain(sizes[2])} leaves no output {axis}: it would be "
-                    f"{unicode_plain(result)}", field="padding")
-            out.append(result)
-        return (*out, self.filters)
+        return (*transposed_sizes(self._axes(in_shape)), self.filters)
 
     def shape_working(self, in_shape):
         out = self.output_shape(in_shape)

@@ -32,6 +32,21 @@ def check_output_padding(layer) -> None:
                 field="output_padding")
 
 
+def transposed_sizes(axes) -> list[Expr]:
+    """The output size along each axis of a transposed convolution; ``axes`` as a
+    family's ``_axes`` gives them (label, letters, then transpose_output_size's sizes).
+    Padding that leaves no output is refused, naming the axis."""
+    out = []
+    for axis, _, *sizes in axes:
+        result = transpose_output_size(*sizes)
+        if result.is_number and result < 1 or result.is_positive is False:
+            raise SymparamsError(
+                f"padding {unicode_plain(sizes[2])} leaves no output {axis}: it would be "
+                f"{unicode_plain(result)}", field="padding")
+        out.append(result)
+    return out
+
+
 def transpose_output_size(size, window, padding, stride, dilation, output_padding) -> Expr:
     """The output size along one axis (PyTorch's rule; nothing is rounded)."""
     return (size - 1) * stride - 2 * padding + dilation * (window - 1) + output_padding + 1
@@ -87,15 +102,7 @@ class Conv2DTranspose(Layer):
                  self.stride[0], self.dilation[0], self.output_padding[0]))
 
     def output_shape(self, in_shape):
-        out = []
-        for axis, _, *sizes in self._axes(in_shape):
-            result = transpose_output_size(*sizes)
-            if result.is_number and result < 1 or result.is_positive is False:
-                raise SymparamsError(
-                    f"padding {unicode_plain(sizes[2])} leaves no output {axis}: it would be "
-                    f"{unicode_plain(result)}", field="padding")
-            out.append(result)
-        return (out[0], out[1], self.filters)
+        return (*transposed_sizes(self._axes(in_shape)), self.filters)
 
     def shape_working(self, in_shape):
         out = self.output_shape(in_shape)
