@@ -13,25 +13,16 @@ symparams.
 from __future__ import annotations
 
 import json
-import warnings
 
 import pytest
 from sympy import Integer
 
-from conftest import IN_CI, run_cli
+from conftest import import_torch, run_cli
 from symparams import Network, SymparamsError, explain, load
 from symparams.layers import BatchNorm, Conv2D, Dense, Flatten
 from symparams.spec import size_symbol, spec_from_data
 
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    try:
-        import torch
-        from torch import nn
-    except ImportError:
-        if IN_CI:
-            raise
-        torch = nn = None
+torch, nn = import_torch()
 
 needs_torch = pytest.mark.skipif(torch is None, reason="torch extra not installed")
 

@@ -6,26 +6,17 @@ PyTorch is channels-first (N, C, H, W); symparams shapes are H × W × C.
 """
 from __future__ import annotations
 
-import warnings
 
 import pytest
 from sympy import Integer
 
-from conftest import IN_CI, run_cli
+from conftest import import_torch, run_cli
 from symparams import Network, SymparamsError, explain
 from symparams.layers import layer_class
 from symparams.layers.norm import BatchNorm, GroupNorm, InstanceNorm, LayerNorm
 from symparams.spec import size_symbol, spec_from_data
 
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    try:
-        import torch
-        from torch import nn
-    except ImportError:
-        if IN_CI:
-            raise
-        torch = nn = None
+torch, nn = import_torch()
 
 needs_torch = pytest.mark.skipif(torch is None, reason="torch extra not installed")
 

@@ -8,24 +8,15 @@ against the formulas Keras documents, written out in this file as integers.
 """
 from __future__ import annotations
 
-import warnings
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from conftest import IN_CI, run_cli
+from conftest import import_torch, run_cli
 from symparams import Network, SymparamsError, explain
 from symparams.spec import spec_from_data
 
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    try:
-        import torch
-        from torch import nn
-    except ImportError:
-        if IN_CI:
-            raise
-        torch = nn = None
+torch, nn = import_torch()
 
 needs_torch = pytest.mark.skipif(torch is None, reason="torch extra not installed")
 FEW = settings(max_examples=12, deadline=None,
