@@ -35,6 +35,7 @@ LAYERS: list[tuple[str, float]] = [
     ("symparams.network_questions", 5), ("symparams.network_outputs", 5),   # Network's mixins
     ("symparams.steps", 5.5), ("symparams.blockgroups", 5.5),
     ("symparams.explore", 6), ("symparams.homework", 6), ("symparams.catalog", 6),
+    ("symparams.importers", 6),     # framework models to spec data, then Networks
     # render: helpers, then the report model, then formats, then the one dispatcher.
     ("symparams.render.common", 7.0), ("symparams.render.svgbuild", 7.0),
     ("symparams.render.latex_escape", 7.0), ("symparams.render.latex_math", 7.0),
