@@ -40,8 +40,8 @@ $(VENV)/.test-deps: pyproject.toml | $(PY)
 	$(PY) -m pip install -q -e '.[test]'
 	@if $(PY) -m pip install -q 'torch==2.13.0' 2>/dev/null; then \
 	  $(PY) -m pip install -q --no-deps 'torchvision==0.28.0' \
-	  && $(PY) -m pip install -q 'transformers==5.24.0' \
-	  || echo "torchvision or transformers not available here: the framework cross-check will skip"; \
+	  && $(PY) -m pip install -q 'transformers==5.24.0' 'onnx==1.23.2' 'keras==3.15.1' \
+	  || echo "torchvision, transformers, onnx or keras not available here: the framework cross-check will skip"; \
 	else echo "torch==2.13.0 not available here: the PyTorch cross-checks will skip"; fi
 	@touch $@ $(VENV)/.deps
 
