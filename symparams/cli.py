@@ -277,6 +277,23 @@ def cmd_diff(args) -> int:
     return 0
 
 
+def cmd_import(args) -> int:
+    from .importers.import_spec import imported_spec, parse_input_shape
+    from .importers.spec_yaml import spec_to_yaml
+    from .outfiles import atomic_write, check_target
+    input_shape = parse_input_shape(args.input)
+    if args.output:
+        check_target(args.output)       # a folder or an unwritable place: say so first
+    data, source = imported_spec(args.source, input_shape=input_shape,
+                                 allow_unknown=args.allow_unknown)
+    text = spec_to_yaml(data, source=source, collapse=not args.flat)
+    if args.output:
+        atomic_write(args.output, text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def cmd_presets(args) -> int:
     print(listing_text())
     return 0
@@ -523,6 +540,37 @@ def make_parser() -> argparse.ArgumentParser:
                       help="print JSON: a, b, layers (name, status, a, b, change), total_a, "
                            "total_b, total_change")
     diff.set_defaults(run=cmd_diff)
+
+    imported = commands.add_parser(
+        "import", help="write a PyTorch, ONNX or Keras model (or any spec) as a spec file",
+        description="Read a model and write it as a YAML spec a person can read and edit: "
+                    "layers named as in the framework, repeated modules written once as "
+                    "blocks (repeat:, with:, first:, when:), the same counts as the model. "
+                    "SOURCE is torch:package.module:factory (imports and runs that Python "
+                    "code), a .onnx or .keras file, a Keras model .json, or a spec file or "
+                    "preset (then import expands and collapses it again).",
+        epilog="examples:\n  symparams import torch:torchvision.models:resnet50 --input "
+               "3,224,224 -o resnet50.yaml\n  symparams import model.onnx -o model.yaml\n"
+               "  symparams import resnet50 --flat",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    imported.add_argument("source", metavar="SOURCE",
+                          help="torch:package.module:factory, a .onnx, .keras or Keras .json "
+                               "file, or a spec file or preset")
+    imported.add_argument("-o", "--output", metavar="FILE",
+                          help="write the spec to FILE (a regular file is replaced "
+                               "atomically; - is stdout) instead of stdout")
+    imported.add_argument("--input", metavar="C,H,W",
+                          help="the input shape in the framework's order without the batch "
+                               "axis (3,224,224); required for torch:, fills in dynamic sizes "
+                               "of ONNX and Keras models")
+    imported.add_argument("--allow-unknown", action="store_true",
+                          help="count a module or node that holds parameters and has no "
+                               "layer family as an opaque layer (with a warning) instead of "
+                               "refusing the model")
+    imported.add_argument("--flat", action="store_true",
+                          help="write every layer as it is, without collapsing repeated "
+                               "layers into blocks")
+    imported.set_defaults(run=cmd_import)
 
     presets = commands.add_parser(
         "presets", help="list the shipped network presets and homework templates",

@@ -128,9 +128,14 @@ def _wrapped(value: Any) -> Any:
 
 
 def _short_list(value: Any) -> Any:
-    """``input: [224, 224, 3]`` and ``{input_ids: [T]}`` on one line."""
+    """``input: [224, 224, 3]`` and ``{input_ids: [T]}`` on one line; a long mapping
+    one key a line, each value on one line where it fits."""
     flowing = _flow(value)
-    return flowing if _one_line(flowing) else _wrapped(value)
+    if _one_line(flowing):
+        return flowing
+    if isinstance(value, dict):
+        return {k: _short_list(v) for k, v in value.items()}
+    return _wrapped(value)
 
 
 def _document(data: dict) -> dict:
@@ -162,12 +167,22 @@ def spec_to_yaml(data: dict[str, Any], *, source: str | None = None,
     blocks already); the text reads back as the same network.
     """
     data = _plain(data)
-    if collapse:
-        from .collapse import collapse_blocks
-        data = collapse_blocks(data)
     origin = shorten(source, 200) if source else "spec data"
     header = (f"# Written by symparams import from {origin}.\n"
               f"# A spec like any other: edit it, then 'symparams count' or 'report' it.\n")
-    body = yaml.dump(_document(data), Dumper=_Dumper, sort_keys=False, allow_unicode=True,
-                     width=LINE, default_flow_style=False)
+    body = _dump(data)
+    if collapse:
+        from .collapse import collapse_blocks
+        collapsed = collapse_blocks(data)
+        if collapsed is not data:
+            shorter = _dump(collapsed)
+            # Blocks are for reading less: where every instance differs (a symbolic
+            # network has letters of its own in each) the flat list is kept.
+            if shorter.count("\n") < body.count("\n"):
+                body = shorter
     return header + body
+
+
+def _dump(data: dict) -> str:
+    return yaml.dump(_document(data), Dumper=_Dumper, sort_keys=False, allow_unicode=True,
+                     width=LINE, default_flow_style=False)
