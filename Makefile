@@ -89,6 +89,7 @@ bench: deps
 	$(PY) bench/bench_sweep.py
 	$(PY) bench/bench_sequences.py
 	$(PY) bench/bench_blocks.py
+	$(PY) bench/bench_import.py
 
 # The API reference: pdoc renders the docstrings of every module into static,
 # offline HTML (no CDN, no math scripts). Subpackages bring their own modules.
