@@ -391,6 +391,9 @@ def _make_block(name: str, body: list[_Entry], instances: list[_Instance]) -> _B
         block.params[param] = _most_common(present)
         for values, x in zip(block.values, vector):
             values[param] = x if x is not _ABSENT else block.params[param]
+    flag_names = set(flags.values())     # the switches after the sizes, as in the presets
+    block.params = {p: v for p, v in sorted(block.params.items(),
+                                             key=lambda item: item[0] in flag_names)}
     previous, optional_before, previous_optional = IN, False, False
     for position, entry in enumerate(body):
         layer: dict[str, Any] = {}

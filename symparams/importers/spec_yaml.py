@@ -22,7 +22,7 @@ TOP_ORDER = ("name", "title", "description", "convention", "notes", "symbols", "
 _LAYER_FIRST = ("block", "name", "type")
 _LAYER_LAST = ("repeat", "with", "first", "inputs", "when", "trainable")
 _BLOCK_ORDER = ("description", "params", "layers")
-LINE = 110          # longer layers go on to the next line (flow style folds at a space)
+LINE = 120          # longer layers go on to the next line (flow style folds at a space)
 
 
 class _Flow(dict):
