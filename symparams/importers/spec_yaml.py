@@ -118,7 +118,8 @@ def _layer(entry: dict) -> Any:
 
 
 def _wrapped(value: Any) -> Any:
-    if isinstance(value, str) and "\n" in value:
+    # Long or several-line text as a literal block: YAML folds no line of it.
+    if isinstance(value, str) and ("\n" in value or len(value) > LINE - 10):
         return _Text(value)
     if isinstance(value, list):
         return [_wrapped(v) for v in value]
