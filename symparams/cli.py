@@ -294,10 +294,10 @@ def cmd_diff(args) -> int:
 
 
 def cmd_import(args) -> int:
-    from .importers.import_spec import imported_spec, parse_input_shape
+    from .importers.import_spec import imported_spec
     from .importers.spec_yaml import spec_to_yaml
     from .outfiles import atomic_write, check_target
-    input_shape = parse_input_shape(args.input)
+    input_shape = input_option(args.input)
     if args.output:
         check_target(args.output)       # a folder or an unwritable place: say so first
     data, source = imported_spec(args.source, input_shape=input_shape,
@@ -597,14 +597,7 @@ def make_parser() -> argparse.ArgumentParser:
     imported.add_argument("-o", "--output", metavar="FILE",
                           help="write the spec to FILE (a regular file is replaced "
                                "atomically; - is stdout) instead of stdout")
-    imported.add_argument("--input", metavar="C,H,W",
-                          help="the input shape in the framework's order without the batch "
-                               "axis (3,224,224); required for torch:, fills in dynamic sizes "
-                               "of ONNX and Keras models")
-    imported.add_argument("--allow-unknown", action="store_true",
-                          help="count a module or node that holds parameters and has no "
-                               "layer family as an opaque layer (with a warning) instead of "
-                               "refusing the model")
+    _add_import_options(imported)
     imported.add_argument("--flat", action="store_true",
                           help="write every layer as it is, without collapsing repeated "
                                "layers into blocks")

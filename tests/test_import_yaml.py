@@ -172,7 +172,7 @@ def test_diff_between_an_imported_spec_and_the_preset_is_zero_everywhere(tmp_pat
 @pytest.mark.parametrize("args, message", [
     (["nosuch-model"], "no such file or preset"),
     (["resnet18", "--input", "3,224"], "--input: only for a framework model"),
-    (["resnet18", "--input", "three"], "expected 1 to 4 whole sizes"),
+    (["resnet18", "--input", "3,-1"], "expected whole numbers ≥ 1 or names"),
 ])
 def test_import_errors_are_one_line_and_write_nothing(tmp_path, capsys, args, message):
     out = tmp_path / "kept.yaml"
