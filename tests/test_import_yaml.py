@@ -188,3 +188,37 @@ def test_import_refuses_a_folder_as_output(tmp_path, capsys):
     assert main(["import", "lenet", "-o", str(tmp_path)]) == 2
     assert "is a folder" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+def _staged() -> dict:
+    """EfficientNet's layout in small: stages.s.j.… (stage s, unit j), the first unit of
+    each stage changing the width (no residual add), the others adding their input."""
+    layers = [{"name": "stem", "type": "conv2d", "kernel": 3, "filters": 8, "padding": 1}]
+    previous = "stem"
+    for s, (width, units) in enumerate([(8, 1), (16, 4), (24, 5)]):
+        for j in range(units):
+            unit = f"stages.{s}.{j}"
+            layers += [{"name": f"{unit}.block.0", "type": "conv2d", "kernel": 3,
+                        "filters": width, "padding": 1, "bias": False},
+                       {"name": f"{unit}.block.1", "type": "batchnorm"}]
+            if j:
+                layers.append({"name": f"{unit}.add", "type": "add",
+                               "inputs": [f"{unit}.block.1", previous]})
+            previous = layers[-1]["name"]
+    layers += [{"name": "pool", "type": "global_avg_pool"},
+               {"name": "fc", "type": "dense", "units": 10}]
+    return {"name": "staged", "input": [16, 16, 3], "layers": layers}
+
+
+def test_stages_of_repeated_units_nest_one_block_per_stage():
+    data = _staged()
+    text = spec_to_yaml(data)
+    back = yaml.safe_load(text)
+    assert layer_rows(network_of(back)) == layer_rows(network_of(data))
+    [stages] = [e for e in back["layers"] if e.get("name") == "stages"]
+    stack = back["blocks"][stages["block"]]["layers"]
+    assert len(stack) == 3 and all(list(e) == ["block"] for e in stack)
+    inner = [back["blocks"][e["block"]]["layers"] for e in stack[1:]]
+    assert [[(u["block"], u.get("repeat")) for u in stage] for stage in inner] == \
+        [[("stages_unit", 4)], [("stages_unit", 5)]]
+    assert len(text.splitlines()) < len(spec_to_yaml(data, collapse=False).splitlines())

@@ -17,7 +17,6 @@ never different.
 from __future__ import annotations
 
 import difflib
-import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -25,288 +24,11 @@ from typing import Any
 
 from ..errors import SymparamsError
 from ..spec import spec_from_data
+from .collapse_find import (ABSENT, IN, Entry, Family, Instance, filled, find_families, key,
+                            normalised, sources_of, union)
 
-_DIGITS = re.compile(r"0|[1-9][0-9]*")
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
-_SEGMENT = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]{0,40}")
 _NOT_PARAM = re.compile(r"[^A-Za-z0-9_]+")
-_OWN_KEYS = ("name", "type", "inputs")
-IN = "in"                # blocks.BLOCK_INPUT: inside a block, the block's input
-_ABSENT = object()       # a field or layer an instance does not have
-
-
-def _key(value: Any) -> str:
-    """A value's identity for comparing (True is not 1, [1] is not 1)."""
-    return json.dumps(value, sort_keys=True, default=repr)
-
-
-@dataclass
-class _Instance:
-    """One instance of a repeated module: ``layer1.0`` and its layers, relative to it."""
-    path: str
-    k: int
-    names: list[str]                 # relative names, in order
-    entries: dict[str, dict]         # relative name → fields (no name/type/inputs)
-    types: dict[str, str]
-    sources: dict[str, list[str]]    # relative names or IN
-    input: str                       # the one outside layer it takes
-    output: str                      # its last layer's full name
-
-    def same_as(self, other: "_Instance") -> bool:
-        return (self.names == other.names and self.types == other.types
-                and _key(self.entries) == _key(other.entries)
-                and self.sources == other.sources)
-
-
-@dataclass
-class _Child:
-    """One child of a family: a single layer ``P.k`` or an instance ``P.k.…``."""
-    k: int
-    layers: list[int]                # flat positions
-    instance: _Instance | None = None
-
-
-@dataclass
-class _Family:
-    """Consecutive layers under one prefix with numbered children ``P.0``, ``P.1`` …"""
-    prefix: str
-    layers: list[int]
-    children: list[_Child]
-    input: str
-    runs: list[list[_Instance]] = field(default_factory=list)
-
-
-def _split(name: str) -> tuple[str, int, str] | None:
-    """``layer1.0.conv1`` → (``layer1``, 0, ``conv1``): the first numbered part after the first."""
-    parts = name.split(".")
-    for j in range(1, len(parts)):
-        if _DIGITS.fullmatch(parts[j]):
-            return ".".join(parts[:j]), int(parts[j]), ".".join(parts[j + 1:])
-    return None
-
-
-def _sources(layers: list[dict], first_input: str) -> list[list[str]]:
-    """Every layer's inputs by name (the previous layer where none are written)."""
-    found, previous = [], first_input
-    for entry in layers:
-        raw = entry.get("inputs")
-        found.append([previous] if raw is None else
-                     [str(i) for i in (raw if isinstance(raw, list) else [raw])])
-        previous = str(entry["name"])
-    return found
-
-
-def _defaults(kind: str) -> dict[str, Any]:
-    """A family's field defaults as a spec writes them (to_fields leaves them out)."""
-    from ..layers import layer_class
-    from ..layers.fields import REQUIRED, SameAs
-    try:
-        schema = layer_class(kind).schema
-    except SymparamsError:
-        return {}
-    out = {}
-    for f in schema:
-        if f.default is REQUIRED or f.default is None:
-            continue
-        if isinstance(f.default, SameAs):
-            out[f.name] = f.default
-            continue
-        try:
-            out[f.name] = f.write(f.parse(f.default))
-        except (SymparamsError, TypeError, ValueError):
-            continue
-    return out
-
-
-def _filled(kind: str, fields: dict, wanted) -> dict | None:
-    """``fields`` with each of ``wanted`` present (a left-out field at its default)."""
-    from ..layers.fields import SameAs
-    defaults = _defaults(kind)
-    out = dict(fields)
-    for name in wanted:
-        if name in out:
-            continue
-        default = defaults.get(name, _ABSENT)
-        if isinstance(default, SameAs):
-            default = out.get(default.field, _ABSENT)
-        if default is _ABSENT:
-            return None
-        out[name] = default
-    return out
-
-
-def normalised(layers: list[dict], first_input: str) -> list[tuple]:
-    """(name, type, fields with defaults, inputs): what two equal specs share."""
-    rows = []
-    for entry, sources in zip(layers, _sources(layers, first_input)):
-        fields = {k: v for k, v in entry.items() if k not in _OWN_KEYS}
-        if fields.get("trainable") is True:
-            del fields["trainable"]
-        kind = str(entry.get("type"))
-        full = _filled(kind, fields, [k for k in _defaults(kind) if k not in fields])
-        rows.append((str(entry.get("name")), kind, _key(full if full is not None else fields),
-                     sources))
-    return rows
-
-
-# ---------------------------------------------------------------- families
-
-def _families(layers: list[dict], sources: list[list[str]]) -> list[_Family]:
-    """Runs of consecutive layers under one prefix, with children numbered 0, 1, … n-1."""
-    families, i = [], 0
-    while i < len(layers):
-        split = _split(str(layers[i]["name"]))
-        if split is None:
-            i += 1
-            continue
-        prefix, j = split[0], i
-        while j < len(layers) and (_split(str(layers[j]["name"])) or ("",))[0] == prefix:
-            j += 1
-        family = _family(prefix, list(range(i, j)), layers, sources)
-        if family is not None:
-            families.append(family)
-        i = j
-    return families
-
-
-def _family(prefix, positions, layers, sources) -> _Family | None:
-    children: list[_Child] = []
-    for at in positions:
-        _, k, rest = _split(str(layers[at]["name"]))
-        if children and children[-1].k == k:
-            children[-1].layers.append(at)
-        else:
-            children.append(_Child(k, [at]))
-    if [c.k for c in children] != list(range(len(children))):
-        return None
-    names = {str(layers[at]["name"]) for at in positions}
-    outside = {s for at in positions for s in sources[at] if s not in names}
-    if len(outside) != 1:
-        return None
-    for child in children:
-        rests = [_split(str(layers[at]["name"]))[2] for at in child.layers]
-        if all(rests):
-            child.instance = _instance(f"{prefix}.{child.k}", child.k, child.layers, layers,
-                                       sources)
-            if child.instance is None:
-                return None
-        elif len(rests) != 1:
-            return None
-    return _Family(prefix, positions, children, outside.pop())
-
-
-def _instance(path, k, positions, layers, sources) -> _Instance | None:
-    names, entries, types, rel = [], {}, {}, {}
-    full = {str(layers[at]["name"]): str(layers[at]["name"])[len(path) + 1:] for at in positions}
-    outside = set()
-    for at in positions:
-        name = full[str(layers[at]["name"])]
-        if not all(_SEGMENT.fullmatch(p) for p in name.split(".")) or name.count(".") > 7:
-            return None
-        names.append(name)
-        entries[name] = {k2: v for k2, v in layers[at].items() if k2 not in _OWN_KEYS}
-        types[name] = str(layers[at]["type"])
-        rel[name] = [full[s] if s in full else IN for s in sources[at]]
-        outside |= {s for s in sources[at] if s not in full}
-        if not sources[at]:
-            return None     # a layer that takes nothing (a tensor) cannot sit in a block
-    if len(outside) != 1:
-        return None
-    return _Instance(path, k, names, entries, types, rel, outside.pop(),
-                     str(layers[positions[-1]]["name"]))
-
-
-def _runs(family: _Family) -> None:
-    """Consecutive instances that one ``repeat:`` can write: the first may differ."""
-    run: list[_Instance] = []
-    for child in family.children:
-        inst = child.instance
-        if run and inst is not None and inst.input == run[-1].output and (
-                (len(run) == 1 and _union(run + [inst]) is not None)
-                or (len(run) > 1 and inst.same_as(run[1]))):
-            run.append(inst)
-            continue
-        if run:
-            family.runs.append(run)
-        run = [inst] if inst is not None else []
-    if run:
-        family.runs.append(run)
-
-
-# ---------------------------------------------------------------- one block's structure
-
-@dataclass
-class _Entry:
-    name: str
-    type: str
-    fields: list[str]
-    sources: list[str] = field(default_factory=list)
-    present: list[bool] = field(default_factory=list)   # per instance
-
-
-def _order(instances: list[_Instance]) -> list[str] | None:
-    """Every instance's layer names merged into one order they all follow."""
-    merged = list(max(instances, key=lambda i: len(i.names)).names)
-    for inst in instances:
-        at = -1
-        for name in inst.names:
-            if name in merged:
-                at = merged.index(name)
-            else:
-                at += 1
-                merged.insert(at, name)
-    for inst in instances:
-        places = [merged.index(n) for n in inst.names]
-        if places != sorted(places):
-            return None
-    return merged
-
-
-def _field_order(kind: str, names) -> list[str]:
-    """Fields in the order the layer family declares them (as to_fields writes them)."""
-    from ..layers import layer_class
-    try:
-        declared = list(layer_class(kind).fields)
-    except SymparamsError:
-        declared = []
-    return sorted(names, key=lambda n: (declared.index(n) if n in declared else len(declared),
-                                        n == "trainable"))
-
-
-def _union(instances: list[_Instance]) -> list[_Entry] | None:
-    """The block body all ``instances`` expand from, or None.  A layer some lack is
-    left out with ``when:``; naming it then names its first input (blocks.py's rule),
-    which each instance is simulated with, so the inputs chosen give every one."""
-    order = _order(instances)
-    common = set.intersection(*(set(inst.names) for inst in instances))
-    if order is None or 2 * len(common) < len(order):
-        return None     # mostly different layers: not one module repeated
-    body: list[_Entry] = []
-    local = [{IN: inst.input} for inst in instances]
-    for name in order:
-        have = [inst for inst in instances if name in inst.names]
-        kinds = {inst.types[name] for inst in have}
-        if len(kinds) != 1:
-            return None
-        kind = kinds.pop()
-        wanted = _field_order(kind, dict.fromkeys(f for inst in have for f in inst.entries[name]))
-        if any(_filled(kind, inst.entries[name], wanted) is None for inst in have):
-            return None
-        entry = _Entry(name, kind, wanted, present=[name in i.names for i in instances])
-        for candidate in dict.fromkeys(tuple(inst.sources[name]) for inst in have):
-            if all(name not in inst.names or [env.get(s, _ABSENT) for s in candidate]
-                   == [f"{inst.path}.{s}" if s != IN else inst.input
-                       for s in inst.sources[name]]
-                   for inst, env in zip(instances, local)):
-                entry.sources = list(candidate)
-                break
-        else:
-            return None
-        for inst, env in zip(instances, local):
-            env[name] = f"{inst.path}.{name}" if name in inst.names \
-                else env.get(entry.sources[0], _ABSENT)
-        body.append(entry)
-    return body
 
 
 def _param_name(base: str, taken: set[str]) -> str:
@@ -324,17 +46,17 @@ def _param_name(base: str, taken: set[str]) -> str:
 @dataclass
 class _Block:
     name: str
-    body: list[_Entry]
-    instances: list[_Instance]
+    body: list[Entry]
+    instances: list[Instance]
     params: dict[str, Any] = field(default_factory=dict)          # name → default
     values: list[dict[str, Any]] = field(default_factory=list)    # per instance
     layers: list[dict] = field(default_factory=list)
 
 
 def _most_common(values: list) -> Any:
-    counts = Counter(_key(v) for v in values)
+    counts = Counter(key(v) for v in values)
     best = counts.most_common(1)[0][0]
-    return next(v for v in values if _key(v) == best)
+    return next(v for v in values if key(v) == best)
 
 
 def _risky(value: Any, params: set[str]) -> bool:
@@ -349,7 +71,7 @@ def _risky(value: Any, params: set[str]) -> bool:
         difflib.get_close_matches(text, list(params), n=1, cutoff=0.8))
 
 
-def _make_block(name: str, body: list[_Entry], instances: list[_Instance]) -> _Block:
+def _make_block(name: str, body: list[Entry], instances: list[Instance]) -> _Block:
     block = _Block(name, body, instances, values=[{} for _ in instances])
     taken: set[str] = set()
     slots: dict[tuple[str, str], str] = {}     # (layer, field) → parameter
@@ -359,7 +81,7 @@ def _make_block(name: str, body: list[_Entry], instances: list[_Instance]) -> _B
         if not all(entry.present):
             vector = tuple(entry.present)
             if vector not in flags:
-                flags[vector] = _param_name(f"has_{entry.name.split('.')[0]}", taken)
+                flags[vector] = _param_name(f"has_{entry.name.split('.')[0].lower()}", taken)
                 block.params[flags[vector]] = _most_common(list(vector))
                 for values, flag in zip(block.values, vector):
                     values[flags[vector]] = flag
@@ -367,10 +89,10 @@ def _make_block(name: str, body: list[_Entry], instances: list[_Instance]) -> _B
     for entry in body:
         for f in entry.fields:
             vectors[(entry.name, f)] = [
-                _filled(entry.type, inst.entries[entry.name], [f])[f]
-                if entry.name in inst.entries else _ABSENT for inst in instances]
-    constant = {slot: next(x for x in v if x is not _ABSENT) for slot, v in vectors.items()
-                if len({_key(x) for x in v if x is not _ABSENT}) == 1}
+                filled(entry.type, inst.entries[entry.name], [f])[f]
+                if entry.name in inst.entries else ABSENT for inst in instances]
+    constant = {slot: next(x for x in v if x is not ABSENT) for slot, v in vectors.items()
+                if len({key(x) for x in v if x is not ABSENT}) == 1}
     for _ in range(2):   # a new parameter can make another constant risky
         for slot, vector in vectors.items():
             if slot in slots or (slot in constant and not _risky(constant[slot], taken)):
@@ -378,19 +100,19 @@ def _make_block(name: str, body: list[_Entry], instances: list[_Instance]) -> _B
             # Two fields that agree wherever both are present share one parameter
             # (a projection's filters and the last convolution's, say).
             param = next((p for p, seen in columns.items() if all(
-                a is _ABSENT or b is _ABSENT or _key(a) == _key(b)
+                a is ABSENT or b is ABSENT or key(a) == key(b)
                 for a, b in zip(seen, vector))), None)
             if param is None:
                 param = _param_name(slot[1], taken)
                 columns[param] = list(vector)
             else:
-                columns[param] = [b if a is _ABSENT else a for a, b in zip(columns[param], vector)]
+                columns[param] = [b if a is ABSENT else a for a, b in zip(columns[param], vector)]
             slots[slot] = param
     for param, vector in columns.items():
-        present = [x for x in vector if x is not _ABSENT]
+        present = [x for x in vector if x is not ABSENT]
         block.params[param] = _most_common(present)
         for values, x in zip(block.values, vector):
-            values[param] = x if x is not _ABSENT else block.params[param]
+            values[param] = x if x is not ABSENT else block.params[param]
     flag_names = set(flags.values())     # the switches after the sizes, as in the presets
     block.params = {p: v for p, v in sorted(block.params.items(),
                                              key=lambda item: item[0] in flag_names)}
@@ -418,7 +140,7 @@ def _make_block(name: str, body: list[_Entry], instances: list[_Instance]) -> _B
 
 # ---------------------------------------------------------------- writing it out
 
-def _use(block: _Block, run: list[_Instance]) -> dict[str, Any]:
+def _use(block: _Block, run: list[Instance]) -> dict[str, Any]:
     """``{block, repeat, with, first}`` for a run: ``with`` what differs from the
     defaults in the later instances, ``first`` what differs in the first."""
     where = {id(inst): i for i, inst in enumerate(block.instances)}
@@ -427,8 +149,8 @@ def _use(block: _Block, run: list[_Instance]) -> dict[str, Any]:
     use: dict[str, Any] = {"block": block.name}
     if len(run) > 1:
         use["repeat"] = len(run)
-    given = {p: v for p, v in common.items() if _key(v) != _key(block.params[p])}
-    first = {p: v for p, v in values[0].items() if _key(v) != _key(common[p])}
+    given = {p: v for p, v in common.items() if key(v) != key(block.params[p])}
+    first = {p: v for p, v in values[0].items() if key(v) != key(common[p])}
     if given:
         use["with"] = given
     if first:
@@ -436,51 +158,59 @@ def _use(block: _Block, run: list[_Instance]) -> dict[str, Any]:
     return use
 
 
-def _written(family: _Family, blocks: dict[int, _Block], layers: list[dict],
-             previous: str) -> tuple[list[dict], dict | None]:
-    """The family's top-level use and, for mixed children, the block that holds them."""
-    runs = {id(run[0]): run for run in family.runs}
+def _written(family: Family, blocks: dict[int, _Block], layers: list[dict], previous: str,
+             wrappers: dict[str, dict]) -> dict:
+    """The family's top-level use; a family with children of several kinds gets a
+    block of its own (put in ``wrappers``) holding them in order."""
+    use: dict[str, Any]
     if len(family.runs) == 1 and len(family.runs[0]) == len(family.children):
         run = family.runs[0]
-        use = {**_use(blocks[id(run[0])], run), "name": family.prefix}
-        use = {"block": use.pop("block"), "name": use.pop("name"), **use}
-        if len(run) == 1:
-            use["repeat"] = 1
-        if family.input != previous:
-            use["inputs"] = [family.input]
-        return [use], None
-    local = {family.input: IN}
-    entries, position, last = [], 0, IN
-    i = 0
-    while i < len(family.children):
-        child = family.children[i]
-        if child.instance is None:
-            entry = {k: v for k, v in layers[child.layers[0]].items() if k != "name"}
-            mine = [local.get(s, _ABSENT) for s in _sources([layers[child.layers[0]]], "")[0]]
-            if _ABSENT in mine:
-                raise SymparamsError("takes a layer from inside a repeat")
-            entry.pop("inputs", None)
-            if mine != [last]:
-                entry["inputs"] = mine
-            entries.append(entry)
-            local[str(layers[child.layers[0]]["name"])] = last = str(position)
-            position, i = position + 1, i + 1
-            continue
-        run = runs[id(child.instance)]
-        use = _use(blocks[id(run[0])], run)
-        mine = local.get(run[0].input, _ABSENT)
-        if mine is _ABSENT:
-            raise SymparamsError("takes a layer from inside a repeat")
-        if mine != last:
-            use["inputs"] = [mine]
-        entries.append(use)
-        local[run[-1].output] = last = str(position)
-        position, i = position + len(run), i + len(run)
-    wrapper = {"layers": entries}
-    use = {"block": None, "name": family.prefix}
+        use = {"block": blocks[id(run[0])].name, "name": family.prefix,
+               **{k: v for k, v in _use(blocks[id(run[0])], run).items() if k != "block"}}
+    else:
+        use = {"block": _wrapped(family, blocks, layers, wrappers), "name": family.prefix}
     if family.input != previous:
         use["inputs"] = [family.input]
-    return [use], wrapper
+    return use
+
+
+def _wrapped(family: Family, blocks: dict[int, _Block], layers: list[dict],
+             wrappers: dict[str, dict]) -> str:
+    """A block of the family's children, unnamed so that they are numbered by place
+    as ``nn.Sequential`` numbers them; returns its name."""
+    runs = {id(run[0]): run for run in family.runs}
+    local = {family.input: IN}
+    entries: list[dict] = []
+    position, last, i = 0, IN, 0
+
+    def source(name: str) -> str:
+        found = local.get(name)
+        if found is None:
+            raise SymparamsError("takes a layer from inside another child")
+        return found
+
+    while i < len(family.children):
+        child = family.children[i]
+        if child.family is not None:
+            entry: dict[str, Any] = {"block": _wrapped(child.family, blocks, layers, wrappers)}
+            mine, output, step = [source(child.family.input)], layers[child.layers[-1]]["name"], 1
+        elif child.instance is None:
+            entry = {k: v for k, v in layers[child.layers[0]].items()
+                     if k not in ("name", "inputs")}
+            mine = [source(s) for s in sources_of([layers[child.layers[0]]], "")[0]]
+            output, step = layers[child.layers[0]]["name"], 1
+        else:
+            run = runs[id(child.instance)]
+            entry = _use(blocks[id(run[0])], run)
+            mine, output, step = [source(run[0].input)], run[-1].output, len(run)
+        if mine != [last]:
+            entry["inputs"] = mine
+        entries.append(entry)
+        local[str(output)] = last = str(position)
+        position, i = position + step, i + step
+    name = family.wrapper
+    wrappers[name] = {"layers": entries}
+    return name
 
 
 def collapse_blocks(data: dict[str, Any]) -> dict[str, Any]:
@@ -496,37 +226,36 @@ def collapse_blocks(data: dict[str, Any]) -> dict[str, Any]:
     raw_input = data.get("input")
     first_input = str(next(iter(raw_input))) if isinstance(raw_input, dict) and raw_input \
         else "INPUT"
-    sources = _sources(layers, first_input)
-    families = _families(layers, sources)
-    for family in families:
-        _runs(family)
-    families = [f for f in families if any(len(run) > 1 for run in f.runs)]
+    sources = sources_of(layers, first_input)
+    families = [f for f in find_families(layers, sources) if f.repeats()]
     blocks = _blocks(families)
-    names = _block_names(families, blocks)
+    _name_blocks(families, blocks)
     expected = normalised(layers, first_input)
-    kept: list[tuple[_Family, list[dict], dict | None]] = []
+    kept: list[tuple[Family, dict, dict[str, dict]]] = []
     for family in families:
+        wrappers: dict[str, dict] = {}
+        before = str(layers[family.layers[0] - 1]["name"]) if family.layers[0] else first_input
         try:
-            before = str(layers[family.layers[0] - 1]["name"]) if family.layers[0] else first_input
-            uses, wrapper = _written(family, blocks, layers, before)
+            use = _written(family, blocks, layers, before, wrappers)
         except SymparamsError:
             continue
-        trial = _assemble(data, layers, [(family, uses, wrapper)], blocks, names)
-        if _same(trial, expected, first_input):
-            kept.append((family, uses, wrapper))
+        # Each family is checked alone, so one that does not come back stays flat.
+        if _same(_assemble(data, layers, [(family, use, wrappers)], blocks), expected,
+                 first_input):
+            kept.append((family, use, wrappers))
     if not kept:
         return data
-    result = _assemble(data, layers, kept, blocks, names)
+    result = _assemble(data, layers, kept, blocks)
     return result if _same(result, expected, first_input) else data
 
 
-def _blocks(families: list[_Family]) -> dict[int, _Block]:
+def _blocks(families: list[Family]) -> dict[int, _Block]:
     """One block per structure: each run joins the first block it unites with."""
-    groups: list[list[list[_Instance]]] = []
+    groups: list[list[list[Instance]]] = []
     for family in families:
-        for run in family.runs:
+        for run in family.all_runs():
             for group in groups:
-                if _union([inst for r in group for inst in r] + run) is not None:
+                if union([inst for r in group for inst in r] + run) is not None:
                     group.append(run)
                     break
             else:
@@ -534,48 +263,55 @@ def _blocks(families: list[_Family]) -> dict[int, _Block]:
     blocks: dict[int, _Block] = {}
     for group in groups:
         members = [inst for run in group for inst in run]
-        block = _make_block("", _union(members), members)
+        block = _make_block("", union(members), members)
         for run in group:
             blocks[id(run[0])] = block
     return blocks
 
 
-def _block_names(families: list[_Family], blocks: dict[int, _Block]) -> dict[str, str]:
-    """Names from the prefixes (``layer1`` → ``layer``); wrappers named after the prefix."""
+def _name_blocks(families: list[Family], blocks: dict[int, _Block]) -> None:
+    """Blocks named after the prefixes (``layer1`` → ``layer``), in order of use; the
+    block holding a family's mixed children after the family (``features_stack``)."""
     taken: set[str] = set()
-    wrappers = {}
-    for family in families:
+
+    def walk(family: Family):
+        yield family
+        for child in family.children:
+            if child.family is not None:
+                yield from walk(child.family)
+
+    every = [f for family in families for f in walk(family)]
+    for family in every:
         for run in family.runs:
             block = blocks[id(run[0])]
             if not block.name:
-                base = re.sub(r"[0-9_]+$", "", family.prefix.rpartition(".")[2]) or "block"
-                block.name = _param_name(base, taken)
-    for family in families:
-        wrappers[family.prefix] = _param_name(f"{family.prefix}_stack", taken)
-    return wrappers
+                words = [w for w in family.prefix.split(".") if not w.isdigit()]
+                base = re.sub(r"[0-9_]+$", "", words[-1] if words else "") or "block"
+                inner = family.prefix.rpartition(".")[2].isdigit()   # features.3's units
+                block.name = _param_name(f"{base}_unit" if inner else base, taken)
+    for family in every:
+        family.wrapper = _param_name(f"{family.prefix}_stack", taken)
 
 
-def _assemble(data, layers, kept, blocks, wrapper_names) -> dict[str, Any]:
+def _assemble(data, layers, kept, blocks) -> dict[str, Any]:
+    """The spec data with each kept family's layers replaced by its use."""
     out_layers: list[dict] = []
     defined: dict[str, dict] = {}
-    starts = {family.layers[0]: (family, uses, wrapper) for family, uses, wrapper in kept}
+    starts = {family.layers[0]: (family, use, wrappers) for family, use, wrappers in kept}
     i = 0
     while i < len(layers):
         if i not in starts:
             out_layers.append(layers[i])
             i += 1
             continue
-        family, uses, wrapper = starts[i]
-        for run in family.runs:
+        family, use, wrappers = starts[i]
+        for run in family.all_runs():
             block = blocks[id(run[0])]
             defined.setdefault(block.name, {
                 **({"params": dict(block.params)} if block.params else {}),
                 "layers": block.layers})
-        if wrapper is not None:
-            name = wrapper_names[family.prefix]
-            defined[name] = wrapper
-            uses = [{**u, "block": name} for u in uses]
-        out_layers.extend(uses)
+        defined.update(wrappers)
+        out_layers.append(use)
         i = family.layers[-1] + 1
     result = {k: v for k, v in data.items() if k != "layers"}
     result["blocks"] = defined
