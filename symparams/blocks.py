@@ -28,9 +28,10 @@ hierarchical name as PyTorch's modules have (``layer1.0.conv1``), and
   parameter is a size expression, read by the spec's whitelist parser
   (:func:`symparams.spec.parse_expression`) with the parameters put in.
 * Inputs: ``inputs:`` inside a block names the block's own layers or ``in``, the
-  block's input.  An entry left out by ``when:`` passes its input through:
-  naming it names what it would have taken, which is how ``add`` joins the
-  shortcut whether or not the projection is there.
+  block's input; ``inputs: []`` is a layer that takes nothing (a learned tensor).
+  An entry left out by ``when:`` passes its input through: naming it names what
+  it would have taken, which is how ``add`` joins the shortcut whether or not
+  the projection is there.
 * ``when:`` is a parameter that is true or false, ``not NAME``, or a comparison
   of two sizes (``t != 1``, ``stride == 1``).
 * ``first:`` sets parameters for the first repeat only (ResNet's stride and
@@ -202,7 +203,7 @@ class _Expander:
                                  f"{_describe(own)}", where, "name")
             sources = self.sources(raw.get("inputs"), local, previous, block, where)
             if "when" in raw and not self.condition(raw["when"], env, block, where):
-                if own is not None:
+                if own is not None and sources:
                     local[str(own)] = sources[0]   # left out: naming it names its input
                 continue
             if "block" in raw:
@@ -254,7 +255,9 @@ class _Expander:
         if raw is None:
             return [previous]
         items = [raw] if isinstance(raw, (str, int)) and not isinstance(raw, bool) else raw
-        if not isinstance(items, list) or not items:
+        if items == []:
+            return []       # a layer that takes nothing: a learned tensor (type: tensor)
+        if not isinstance(items, list):
             raise self.error(f"in block {block.name}: expected a layer name or a list of "
                              f"names, found {_describe(raw)}", where, "inputs")
         found = []

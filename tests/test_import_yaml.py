@@ -222,3 +222,24 @@ def test_stages_of_repeated_units_nest_one_block_per_stage():
     assert [[(u["block"], u.get("repeat")) for u in stage] for stage in inner] == \
         [[("stages_unit", 4)], [("stages_unit", 5)]]
     assert len(text.splitlines()) < len(spec_to_yaml(data, collapse=False).splitlines())
+
+
+def test_a_learned_tensor_inside_repeated_units_sits_in_the_block():
+    """ConvNeXt's layer scale: a tensor (inputs: []) in every unit; blocks take it too."""
+    layers = [{"name": "stem", "type": "conv2d", "kernel": 1, "filters": 8}]
+    for k in range(4):
+        unit = f"stage.{k}"
+        layers += [{"name": f"{unit}.conv", "type": "conv2d", "kernel": 3, "filters": 8,
+                    "padding": 1},
+                   {"name": f"{unit}.layer_scale", "type": "tensor", "shape": [8],
+                    "inputs": []},
+                   {"name": f"{unit}.mul", "type": "multiply",
+                    "inputs": [f"{unit}.conv", f"{unit}.layer_scale"]}]
+    data = {"name": "scaled", "input": [8, 8, 3], "layers": layers}
+    collapsed = collapse_blocks(data)
+    [body] = collapsed["blocks"].values()
+    assert {"name": "layer_scale", "type": "tensor", "shape": [8], "inputs": []} \
+        in body["layers"]
+    net = network_of(collapsed)
+    assert layer_rows(net) == layer_rows(network_of(data))
+    assert net["stage.3.layer_scale"].params == 8

@@ -227,8 +227,6 @@ def _instance(path, k, positions, layers, sources) -> Instance | None:
         types[name] = str(layers[at]["type"])
         rel[name] = [full[s] if s in full else IN for s in sources[at]]
         outside |= {s for s in sources[at] if s not in full}
-        if not sources[at]:
-            return None     # a layer that takes nothing (a tensor) cannot sit in a block
     if len(outside) != 1:
         return None
     return Instance(path, k, names, entries, types, rel, outside.pop(),
@@ -323,7 +321,7 @@ def union(instances: list[Instance]) -> list[Entry] | None:
             return None
         for inst, env in zip(instances, local):
             env[name] = f"{inst.path}.{name}" if name in inst.names \
-                else env.get(entry.sources[0], ABSENT)
+                else env.get(entry.sources[0], ABSENT) if entry.sources else ABSENT
         body.append(entry)
     return body
 
