@@ -173,6 +173,9 @@ def test_diff_between_an_imported_spec_and_the_preset_is_zero_everywhere(tmp_pat
     (["nosuch-model"], "no such file or preset"),
     (["resnet18", "--input", "3,224"], "--input: only for a framework model"),
     (["resnet18", "--input", "3,-1"], "expected whole numbers ≥ 1 or names"),
+    (["missing.onnx"], "no such file"),
+    (["torch:torchvision.models:resnet18"], "needs --input"),
+    (["torch:no_such_package_here.models:net", "--input", "3,8,8"], "no_such_package_here"),
 ])
 def test_import_errors_are_one_line_and_write_nothing(tmp_path, capsys, args, message):
     out = tmp_path / "kept.yaml"

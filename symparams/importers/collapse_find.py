@@ -105,11 +105,11 @@ def _defaults(kind: str) -> dict[str, Any]:
     """A family's field defaults as a spec writes them (to_fields leaves them out)."""
     from ..layers import layer_class
     from ..layers.fields import REQUIRED, SameAs
+    out: dict[str, Any] = {"trainable": True}     # every layer's, written only when false
     try:
         schema = layer_class(kind).schema
     except SymparamsError:
-        return {}
-    out = {}
+        return out
     for f in schema:
         if f.default is REQUIRED or f.default is None:
             continue

@@ -20,7 +20,7 @@ from ..printable import shorten
 TOP_ORDER = ("name", "title", "description", "convention", "notes", "symbols", "input",
              "blocks", "layers", "outputs")
 _LAYER_FIRST = ("block", "name", "type")
-_LAYER_LAST = ("repeat", "with", "first", "inputs", "when", "trainable")
+_LAYER_LAST = ("repeat", "with", "first", "inputs", "trainable", "when")
 _BLOCK_ORDER = ("description", "params", "layers")
 LINE = 120          # longer layers go on to the next line (flow style folds at a space)
 
