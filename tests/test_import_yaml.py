@@ -246,3 +246,22 @@ def test_a_learned_tensor_inside_repeated_units_sits_in_the_block():
     net = network_of(collapsed)
     assert layer_rows(net) == layer_rows(network_of(data))
     assert net["stage.3.layer_scale"].params == 8
+
+
+def test_text_a_block_would_read_as_an_expression_becomes_a_parameter():
+    """An opaque layer's op (``torch view, transpose``) beside repeated units: blocks
+    read text in their fields as parameters or sizes, so the text goes in a parameter."""
+    layers = [{"name": "stem", "type": "conv2d", "kernel": 1, "filters": 4}]
+    for k in range(5):
+        if k == 2:
+            layers.append({"name": "body.2", "type": "opaque", "op": "torch view, transpose"})
+            continue
+        layers += [{"name": f"body.{k}.conv", "type": "conv2d", "kernel": 3, "filters": 4,
+                    "padding": 1},
+                   {"name": f"body.{k}.shuffle", "type": "opaque",
+                    "op": "torch channel_shuffle (groups 2)"}]
+    data = {"name": "shuffled", "input": [8, 8, 3], "layers": layers}
+    collapsed = collapse_blocks(data)
+    assert "blocks" in collapsed
+    assert layer_rows(network_of(collapsed)) == layer_rows(network_of(data))
+    assert network_of(collapsed)["body.2"].kind == "opaque"

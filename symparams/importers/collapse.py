@@ -158,8 +158,8 @@ def _use(block: _Block, run: list[Instance]) -> dict[str, Any]:
     return use
 
 
-def _written(family: Family, blocks: dict[int, _Block], layers: list[dict], previous: str,
-             wrappers: dict[str, dict]) -> dict:
+def _written(family: Family, blocks: dict[int, _Block], layers: list[dict],
+             sources: list[list[str]], previous: str, wrappers: dict[str, dict]) -> dict:
     """The family's top-level use; a family with children of several kinds gets a
     block of its own (put in ``wrappers``) holding them in order."""
     use: dict[str, Any]
@@ -168,19 +168,21 @@ def _written(family: Family, blocks: dict[int, _Block], layers: list[dict], prev
         use = {"block": blocks[id(run[0])].name, "name": family.prefix,
                **{k: v for k, v in _use(blocks[id(run[0])], run).items() if k != "block"}}
     else:
-        use = {"block": _wrapped(family, blocks, layers, wrappers), "name": family.prefix}
+        use = {"block": _wrapped(family, blocks, layers, sources, wrappers),
+               "name": family.prefix}
     if family.input != previous:
         use["inputs"] = [family.input]
     return use
 
 
 def _wrapped(family: Family, blocks: dict[int, _Block], layers: list[dict],
-             wrappers: dict[str, dict]) -> str:
+             sources: list[list[str]], wrappers: dict[str, dict]) -> str:
     """A block of the family's children, unnamed so that they are numbered by place
     as ``nn.Sequential`` numbers them; returns its name."""
     runs = {id(run[0]): run for run in family.runs}
     local = {family.input: IN}
     entries: list[dict] = []
+    params: dict[str, Any] = {}      # text a block cannot hold as written (an opaque op)
     position, last, i = 0, IN, 0
 
     def source(name: str) -> str:
@@ -192,12 +194,18 @@ def _wrapped(family: Family, blocks: dict[int, _Block], layers: list[dict],
     while i < len(family.children):
         child = family.children[i]
         if child.family is not None:
-            entry: dict[str, Any] = {"block": _wrapped(child.family, blocks, layers, wrappers)}
+            entry: dict[str, Any] = {"block": _wrapped(child.family, blocks, layers, sources,
+                                                       wrappers)}
             mine, output, step = [source(child.family.input)], layers[child.layers[-1]]["name"], 1
         elif child.instance is None:
             entry = {k: v for k, v in layers[child.layers[0]].items()
                      if k not in ("name", "inputs")}
-            mine = [source(s) for s in sources_of([layers[child.layers[0]]], "")[0]]
+            for field_name, value in list(entry.items()):
+                if field_name != "type" and _risky(value, set(params)):
+                    param = _param_name(field_name, set(params))
+                    params[param] = value
+                    entry[field_name] = param
+            mine = [source(s) for s in sources[child.layers[0]]]
             output, step = layers[child.layers[0]]["name"], 1
         else:
             run = runs[id(child.instance)]
@@ -209,7 +217,7 @@ def _wrapped(family: Family, blocks: dict[int, _Block], layers: list[dict],
         local[str(output)] = last = str(position)
         position, i = position + step, i + step
     name = family.wrapper
-    wrappers[name] = {"layers": entries}
+    wrappers[name] = {**({"params": params} if params else {}), "layers": entries}
     return name
 
 
@@ -236,7 +244,7 @@ def collapse_blocks(data: dict[str, Any]) -> dict[str, Any]:
         wrappers: dict[str, dict] = {}
         before = str(layers[family.layers[0] - 1]["name"]) if family.layers[0] else first_input
         try:
-            use = _written(family, blocks, layers, before, wrappers)
+            use = _written(family, blocks, layers, sources, before, wrappers)
         except SymparamsError:
             continue
         # Each family is checked alone, so one that does not come back stays flat.
