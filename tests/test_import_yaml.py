@@ -265,3 +265,13 @@ def test_text_a_block_would_read_as_an_expression_becomes_a_parameter():
     assert "blocks" in collapsed
     assert layer_rows(network_of(collapsed)) == layer_rows(network_of(data))
     assert network_of(collapsed)["body.2"].kind == "opaque"
+
+
+@pytest.mark.parametrize("preset", ["mobilenet_v2", "bert-base"])
+def test_a_spec_with_blocks_is_written_as_it_is(preset):
+    from symparams.spec import read_document
+    data, _ = read_document(preset)
+    text = spec_to_yaml(data, source=preset)
+    assert yaml.safe_load(text) == data
+    assert "null" not in text                  # a parameter to be given is ~, as in the presets
+    assert layer_rows(network_of(text)) == layer_rows(load(preset))

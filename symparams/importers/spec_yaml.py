@@ -73,6 +73,9 @@ _Dumper.add_representer(dict, _represent_block_map)
 _Dumper.add_representer(_FlowList, _represent_flow_list)
 _Dumper.add_representer(list, _represent_block_list)
 _Dumper.add_representer(_Text, _represent_text)
+# null as the specs write it: a block parameter that must be given is ``~``.
+_Dumper.add_representer(type(None),
+                        lambda dumper, _: dumper.represent_scalar("tag:yaml.org,2002:null", "~"))
 
 
 def _plain(value: Any) -> Any:
