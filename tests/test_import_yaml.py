@@ -248,9 +248,9 @@ def test_a_learned_tensor_inside_repeated_units_sits_in_the_block():
     assert net["stage.3.layer_scale"].params == 8
 
 
-def test_text_a_block_would_read_as_an_expression_becomes_a_parameter():
-    """An opaque layer's op (``torch view, transpose``) beside repeated units: blocks
-    read text in their fields as parameters or sizes, so the text goes in a parameter."""
+def test_opaque_layers_and_their_op_text_collapse_as_they_are():
+    """An opaque layer's op (``torch view, transpose``) is text a block keeps as it is,
+    in a unit and beside the repeated units."""
     layers = [{"name": "stem", "type": "conv2d", "kernel": 1, "filters": 4}]
     for k in range(5):
         if k == 2:

@@ -24,8 +24,8 @@ from typing import Any
 
 from ..errors import SymparamsError
 from ..spec import spec_from_data
-from .collapse_find import (ABSENT, IN, Entry, Family, Instance, filled, find_families, key,
-                            normalised, sources_of, union)
+from .collapse_find import (ABSENT, IN, LITERAL, Entry, Family, Instance, filled,
+                            find_families, key, normalised, sources_of, union)
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _NOT_PARAM = re.compile(r"[^A-Za-z0-9_]+")
@@ -95,7 +95,8 @@ def _make_block(name: str, body: list[Entry], instances: list[Instance]) -> _Blo
                 if len({key(x) for x in v if x is not ABSENT}) == 1}
     for _ in range(2):   # a new parameter can make another constant risky
         for slot, vector in vectors.items():
-            if slot in slots or (slot in constant and not _risky(constant[slot], taken)):
+            if slot in slots or (slot in constant and (
+                    slot[1] in LITERAL or not _risky(constant[slot], taken))):
                 continue
             # Two fields that agree wherever both are present share one parameter
             # (a projection's filters and the last convolution's, say).
@@ -201,7 +202,8 @@ def _wrapped(family: Family, blocks: dict[int, _Block], layers: list[dict],
             entry = {k: v for k, v in layers[child.layers[0]].items()
                      if k not in ("name", "inputs")}
             for field_name, value in list(entry.items()):
-                if field_name != "type" and _risky(value, set(params)):
+                if field_name != "type" and field_name not in LITERAL \
+                        and _risky(value, set(params)):
                     param = _param_name(field_name, set(params))
                     params[param] = value
                     entry[field_name] = param

@@ -22,6 +22,7 @@ from ..errors import SymparamsError
 _DIGITS = re.compile(r"0|[1-9][0-9]*")
 _SEGMENT = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]{0,40}")
 OWN_KEYS = ("name", "type", "inputs")
+LITERAL = ("op",)        # fields blocks.py keeps as text, never a parameter (an opaque op)
 IN = "in"                # blocks.BLOCK_INPUT: inside a block, the block's input
 ABSENT = object()        # a field or layer an instance does not have
 
@@ -309,6 +310,8 @@ def union(instances: list[Instance]) -> list[Entry] | None:
         wanted = _field_order(kind, dict.fromkeys(f for inst in have for f in inst.entries[name]))
         if any(filled(kind, inst.entries[name], wanted) is None for inst in have):
             return None
+        if any(len({key(inst.entries[name].get(f)) for inst in have}) > 1 for f in LITERAL):
+            return None     # a different op is a different layer
         entry = Entry(name, kind, wanted, present=[name in i.names for i in instances])
         for candidate in dict.fromkeys(tuple(inst.sources[name]) for inst in have):
             if all(name not in inst.names or [env.get(s, ABSENT) for s in candidate]
