@@ -9,6 +9,7 @@ import yaml
 
 from symparams import load
 from symparams.cli import main
+from symparams.documents import parse_document
 from symparams.importers.collapse import collapse_blocks
 from symparams.importers.spec_yaml import spec_to_yaml
 from symparams.network import Network
@@ -44,7 +45,8 @@ def test_yaml_orders_keys_writes_flow_lists_and_has_no_tags_or_aliases():
     assert network_of(text).total == 0
 
 
-ODD_NAMES = ["a: b", "x #y", "1.10", "yes", "null", "~", "-", "[x]", "é-ü", " lead", "0x1F"]
+ODD_NAMES = ["a: b", "x #y", "1.10", "yes", "null", "~", "-", "[x]", "é-ü", " lead", "0x1F",
+             "=", "<<", "&a", "*a", "!x", "12:30", "1_000", "'q'", "a,b", "tab\there"]
 
 
 def test_text_is_quoted_only_where_yaml_would_read_it_otherwise():
@@ -53,6 +55,7 @@ def test_text_is_quoted_only_where_yaml_would_read_it_otherwise():
             "layers": layers}
     text = spec_to_yaml(data, collapse=False)
     assert yaml.safe_load(text) == data            # every name comes back as text
+    assert parse_document(text, ".yaml", "<test>") == data     # as the spec reader reads it
     assert "{name: é-ü, type: dense, units: 3}" in text     # plain where it can be
     assert "'1.10'" in text and "'yes'" in text             # quoted where it must be
     assert [i.name for i in network_of(text).layers[1:]] == ODD_NAMES
