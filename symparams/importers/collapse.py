@@ -242,6 +242,7 @@ def collapse_blocks(data: dict[str, Any]) -> dict[str, Any]:
     _name_blocks(families, blocks)
     expected = normalised(layers, first_input)
     kept: list[tuple[Family, dict, dict[str, dict]]] = []
+    trial: dict[str, Any] = data
     for family in families:
         wrappers: dict[str, dict] = {}
         before = str(layers[family.layers[0] - 1]["name"]) if family.layers[0] else first_input
@@ -250,11 +251,13 @@ def collapse_blocks(data: dict[str, Any]) -> dict[str, Any]:
         except SymparamsError:
             continue
         # Each family is checked alone, so one that does not come back stays flat.
-        if _same(_assemble(data, layers, [(family, use, wrappers)], blocks), expected,
-                 first_input):
+        trial = _assemble(data, layers, [(family, use, wrappers)], blocks)
+        if _same(trial, expected, first_input):
             kept.append((family, use, wrappers))
     if not kept:
         return data
+    if len(kept) == 1 and len(families) == 1:
+        return trial           # the one family, already checked
     result = _assemble(data, layers, kept, blocks)
     return result if _same(result, expected, first_input) else data
 

@@ -12,6 +12,7 @@ the block body several instances expand from (:func:`union`).
 """
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass, field
@@ -102,8 +103,10 @@ def sources_of(layers: list[dict], first_input: str) -> list[list[str]]:
     return found
 
 
+@functools.lru_cache(maxsize=256)
 def _defaults(kind: str) -> dict[str, Any]:
-    """A family's field defaults as a spec writes them (to_fields leaves them out)."""
+    """A family's field defaults as a spec writes them (to_fields leaves them out);
+    cached per kind, so read only."""
     from ..layers import layer_class
     from ..layers.fields import REQUIRED, SameAs
     out: dict[str, Any] = {"trainable": True}     # every layer's, written only when false

@@ -174,17 +174,19 @@ def spec_to_yaml(data: dict[str, Any], *, source: str | None = None,
     origin = shorten(source, 200) if source else "spec data"
     header = (f"# Written by symparams import from {origin}.\n"
               f"# A spec like any other: edit it, then 'symparams count' or 'report' it.\n")
-    body = _dump(data)
     if collapse:
         from .collapse import collapse_blocks
         collapsed = collapse_blocks(data)
         if collapsed is not data:
             shorter = _dump(collapsed)
             # Blocks are for reading less: where every instance differs (a symbolic
-            # network has letters of its own in each) the flat list is kept.
-            if shorter.count("\n") < body.count("\n"):
-                body = shorter
-    return header + body
+            # network has letters of its own in each) the flat list is kept.  The flat
+            # text has a line per layer at least, so it is only written to compare
+            # when the blocks are not clearly shorter.
+            lines = shorter.count("\n")
+            if lines < len(data.get("layers") or ()) or lines < _dump(data).count("\n"):
+                return header + shorter
+    return header + _dump(data)
 
 
 def _dump(data: dict) -> str:
