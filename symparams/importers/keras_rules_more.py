@@ -11,6 +11,7 @@ from sympy import Expr, Integer
 
 from ..spec import size_value
 from .keras_config import KerasImport, KerasLayer, written
+from .keras_values import Unsupported, _echo, axis_of, flag, size
 
 MORE_RULES: dict[str, Any] = {}
 SHAPE_ONLY: dict[str, Any] = {}
@@ -24,19 +25,7 @@ def _rule(table, *names):
     return register
 
 
-def _echo(value):
-    from ..printable import echo
-    return echo(value, 40)
-
-
-def _size(state, layer, key, default=None, minimum=1):
-    from .keras_layers import size
-    return size(state, layer, key, default, minimum)
-
-
-def _flag(state, layer, key, default):
-    from .keras_layers import flag
-    return flag(state, layer, key, default)
+_size, _flag = size, flag
 
 
 # ------------------------------------------------------------------ shapes
@@ -137,7 +126,6 @@ def repeat_vector(state, layer, inputs):
 def normalization(state, layer, inputs):
     """Keras keeps the mean and variance of the axes it keeps, and a count (one value),
     all non-trainable, unless the config gives the mean and variance as constants."""
-    from .keras_layers import axis_of
     if layer.config.get("mean") is not None:
         return opaque_shape_only(state, layer, inputs, "keras Normalization")
     shape = state.shapes[inputs[0]]
@@ -194,7 +182,6 @@ def recurrent(state, layer, inputs):
 
 @_rule(MORE_RULES, "Bidirectional")
 def bidirectional(state, layer, inputs):
-    from .keras_layers import Unsupported
     inner = layer.config.get("layer")
     if not isinstance(inner, dict) or inner.get("class_name") not in _RECURRENT \
             or not isinstance(inner.get("config"), dict):
@@ -226,7 +213,7 @@ def bidirectional(state, layer, inputs):
 @_rule(MORE_RULES, "TimeDistributed")
 def time_distributed(state, layer, inputs):
     """A Dense applied at every step is a Dense on the sequence (per position)."""
-    from .keras_layers import RULES, Unsupported
+    from .keras_layers import RULES
     inner = layer.config.get("layer")
     if not isinstance(inner, dict) or inner.get("class_name") not in ("Dense", "Dropout") \
             or not isinstance(inner.get("config"), dict):
@@ -242,7 +229,6 @@ def time_distributed(state, layer, inputs):
 def multi_head_attention(state, layer, inputs):
     """Keras' own projections: queries and keys to heads × key_dim, values to heads ×
     value_dim, then back to E (or ``output_shape``); inputs are query, value[, key]."""
-    from .keras_layers import Unsupported
     if layer.config.get("use_gate"):
         raise Unsupported("use_gate: true")
     attention_axes = layer.config.get("attention_axes")
