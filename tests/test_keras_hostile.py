@@ -122,3 +122,46 @@ def test_too_many_members_are_refused(tmp_path, monkeypatch):
     members["config.json"] = json.dumps(dense_model()).encode()
     with pytest.raises(SymparamsError, match="members"):
         spec_from_keras(archive(tmp_path / "many.keras", members))
+
+
+def test_mutated_configs_give_one_line_or_a_network(tmp_path):
+    """Seeded mutations of a real config (values swapped for other kinds of JSON): every
+    one is read or refused with a one-line SymparamsError, never another exception."""
+    import copy
+    import gzip
+    import random
+    from conftest import ROOT
+    base = json.loads(gzip.decompress(
+        (ROOT / "tests" / "fixtures" / "keras" / "small_sequence.json.gz").read_bytes()))
+    values = [None, "x", -1, 0, [], {}, 10 ** 12, True, 2.5, [None], [1, 2, 3], "same",
+              {"class_name": "__keras_tensor__"}, [["ghost", 0, 0]], 1]
+    paths: list[tuple] = []
+
+    def walk(item, path=()):
+        children = item.items() if isinstance(item, dict) else \
+            enumerate(item) if isinstance(item, list) else ()
+        for key, value in children:
+            paths.append((*path, key))
+            walk(value, (*path, key))
+    walk(base)
+    rng = random.Random(10)
+    path = tmp_path / "mutated.json"
+    refused = 0
+    for _ in range(150):
+        model = copy.deepcopy(base)
+        for _ in range(rng.randint(1, 3)):
+            where = rng.choice(paths)
+            target = model
+            try:
+                for key in where[:-1]:
+                    target = target[key]
+                target[where[-1]] = copy.deepcopy(rng.choice(values))
+            except (KeyError, IndexError, TypeError):
+                pass   # an earlier mutation replaced a container on the way
+        path.write_text(json.dumps(model), encoding="utf-8")
+        try:
+            spec_from_keras(path)
+        except SymparamsError as error:
+            refused += 1
+            assert "\n" not in str(error) and len(str(error)) <= 320
+    assert refused > 20

@@ -298,10 +298,11 @@ def test_saved_keras_archive_is_checked_against_its_weights(tmp_path):
     assert int(net.total) == model.count_params()
     assert int(net.non_trainable_total) == sum(
         int(w.numpy().size) for w in model.non_trainable_weights)
-    expected = {layer.name: layer.count_params() for layer in model.layers
-                if layer.name not in ("shared", "inner")}
+    # Every layer, the nested model "inner" as a whole (its layers are inner.d1, inner.d2).
+    expected = {layer.name: layer.count_params() for layer in model.layers}
     got = per_keras_layer(net, expected)
     assert {k: v[0] for k, v in got.items()} == expected
+    assert net["inner.d2"].output_shape == (2,)
     # The shared Dense is counted once (its second call is shape-only).
     assert int(sum(i.params for i in net if i.name.startswith("shared"))) == 6 * 5 + 5
 

@@ -39,6 +39,7 @@ class KerasLayer:
     frozen: bool
     call: int = 0       # which call of a shared layer (0: the first, which owns the weights)
     group: str | None = None    # its top-level group in model.weights.h5
+    top: str | None = None      # the top-level layer it belongs to (a nested model's layers)
 
     @property
     def where(self) -> tuple[int, str]:
@@ -58,6 +59,7 @@ class KerasImport:
     entries: dict[str, list[str]] = field(default_factory=dict)   # Keras layer -> spec names
     groups: dict[str, str] = field(default_factory=dict)          # Keras layer -> h5 group
     count: int = 0
+    nested_in: str | None = None   # the top-level nested model being walked
 
     def __post_init__(self):
         config = self.loaded.config.get("config", {})
@@ -101,7 +103,8 @@ class KerasImport:
                 raise self.error(layer, exc.message, exc.field) from None
         spec_name = self.builder.add(kind, name or layer.name, inputs, **fields)
         self.shapes[spec_name] = tuple(output)
-        self.entries.setdefault(layer.name, []).append(spec_name)
+        # Per top-level Keras layer: a nested model's entries are checked as one group.
+        self.entries.setdefault(layer.top or layer.name, []).append(spec_name)
         return spec_name
 
     def add_input(self, name: str, shape: tuple[Expr, ...]) -> str:

@@ -105,6 +105,8 @@ def _functional(state, config, layers, prefix, given, frozen, depth) -> list[str
             keras_layer.call = call
             inputs = [_resolve(state, keras_layer, ref, tensors) for ref in _node_refs(
                 state, keras_layer, node)]
+            if not inputs:
+                raise state.error(keras_layer, f"call {call} takes no tensor", "inbound_nodes")
             outputs = _call(state, keras_layer, raw, inputs, depth)
             for position, name in enumerate(outputs):
                 tensors[(local, call, position)] = name
@@ -122,10 +124,7 @@ def _node_refs(state, layer: KerasLayer, node: Any) -> list[tuple[str, int, int]
     then keyword ones (attention's value= and key=)."""
     refs: list[tuple[str, int, int]] = []
     if isinstance(node, dict):   # Keras 3
-        kwargs = node.get("kwargs") if isinstance(node.get("kwargs"), dict) else {}
-        # Masks are not inputs; attention's query, value and key are.
-        for value in [*(node.get("args") or []),
-                      *(kwargs[k] for k in ("query", "value", "key") if k in kwargs)]:
+        for value in _node_values(node):
             refs.extend(_keras3_tensors(state, layer, value))
         return refs
     if isinstance(node, list):   # Keras 2: [[layer, node, tensor, kwargs], ...]
@@ -146,8 +145,9 @@ def _keras3_tensors(state, layer, value, depth=0) -> list[tuple[str, int, int]]:
     if depth > 4:
         return []
     if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
-        history = (value.get("config") or {}).get("keras_history")
-        return [_ref(state, layer, history)]
+        config = value.get("config")
+        return [_ref(state, layer, config.get("keras_history") if isinstance(config, dict)
+                     else None)]
     if isinstance(value, (list, tuple)):
         return [r for v in value for r in _keras3_tensors(state, layer, v, depth + 1)]
     return []
@@ -185,21 +185,32 @@ def _remember_shapes(state, layers, prefix) -> None:
     """Keras 3 records the shape of every tensor a layer takes: kept by (layer, node,
     tensor) for the layers whose output shape the config does not otherwise give."""
     for raw in layers:
-        if not isinstance(raw, dict):
-            continue
-        for node in raw.get("inbound_nodes") or ():
-            if not isinstance(node, dict):
-                continue
-            for value in [*node.get("args", []), *(node.get("kwargs") or {}).values()]:
+        nodes = raw.get("inbound_nodes") if isinstance(raw, dict) else None
+        for node in nodes if isinstance(nodes, list) else ():
+            for value in _node_values(node):
                 items = value if isinstance(value, list) else [value]
                 for item in items:
-                    if isinstance(item, dict) and item.get("class_name") == "__keras_tensor__":
-                        config = item.get("config") or {}
-                        history, shape = config.get("keras_history"), config.get("shape")
-                        if isinstance(history, list) and len(history) == 3 \
-                                and isinstance(shape, list) and isinstance(history[0], str):
-                            state.seen_shapes[(prefix + history[0], history[1],
-                                               history[2])] = shape
+                    config = item.get("config") if isinstance(item, dict) \
+                        and item.get("class_name") == "__keras_tensor__" else None
+                    if not isinstance(config, dict):
+                        continue
+                    history, shape = config.get("keras_history"), config.get("shape")
+                    try:
+                        ref = _ref(state, None, history)
+                    except SymparamsError:
+                        continue   # refused where the layer is read
+                    if isinstance(shape, list):
+                        state.seen_shapes[(prefix + ref[0], ref[1], ref[2])] = shape
+
+
+def _node_values(node: Any) -> list:
+    """A Keras 3 node's positional arguments and its query, value and key keywords (masks
+    are not inputs)."""
+    if not isinstance(node, dict):
+        return []
+    args = node.get("args") if isinstance(node.get("args"), list) else []
+    kwargs = node.get("kwargs") if isinstance(node.get("kwargs"), dict) else {}
+    return [*args, *(kwargs[k] for k in ("query", "value", "key") if k in kwargs)]
 
 
 # ---------------------------------------------------------------------- layers
@@ -216,8 +227,9 @@ def _layer(state: KerasImport, raw: Any, prefix: str, frozen: bool) -> KerasLaye
         raise SymparamsError(f"expected a layer name (letters, digits, _ . - /), found "
                              f"{_text(name)}", file=state.source,
                              layer=(state.count, raw["class_name"][:40]), field="name")
-    return KerasLayer(state.count, prefix + name.replace("/", "."), raw["class_name"][:60],
-                      config, frozen or config.get("trainable") is False)
+    full = prefix + name.replace("/", ".")
+    return KerasLayer(state.count, full, raw["class_name"][:60], config,
+                      frozen or config.get("trainable") is False, top=state.nested_in or full)
 
 
 def _call(state, layer: KerasLayer, raw: dict, inputs: list[str], depth: int) -> list[str]:
@@ -226,8 +238,14 @@ def _call(state, layer: KerasLayer, raw: dict, inputs: list[str], depth: int) ->
         if layer.call:
             raise state.error(layer, "a nested model called twice (shared weights) is not "
                                      "supported")
-        return _model(state, raw, prefix=layer.name + ".", given=inputs, frozen=layer.frozen,
-                      depth=depth + 1, layer=layer)
+        if depth == 0:
+            state.nested_in = layer.name
+        try:
+            return _model(state, raw, prefix=layer.name + ".", given=inputs,
+                          frozen=layer.frozen, depth=depth + 1, layer=layer)
+        finally:
+            if depth == 0:
+                state.nested_in = None
     result = emit_layer(state, layer, inputs)
     return result if isinstance(result, list) else [result]
 

@@ -76,9 +76,20 @@ def opaque_shape_only(state: KerasImport, layer: KerasLayer, inputs: list[str], 
 @_rule(SHAPE_ONLY, "Rescaling", "Masking", "GaussianNoise", "GaussianDropout",
        "ActivityRegularization", "UnitNormalization", "Identity", "RandomFlip",
        "RandomRotation", "RandomZoom", "RandomContrast", "RandomTranslation",
-       "RandomBrightness", "Lambda", "TFOpLambda")
+       "RandomBrightness")
 def shape_only(state, layer, inputs):
     return opaque_shape_only(state, layer, inputs, f"keras {layer.class_name}")
+
+
+@_rule(SHAPE_ONLY, "Lambda", "TFOpLambda", "SlicingOpLambda")
+def python_function(state, layer, inputs):
+    """Python code learns nothing Keras can save, but its output shape is only known where
+    Keras 3 recorded it (the next layer's input) or checked by the stored weights."""
+    shape = seen_output(state, layer)
+    if shape is None and state.loaded.weights is None:
+        raise state.error(layer, "a Python function whose output shape is not in the config: "
+                                 "save the model as .keras (Keras 3) to import it")
+    return opaque_shape_only(state, layer, inputs, f"keras {layer.class_name}", shape)
 
 
 @_rule(SHAPE_ONLY, "Subtract", "Average", "Maximum", "Minimum")
@@ -180,12 +191,16 @@ def recurrent(state, layer, inputs):
     return state.emit(layer, _RECURRENT[layer.class_name], inputs[:1], **fields)
 
 
+def _wrapped_class(inner: Any) -> str:
+    return _echo(inner.get("class_name") if isinstance(inner, dict) else inner)
+
+
 @_rule(MORE_RULES, "Bidirectional")
 def bidirectional(state, layer, inputs):
     inner = layer.config.get("layer")
     if not isinstance(inner, dict) or inner.get("class_name") not in _RECURRENT \
             or not isinstance(inner.get("config"), dict):
-        raise Unsupported(f"a wrapped {_echo((inner or {}).get('class_name'))} layer")
+        raise Unsupported(f"a wrapped {_wrapped_class(inner)} layer")
     wrapped = KerasLayer(layer.index, layer.name, inner["class_name"], inner["config"],
                          layer.frozen)
     fields = _recurrent_fields(state, wrapped)
@@ -217,7 +232,7 @@ def time_distributed(state, layer, inputs):
     inner = layer.config.get("layer")
     if not isinstance(inner, dict) or inner.get("class_name") not in ("Dense", "Dropout") \
             or not isinstance(inner.get("config"), dict):
-        raise Unsupported(f"a wrapped {_echo((inner or {}).get('class_name'))} layer")
+        raise Unsupported(f"a wrapped {_wrapped_class(inner)} layer")
     wrapped = KerasLayer(layer.index, layer.name, inner["class_name"], inner["config"],
                          layer.frozen)
     if len(state.shapes[inputs[0]]) != 2:
