@@ -60,7 +60,7 @@ CASES = {
         '"units": 4', '"units": ' + "9" * 5000).encode()), "too large"),
     "infinite size": (lambda t: _write(t / "inf.json", json.dumps(dense_model()).replace(
         '"units": 4', '"units": 1e400').encode()), "units: expected a whole number"),
-    "not a model": (lambda t: _write(t / "list.json", b"[1, 2, 3]"),
+    "not a model": (lambda t: archive(t / "list.keras", {"config.json": b"[1, 2, 3]"}),
                     "not a Keras model config"),
     "missing input shape": (lambda t: _json(t / "open.json", {
         "class_name": "Sequential", "config": {"name": "m", "layers": [

@@ -55,7 +55,6 @@ def counts(name: str) -> dict:
 
 
 def network(data: dict, source: str = "model") -> Network:
-    data = {k: v for k, v in data.items() if k != "notes"}  # TEMP until i10-core
     return Network.from_spec(spec_from_data(data, source=source))
 
 
