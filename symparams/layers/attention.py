@@ -57,9 +57,9 @@ def attention_formula(E, K, U, bias: bool, bias_kv: bool = False) -> Expr:
 
 
 def keras_attention_formula(E, K, U, L, has_b: bool, has_o: bool, bias: bool) -> Expr:
-    """Keras' MultiHeadAttention (unevaluated): queries E → h × a, keys K → h × a, values
-    U → h × b, output h × b → O, each with a bias of its output width."""
-    h, a = L["h"], L["a"]
+    """Keras' MultiHeadAttention (unevaluated): queries E → N × a, keys K → N × a, values
+    U → N × b, output N × b → O (N heads), each with a bias of its output width."""
+    h, a = L["N"], L["a"]
     b = L["b"] if has_b else a
     O = L["O"] if has_o else E
 
@@ -112,7 +112,9 @@ class MultiheadAttention(Variants, _Cross, Layer):
     keras: ClassVar[bool] = False
     has_b: ClassVar[bool] = False
     has_o: ClassVar[bool] = False
-    schema = (Size("heads", letter="h"), OptionalSize("kdim", letter="K"),
+    # heads' letter is N: h is the recurrent layers' hidden size, and letters are numbered
+    # per family, so an LSTM's h₂ and an attention's h₂ would be one symbol.
+    schema = (Size("heads", letter="N"), OptionalSize("kdim", letter="K"),
               OptionalSize("vdim", letter="U"), Flag("bias", default=True),
               Flag("add_bias_kv", default=False), OptionalSize("key_dim", letter="a"),
               OptionalSize("value_dim", letter="b"), OptionalSize("output_dim", letter="O"))
@@ -175,10 +177,10 @@ class MultiheadAttention(Variants, _Cross, Layer):
         return text
 
     def _keras_reason(self) -> str:
-        values = "h × b" if self.has_b else "h × a"
+        values = "N × b" if self.has_b else "N × a"
         keys = "K" if self.has_k else "E"
         text = (f"Keras' projections: the queries (E values) and the keys ({keys}) are each "
-                f"projected to h × a values (h = {unicode_plain(self.heads)} heads of key_dim "
+                f"projected to N × a values (N = {unicode_plain(self.heads)} heads of key_dim "
                 f"a = {unicode_plain(self.key_dim)}), the values ({'U' if self.has_v else 'E'}) "
                 f"to {values}, and the joined heads back to {'O' if self.has_o else 'E'} "
                 f"values; ")
@@ -205,7 +207,7 @@ def _attention_letters(a):
     letters = {"E": _E, **({"K": "key input width (kdim)"} if a["has_k"] else {}),
                **({"U": "value input width (vdim)"} if a["has_v"] else {})}
     if a["keras"]:
-        letters.update({"h": "heads (num_heads)", "a": "width of each head's queries and keys "
+        letters.update({"N": "heads (num_heads)", "a": "width of each head's queries and keys "
                                                         "(key_dim)"})
         if a["has_b"]:
             letters["b"] = "width of each head's values (value_dim)"
