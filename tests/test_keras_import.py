@@ -128,6 +128,17 @@ def test_names_inputs_and_open_sizes_come_from_the_config(imported):
     assert frozen["trainable"] is False
 
 
+def test_input_shape_fills_the_open_sizes_only(tmp_path):
+    path = fixture_json("small_sequence", tmp_path)
+    data = spec_from_keras(path, input_shape=(128,))
+    assert data["input"] == {"tokens": [128]}
+    assert int(network(data).total) == counts("small_sequence")["count_params"]
+    with pytest.raises(SymparamsError, match="fixes it at 224"):
+        spec_from_keras(fixture_json("vgg16", tmp_path), input_shape=(200, 224, 3))
+    with pytest.raises(SymparamsError, match="--input has 2 sizes"):
+        spec_from_keras(path, input_shape=(1, 2))
+
+
 def test_keras_attention_variant_counts_as_keras():
     from symparams.layers import MultiheadAttention
     layer = MultiheadAttention(heads=4, key_dim=24, value_dim=20)
