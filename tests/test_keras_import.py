@@ -317,6 +317,27 @@ def test_saved_keras_archive_is_checked_against_its_weights(tmp_path):
     assert int(sum(i.params for i in net if i.name.startswith("shared"))) == 6 * 5 + 5
 
 
+def test_a_config_that_disagrees_with_its_weights_is_refused(tmp_path, live_models):
+    pytest.importorskip("h5py")
+    keras, make = live_models
+    model = make.small_sequential_model()
+    path = tmp_path / "seq.keras"
+    model.save(path)
+    assert int(network(spec_from_keras(path)).total) == model.count_params()
+    with zipfile.ZipFile(path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    config = json.loads(members["config.json"])
+    out = next(layer for layer in config["config"]["layers"] if layer["config"]["name"] == "out")
+    out["config"]["units"] = 5      # the stored kernel is 12 × 4 and the bias 4
+    members["config.json"] = json.dumps(config).encode()
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    with pytest.raises(SymparamsError, match=r"layer out counts 65 but model.weights.h5 "
+                                             r"stores 52 values for it \(dense\)"):
+        spec_from_keras(path)
+
+
 @pytest.fixture(scope="module")
 def live_models():
     keras = keras_module()

@@ -297,11 +297,11 @@ def _new_input(state: KerasImport, name: str, batch_shape: list | None,
     for axis, value in enumerate(shape):
         wanted = None if given is None else given[axis]
         if value is None:
-            sizes.append(Symbol(letters[axis]) if wanted is None else _size(state, layer,
-                                                                            wanted))
+            sizes.append(Symbol(letters[axis]) if wanted is None else _wanted(state, layer,
+                                                                              wanted))
             continue
         size = _size(state, layer, value)
-        if wanted is not None and _size(state, layer, wanted) != size:
+        if wanted is not None and _wanted(state, layer, wanted) != size:
             raise state.error(layer, f"--input gives {wanted} for axis {axis + 1}, but the "
                                      f"model fixes it at {value}", "batch_shape")
         sizes.append(size)
@@ -313,6 +313,16 @@ def _size(state, layer, value) -> Expr:
         raise state.error(layer, f"expected a size from 1 to 10^9 in the input shape, found "
                                  f"{_text(value)}", "batch_shape")
     return size_value(value)
+
+
+def _wanted(state, layer, value) -> Expr:
+    """A size of --input: a whole number, or a letter for a size to keep open (T)."""
+    if isinstance(value, str):
+        try:
+            return size_value(value)
+        except SymparamsError as exc:
+            raise state.error(layer, exc.message, "--input") from None
+    return _size(state, layer, value)
 
 
 def _group_name(class_name: str, counts: dict[str, int]) -> str:
