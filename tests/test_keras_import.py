@@ -22,6 +22,9 @@ from symparams.errors import SymparamsError
 from symparams.importers.keras_config import spec_from_keras
 from symparams.spec import spec_from_data
 
+# Keras on the PyTorch backend warns about NumPy 2's copy keyword: not ours to fix.
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
 FIXTURES = ROOT / "tests" / "fixtures" / "keras"
 MODELS = sorted(p.name[:-len(".json.gz")] for p in FIXTURES.glob("*.json.gz"))
 
@@ -291,6 +294,7 @@ def small_models(keras):
     return model
 
 
+@pytest.mark.frameworks
 def test_saved_keras_archive_is_checked_against_its_weights(tmp_path):
     keras = keras_module()
     pytest.importorskip("h5py")
@@ -317,6 +321,7 @@ def test_saved_keras_archive_is_checked_against_its_weights(tmp_path):
     assert int(sum(i.params for i in net if i.name.startswith("shared"))) == 6 * 5 + 5
 
 
+@pytest.mark.frameworks
 def test_a_config_that_disagrees_with_its_weights_is_refused(tmp_path, live_models):
     pytest.importorskip("h5py")
     keras, make = live_models
@@ -349,6 +354,7 @@ def live_models():
     return keras, module
 
 
+@pytest.mark.frameworks
 @pytest.mark.parametrize("name", MODELS)
 def test_live_keras_counts_match_per_layer(live_models, tmp_path, name):
     keras, make = live_models
