@@ -294,6 +294,75 @@ def small_models(keras):
     return model
 
 
+def same_shapes(net: Network, model) -> dict[str, tuple]:
+    """The Keras layers whose output shape (no batch axis) differs from ours: open sizes
+    (None) match any letter."""
+    different = {}
+    for layer in model.layers:
+        if layer.name not in (info.name for info in net):
+            continue
+        theirs = tuple(layer.output.shape[1:])
+        ours = tuple(net[layer.name].output_shape)
+        if len(ours) != len(theirs) or any(t is not None and o != t
+                                           for o, t in zip(ours, theirs)):
+            different[layer.name] = (ours, theirs)
+    return different
+
+
+def zoo_model(keras):
+    """A model of the layers the applications leave out: 1-D and 3-D convolutions and
+    pooling, transposed ones, causal padding, grouped and depthwise 1-D convolutions,
+    Dense on an image, Cropping, UpSampling, Permute, TimeDistributed, Normalization,
+    Bidirectional with merge_mode sum, Average, three named inputs."""
+    from keras import layers
+    image = keras.Input((16, 16, 3), name="image")
+    x = layers.Conv2D(6, 3, groups=3, name="grouped")(image)
+    x = layers.ReLU(max_value=6, name="relu6")(x)
+    x = layers.UpSampling2D(2, name="up")(x)
+    x = layers.Cropping2D(((1, 1), (2, 2)), name="crop")(x)
+    x = layers.Dense(5, name="pointwise")(x)
+    x = layers.LeakyReLU(name="leaky")(x)
+    x = layers.AveragePooling2D(2, name="avg")(x)
+    x = layers.Conv2DTranspose(4, (3, 2), strides=(2, 1), name="deconv")(x)
+    x = layers.ZeroPadding2D(((0, 1), (2, 0)), name="pad")(x)
+    a = layers.GlobalAveragePooling2D(name="gap")(x)
+    volume = keras.Input((4, 8, 8, 2), name="volume")
+    v = layers.Conv3D(3, 3, padding="same", name="conv3d")(volume)
+    v = layers.AveragePooling3D(2, name="pool3d")(v)
+    v = layers.Conv3DTranspose(2, 2, strides=2, padding="same", name="deconv3d")(v)
+    b = layers.GlobalMaxPooling3D(name="gmp3d")(v)
+    seq = keras.Input((10, 6), name="seq")
+    s = layers.Conv1D(8, 3, padding="causal", name="causal")(seq)
+    s = layers.DepthwiseConv1D(3, depth_multiplier=2, padding="same", name="dw1d")(s)
+    s = layers.SeparableConv1D(4, 3, name="sep1d")(s)
+    s = layers.MaxPooling1D(2, name="pool1d")(s)
+    s = layers.Conv1DTranspose(3, 2, strides=2, name="deconv1d")(s)
+    s = layers.Permute((2, 1), name="swap")(s)
+    s = layers.TimeDistributed(layers.Dense(2), name="per_step")(s)
+    c = layers.Dense(4, name="seq_fc")(layers.Flatten(name="flat")(s))
+    r = layers.Bidirectional(layers.GRU(3), merge_mode="sum", name="bisum")(seq)
+    n = layers.GlobalAveragePooling1D(name="gap1d")(layers.Normalization(name="norm")(seq))
+    d = layers.Dense(3, name="fc")(layers.Concatenate(name="join")([a, b, c, n]))
+    out = layers.Softmax(name="probs")(layers.Average(name="mean")([d, r]))
+    return keras.Model([image, volume, seq], out, name="zoo")
+
+
+@pytest.mark.frameworks
+def test_every_mapped_layer_class_counts_and_shapes_as_keras(tmp_path):
+    keras = keras_module()
+    pytest.importorskip("h5py")
+    model = zoo_model(keras)
+    path = tmp_path / "zoo.keras"
+    model.save(path)
+    data = spec_from_keras(path)       # checked against model.weights.h5, layer by layer
+    assert list(data["input"]) == ["image", "volume", "seq"]
+    net = network(data)
+    assert (int(net.total), int(net.non_trainable_total)) == (model.count_params(), 13)
+    expected = {layer.name: layer.count_params() for layer in model.layers}
+    assert {k: v[0] for k, v in per_keras_layer(net, expected).items()} == expected
+    assert same_shapes(net, model) == {}
+
+
 @pytest.mark.frameworks
 def test_saved_keras_archive_is_checked_against_its_weights(tmp_path):
     keras = keras_module()
@@ -317,6 +386,7 @@ def test_saved_keras_archive_is_checked_against_its_weights(tmp_path):
     got = per_keras_layer(net, expected)
     assert {k: v[0] for k, v in got.items()} == expected
     assert net["inner.d2"].output_shape == (2,)
+    assert same_shapes(net, model) == {}
     # The shared Dense is counted once (its second call is shape-only).
     assert int(sum(i.params for i in net if i.name.startswith("shared"))) == 6 * 5 + 5
 
@@ -365,5 +435,6 @@ def test_live_keras_counts_match_per_layer(live_models, tmp_path, name):
     assert int(net.total) == model.count_params()
     expected = {layer.name: layer.count_params() for layer in model.layers}
     assert {k: v[0] for k, v in per_keras_layer(net, expected).items()} == expected
+    assert same_shapes(net, model) == {}
     # The committed fixture is what this Keras writes.
     assert counts(name)["count_params"] == model.count_params()

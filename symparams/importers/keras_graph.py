@@ -110,6 +110,8 @@ def _functional(state, config, layers, prefix, given, frozen, depth) -> list[str
             outputs = _call(state, keras_layer, raw, inputs, depth)
             for position, name in enumerate(outputs):
                 tensors[(local, call, position)] = name
+    if given is None:   # the model's inputs in the order of input_layers (model.inputs)
+        state.builder.order_inputs([tensors[r] for r in input_refs if r in tensors])
     outputs = []
     for ref in _refs(state, config.get("output_layers"), "output_layers"):
         if ref not in tensors:
