@@ -244,6 +244,10 @@ def test_archive_without_weights_counts_from_its_config(tmp_path):
     data = spec_from_keras(path)
     assert int(network(data).total) == PUBLISHED["mobilenet_v2"][0]
     assert any("no model.weights.h5" in note for note in data["notes"])
+    import symparams
+    net = symparams.from_keras(path)
+    assert (int(net.total), int(net.non_trainable_total)) == PUBLISHED["mobilenet_v2"]
+    assert net.convention == "keras" and any("no model.weights.h5" in w for w in net.warnings)
 
 
 def test_count_cli_reads_keras_files(tmp_path):
