@@ -349,13 +349,19 @@ def emit_layer(state: KerasImport, layer: KerasLayer, inputs: list[str]) -> "str
     """The entries of one call of ``layer``.  A later call of a shared layer reuses the
     first call's weights: it is written as a shape-only entry (counted 0)."""
     rule_for = RULES.get(layer.class_name)
-    if layer.call and rule_for is not None:
-        shape_of = _first_call_shape(state, layer, inputs, rule_for)
+    if layer.class_name in SHAPE_ONLY:
+        return SHAPE_ONLY[layer.class_name](state, layer, inputs)
+    if layer.call:
+        shape_of = None
+        if rule_for is not None:
+            try:
+                shape_of = _first_call_shape(state, layer, inputs, rule_for)
+            except Unsupported:
+                pass
+        shape_of = shape_of or opaque_output(state, layer, inputs)
         return state.emit(layer, "opaque", inputs, name=layer.name,
                           op=f"keras {layer.class_name} (shared: counted at its first call)",
                           out_shape=shape_of, output=[written(v) for v in shape_of])
-    if layer.class_name in SHAPE_ONLY:
-        return SHAPE_ONLY[layer.class_name](state, layer, inputs)
     if rule_for is not None:
         try:
             return rule_for(state, layer, inputs)
