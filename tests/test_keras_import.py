@@ -211,6 +211,10 @@ def test_keras2_layouts(tmp_path):
     # to 13 × 12 × 8 = 1,248 values into 10 units.
     assert net["conv"].output_shape == (26, 24, 8)
     assert [int(i.params) for i in net][1:] == [3 * 5 * 1 * 8 + 8, 0, 0, 1248 * 10 + 10]
+    # Keras 2.0 and 2.1 wrote a Sequential model's config as the list of its layers.
+    old_style = {"class_name": "Sequential", "config": KERAS2_SEQUENTIAL["config"]["layers"]}
+    path.write_text(json.dumps(old_style), encoding="utf-8")
+    assert int(network(spec_from_keras(path)).total) == int(net.total)
     path = tmp_path / "text.json"
     path.write_text(json.dumps(KERAS2_FUNCTIONAL), encoding="utf-8")
     net = network(spec_from_keras(path))

@@ -39,6 +39,8 @@ def _model(state: KerasImport, entry: dict, *, prefix: str, given: list[str] | N
         raise state.error(layer, f"models nested more than {MAX_MODEL_DEPTH} deep")
     class_name = entry.get("class_name")
     config = entry.get("config")
+    if class_name == "Sequential" and isinstance(config, list):
+        config = {"layers": config}     # Keras 2.0 and 2.1 wrote the layers alone
     if not isinstance(config, dict) or class_name not in MODEL_CLASSES:
         raise state.error(layer, f"the model is a {_text(class_name)}, not a Sequential or "
                                  f"Functional model: a subclassed model keeps its architecture "
