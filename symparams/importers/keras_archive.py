@@ -80,7 +80,7 @@ def _json_member(raw: bytes, source: str) -> Any:
 def _model_config(data: Any, source: str) -> dict[str, Any]:
     """The top level of a saved model: ``{"class_name": ..., "config": {...}}``."""
     if not isinstance(data, dict) or not isinstance(data.get("class_name"), str) \
-            or not isinstance(data.get("config"), dict):
+            or not isinstance(data.get("config"), (dict, list)):
         raise SymparamsError("not a Keras model config: expected a JSON object with "
                              "class_name and config (as model.to_json() writes it)", file=source)
     return data

@@ -62,8 +62,9 @@ class KerasImport:
     nested_in: str | None = None   # the top-level nested model being walked
 
     def __post_init__(self):
-        config = self.loaded.config.get("config", {})
-        name = config.get("name") if isinstance(config.get("name"), str) else None
+        config = self.loaded.config.get("config")
+        name = config.get("name") if isinstance(config, dict) else None
+        name = name if isinstance(name, str) else None
         self.builder = SpecBuilder(name=_clean_name(name or Path(self.loaded.source).stem),
                                    source=self.loaded.source, convention="keras")
 
