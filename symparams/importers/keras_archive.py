@@ -13,6 +13,7 @@ to other files are not followed and the walk is bounded.
 """
 from __future__ import annotations
 
+import io
 import re
 import zipfile
 from dataclasses import dataclass
@@ -89,7 +90,8 @@ def _model_config(data: Any, source: str) -> dict[str, Any]:
 def _read_archive(path: Path, source: str) -> KerasSource:
     try:
         archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError,
+            NotImplementedError) as exc:
         raise SymparamsError(f"not a readable .keras archive (zip): {exc}", file=source) from None
     except OSError as exc:
         raise SymparamsError(f"cannot read: {exc.strerror or exc}", file=source) from None
@@ -162,13 +164,68 @@ def _stored_weights(archive: zipfile.ZipFile, info: zipfile.ZipInfo,
     except ImportError:
         return None, "h5py is not installed, so model.weights.h5 was not read"
     try:
-        with archive.open(info) as member, h5py.File(member, "r") as handle:
+        with _open_member(archive, info) as member, h5py.File(member, "r") as handle:
             return _walk_h5(handle, h5py), None
     except SymparamsError as exc:
         raise exc.located(file=f"{source}:{info.filename}") from None
     except Exception as exc:  # h5py raises OSError, KeyError, ValueError … on bad files
         raise SymparamsError(f"cannot read model.weights.h5: {type(exc).__name__}: {exc}",
                              file=source) from None
+
+
+class _StoredMember(io.RawIOBase):
+    """An uncompressed member read in place (Keras stores the weights uncompressed):
+    h5py seeks back and forth, which zipfile serves by reading again from the start."""
+
+    def __init__(self, path: str, start: int, size: int):
+        super().__init__()
+        self._file = open(path, "rb")
+        self._start, self._size, self._pos = start, size, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def readinto(self, buffer) -> int:
+        count = min(len(buffer), self._size - self._pos)
+        if count <= 0:
+            return 0
+        self._file.seek(self._start + self._pos)
+        data = self._file.read(count)
+        buffer[:len(data)] = data
+        self._pos += len(data)
+        return len(data)
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
+
+
+def _open_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo):
+    """A file object of the member: read in place when it is stored uncompressed and its
+    local header is where the directory says, else through zipfile."""
+    path = archive.filename
+    if info.compress_type == zipfile.ZIP_STORED and path and not info.flag_bits & 0x1:
+        with open(path, "rb") as raw:
+            raw.seek(info.header_offset)
+            header = raw.read(30)
+            total = raw.seek(0, io.SEEK_END)
+        if len(header) == 30 and header[:4] == b"PK\x03\x04":
+            start = info.header_offset + 30 + int.from_bytes(header[26:28], "little") \
+                + int.from_bytes(header[28:30], "little")
+            if start + info.file_size <= total:
+                return _StoredMember(path, start, info.file_size)
+    return archive.open(info)
 
 
 def _walk_h5(handle: Any, h5py: Any) -> StoredWeights:
