@@ -177,3 +177,43 @@ def test_mutated_configs_give_one_line_or_a_network(tmp_path):
             refused += 1
             assert "\n" not in str(error) and len(str(error)) <= 320
     assert refused > 20
+
+
+def weights_file(path: Path, links: bool = True) -> bytes:
+    """A model.weights.h5 for dense_model() (8 inputs, 4 units), with a soft link and a
+    link to another file beside the weights when ``links``."""
+    h5py = pytest.importorskip("h5py")
+    with h5py.File(path, "w") as handle:
+        handle.create_group("layers/input_layer/vars")
+        handle.create_dataset("layers/dense/vars/0", shape=(8, 4), dtype="f4")
+        handle.create_dataset("layers/dense/vars/1", shape=(4,), dtype="f4")
+        handle.create_dataset("optimizer/vars/0", shape=(1000,), dtype="f4")  # not weights
+        if links:
+            handle["layers/dense/vars/2"] = h5py.SoftLink("/optimizer/vars/0")
+            handle["layers/dense/vars/3"] = h5py.ExternalLink("/etc/passwd", "/x")
+    return path.read_bytes()
+
+
+def test_stored_weights_are_read_by_shape_and_links_are_not_followed(tmp_path):
+    weights = weights_file(tmp_path / "w.h5")
+    path = archive(tmp_path / "tiny.keras", {"config.json": json.dumps(dense_model()).encode(),
+                                             "model.weights.h5": weights},
+                   method=zipfile.ZIP_STORED)
+    data = spec_from_keras(path)    # 8 × 4 + 4 = 36, checked against the two tensors
+    assert "notes" not in data
+    squeezed = archive(tmp_path / "deflated.keras", {
+        "config.json": json.dumps(dense_model()).encode(), "model.weights.h5": weights})
+    assert spec_from_keras(squeezed) == data
+    wrong = archive(tmp_path / "wrong.keras", {
+        "config.json": json.dumps(dense_model(units=5)).encode(), "model.weights.h5": weights})
+    with pytest.raises(SymparamsError, match="layer fc counts 45 but model.weights.h5 stores 36"):
+        spec_from_keras(wrong)
+
+
+def test_an_h5_file_with_too_many_nodes_is_refused(tmp_path, monkeypatch):
+    weights = weights_file(tmp_path / "w.h5", links=False)
+    monkeypatch.setattr(keras_archive, "MAX_H5_NODES", 3)
+    path = archive(tmp_path / "tiny.keras", {"config.json": json.dumps(dense_model()).encode(),
+                                             "model.weights.h5": weights})
+    with pytest.raises(SymparamsError, match="more than 3 groups and tensors"):
+        spec_from_keras(path)
