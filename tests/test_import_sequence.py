@@ -164,14 +164,60 @@ def test_transformer_layers_and_embedding_fields(torch, nn):
     assert by_name["embed"]["padding_idx"] == 0
     assert kinds(data)["encoder"] == "transformer_encoder"
     assert by_name["decoder"]["type"] == "transformer_decoder"
-    assert by_name["decoder"]["inputs"] == ["encoder", "encoder"] or \
-        by_name["decoder"]["inputs"][1] == "encoder"
+    assert by_name["decoder"]["inputs"] == ["encoder", "encoder"]   # target and memory
     assert_counts_match(model, net)
     with torch.device("meta"):
         seq_first = nn.TransformerEncoderLayer(24, 3, dim_feedforward=40)   # (T, N, E)
-    _, net = imported(seq_first, (5, 24))
-    assert net.layers[-1].output_shape == (5, 24)
-    assert_counts_match(seq_first, net)
+        no_bias = nn.TransformerEncoderLayer(24, 3, dim_feedforward=40, bias=False,
+                                             batch_first=True)
+    for model in (seq_first, no_bias):
+        _, net = imported(model, (5, 24))
+        assert net.layers[-1].output_shape == (5, 24)
+        assert_counts_match(model, net)
+
+
+def test_a_whole_nn_transformer_takes_the_encoders_output_as_memory(torch, nn):
+    class Wrapped(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.transformer = nn.Transformer(16, 2, num_encoder_layers=2, num_decoder_layers=2,
+                                              dim_feedforward=24, batch_first=True)
+
+        def forward(self, x):
+            return self.transformer(x, x)
+
+    with torch.device("meta"):
+        model = Wrapped()
+    data, net = imported(model, (6, 16))
+    by_name = {entry["name"]: entry for entry in data["layers"]}
+    for index in (0, 1):
+        decoder = by_name[f"transformer.decoder.layers.{index}"]
+        assert decoder["type"] == "transformer_decoder"
+        assert decoder["inputs"][-1] == "transformer.encoder.norm"   # the memory
+    assert_counts_match(model, net)
+
+
+def test_embedding_bags_cells_and_frozen_tables(torch, nn):
+    class Bags(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.bag = nn.EmbeddingBag(50, 8, mode="mean")
+            self.cell = nn.LSTMCell(8, 12)
+
+        def forward(self, ids):
+            return self.cell(self.bag(ids))[0]
+
+    with torch.device("meta"):
+        model = Bags()
+    model.bag.weight.requires_grad_(False)
+    data, net = imported(model, (7,))                # one bag of 7 ids
+    assert [e["type"] for e in data["layers"]] == ["embedding", "global_avg_pool", "reshape",
+                                                   "lstm"]
+    assert data["layers"][0]["trainable"] is False
+    assert net["bag.1"].output_shape == (8,) and net["cell.1"].output_shape == (12,)
+    assert int(net.non_trainable_total) == 50 * 8
+    assert int(net.trainable_total) == sum(p.numel() for p in model.cell.parameters())
+    assert_counts_match(model, net)
 
 
 def test_tied_output_projection_is_counted_once(torch, nn):
@@ -223,6 +269,47 @@ def test_a_module_with_parameters_and_no_family_is_named(torch, nn):
     assert "--allow-unknown" in message and "\n" not in message
     data, net = imported(model, (3,), allow_unknown=True)
     assert int(net.total) == 9 * 6 + 6
+
+
+def test_data_dependent_control_flow_runs_once_on_zeros(torch, nn):
+    class Branchy(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a, self.b, self.skipped = nn.Linear(4, 8), nn.Linear(8, 2), nn.Linear(8, 3)
+
+        def forward(self, x):
+            y = self.a(x)
+            return self.skipped(y) if y.sum() > 1e6 else self.b(y)
+
+    model = Branchy()                                 # real weights: one real pass on zeros
+    with pytest.raises(Exception):
+        torch.fx.symbolic_trace(model)                # fx cannot follow the branch
+    data, net = imported(model, (4,))
+    assert [e["name"] for e in data["layers"]][:2] == ["a", "b"]
+    assert any("data-dependent" in note for note in data["notes"])
+    assert any("skipped" in note for note in data["notes"])   # unused: counted as tensors
+    assert int(net.total) == fw.total_params(model)
+    with torch.device("meta"):
+        model = Branchy()
+    with pytest.raises(SymparamsError, match="meta device"):
+        leaves_spec(model, (4,))
+
+
+def test_a_module_called_twice_counts_once(torch, nn):
+    class Twice(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed, self.shared = nn.Embedding(10, 6), nn.Linear(6, 6)
+
+        def forward(self, ids):
+            return self.shared(torch.relu(self.shared(self.embed(ids))))
+
+    with torch.device("meta"):
+        model = Twice()
+    data, net = imported(model, (3,))
+    again = [e for e in data["layers"] if e["type"] == "opaque"]
+    assert len(again) == 1 and "counted at shared" in again[0]["op"]
+    assert int(net.total) == 10 * 6 + 6 * 6 + 6 == fw.total_params(model)
 
 
 # --------------------------------------------------------- transformers' models

@@ -17,7 +17,11 @@ come in call order too.
 token ids when the first leaf the forward pass reaches is an ``nn.Embedding`` or
 ``nn.EmbeddingBag``, floating point otherwise. The pass is first tried with floats
 and stopped at that first leaf when it is an embedding (nothing has run yet), then
-run again with integer ids. The batch axis (of 1) is the first, or the second for a
+run again with integer ids. **Data-dependent control flow** (``if x.sum() > 0``) cannot run on fake tensors.
+Then, and only when the weights are real (not on the meta device), the pass runs
+once for real on that input of zeros, without gradients; the spec's note says so.
+
+The batch axis (of 1) is the first, or the second for a
 model that is itself sequence first (``batch_first=False``: nn.LSTM, nn.GRU,
 nn.MultiheadAttention, nn.TransformerEncoderLayer …).
 """
@@ -83,6 +87,7 @@ class Recording:
     events: list[LeafCall | HolderEntry] = field(default_factory=list)
     input_dtype: str = "float32"
     batch_axis: int = 0
+    with_values: bool = False                     # run for real (data-dependent control flow)
     leaves: dict[str, Any] = field(default_factory=dict)   # path → module
 
 
@@ -141,65 +146,104 @@ def _without_batch(shape: Any, axis: int) -> tuple[int, ...]:
 def record_calls(model: Any, input_shape: tuple[int, ...], source: str) -> Recording:
     """The model's leaf calls in order (see the module docstring)."""
     import torch
-    from torch._subclasses.fake_tensor import FakeTensorMode
 
     leaves, holders = leaf_modules(model)
     recording = Recording(leaves=leaves, batch_axis=1 if sequence_first(model) else 0)
-    parameter = next(model.parameters(), None)
-    device = parameter.device if parameter is not None else torch.device("cpu")
     shape = list(input_shape)
     shape.insert(min(recording.batch_axis, len(shape)), 1)
-
+    failure = None
     for dtype in (torch.float32, torch.int64):
-        recording.events = []
-        entered: set[int] = set()
-        handles = []
-
-        def on_call(module, args, kwargs, output, path):
-            tensors = _tensor_args(module, args, kwargs)
-            axis = 1 if sequence_first(module) else 0
-            out = first_tensor(output)
-            recording.events.append(LeafCall(
-                path, module, tensors,
-                tuple(_without_batch(t.shape, axis) for t in tensors.values()),
-                _without_batch(out.shape, axis) if out is not None else None, out))
-
-        def before_call(module, args, path, dtype=dtype):
-            if not recording.events and class_names(module) & set(EMBEDDINGS) \
-                    and dtype.is_floating_point:
-                raise _Stop
-            if id(module) in holders_by_id and id(module) not in entered:
-                entered.add(id(module))
-                recording.events.append(HolderEntry(path, module))
-
-        holders_by_id = {id(m) for m in holders.values()}
-        for path, module in [*leaves.items(), *holders.items()]:
-            handles.append(module.register_forward_pre_hook(
-                lambda m, a, path=path: before_call(m, a, path)))
-        for path, module in leaves.items():
-            handles.append(module.register_forward_hook(
-                lambda m, a, k, o, path=path: on_call(m, a, k, o, path), with_kwargs=True))
-        modes = {m: m.training for m in model.modules()}
         try:
-            model.eval()     # dropout and batch statistics as at inference; restored below
-            with FakeTensorMode(allow_non_fake_inputs=True), torch.no_grad():
-                example = torch.zeros(shape, dtype=dtype, device=device)
-                model(example)
-            recording.input_dtype = str(dtype).removeprefix("torch.")
+            _one_pass(model, recording, holders, shape, dtype, fake=True)
             return recording
         except _Stop:
             continue
         except SymparamsError:
             raise
         except Exception as error:   # the user's forward pass: any error is theirs
-            text = " ".join(str(error).split())[:160] or type(error).__name__
-            raise SymparamsError(f"the forward pass on a fake input of shape "
-                                 f"{tuple(input_shape)} ({str(dtype).removeprefix('torch.')})"
-                                 f" failed: {type(error).__name__}: {text}; is --input the "
-                                 f"model's input without the batch axis?", file=source) from None
-        finally:
-            for handle in handles:
-                handle.remove()
-            for module, training in modes.items():
-                module.training = training
-    raise AssertionError("unreachable: the integer pass never stops")  # pragma: no cover
+            failure = failure or error
+            if "DataDependent" in type(error).__name__:
+                break
+            if recording.events:     # it got past the first leaf: the dtype was not the problem
+                break
+    if "DataDependent" in type(failure).__name__:
+        return _with_values(model, recording, holders, shape, input_shape, failure, source)
+    raise _failed(failure, input_shape, source)
+
+
+def _with_values(model, recording, holders, shape, input_shape, failure, source) -> Recording:
+    """Data-dependent control flow (``if x.sum() > 0``) needs values: with real weights, one
+    pass for real on an input of zeros (no gradients); on the meta device, an error."""
+    import torch
+    if any(p.is_meta for p in model.parameters()):
+        raise SymparamsError("the forward pass needs tensor values (data-dependent control "
+                             "flow) and the weights are on the meta device: build the model "
+                             "on the CPU", file=source)
+    for dtype in (torch.float32, torch.int64):
+        try:
+            _one_pass(model, recording, holders, shape, dtype, fake=False)
+            recording.with_values = True
+            return recording
+        except _Stop:
+            continue
+        except Exception as error:
+            raise _failed(error, input_shape, source) from None
+    raise _failed(failure, input_shape, source)   # pragma: no cover
+
+
+def _failed(error, input_shape, source) -> SymparamsError:
+    text = " ".join(str(error).split())[:160] or type(error).__name__
+    return SymparamsError(f"the forward pass on an input of shape {tuple(input_shape)} "
+                          f"failed: {type(error).__name__}: {text}; is --input the model's "
+                          f"input without the batch axis?", file=source)
+
+
+def _one_pass(model, recording: Recording, holders, shape, dtype, fake: bool) -> None:
+    """Run the model once with the hooks on; restore its training flags and remove them."""
+    import contextlib
+
+    import torch
+    from torch._subclasses.fake_tensor import FakeTensorMode
+
+    recording.events = []
+    entered: set[int] = set()
+    holders_by_id = {id(m) for m in holders.values()}
+    parameter = next(model.parameters(), None)
+    device = parameter.device if parameter is not None else torch.device("cpu")
+
+    def on_call(module, args, kwargs, output, path):
+        tensors = _tensor_args(module, args, kwargs)
+        axis = 1 if sequence_first(module) else 0
+        out = first_tensor(output)
+        recording.events.append(LeafCall(
+            path, module, tensors,
+            tuple(_without_batch(t.shape, axis) for t in tensors.values()),
+            _without_batch(out.shape, axis) if out is not None else None, out))
+
+    def before_call(module, path):
+        if not recording.events and class_names(module) & set(EMBEDDINGS) \
+                and dtype.is_floating_point:
+            raise _Stop       # nothing has run yet: start again with integer ids
+        if id(module) in holders_by_id and id(module) not in entered:
+            entered.add(id(module))
+            recording.events.append(HolderEntry(path, module))
+
+    handles = []
+    for path, module in [*recording.leaves.items(), *holders.items()]:
+        handles.append(module.register_forward_pre_hook(
+            lambda m, a, path=path: before_call(m, path)))
+    for path, module in recording.leaves.items():
+        handles.append(module.register_forward_hook(
+            lambda m, a, k, o, path=path: on_call(m, a, k, o, path), with_kwargs=True))
+    modes = {m: m.training for m in model.modules()}
+    mode = FakeTensorMode(allow_non_fake_inputs=True) if fake else contextlib.nullcontext()
+    try:
+        model.eval()          # dropout and batch statistics as at inference; restored below
+        with mode, torch.no_grad():
+            model(torch.zeros(shape, dtype=dtype, device=device))
+        recording.input_dtype = str(dtype).removeprefix("torch.")
+    finally:
+        for handle in handles:
+            handle.remove()
+        for module, training in modes.items():
+            module.training = training

@@ -109,13 +109,15 @@ class _Walk:
         if not self.allow_unknown:
             reason = f" ({why})" if why else ""
             raise SymparamsError(
-                f"{cls} holds {count:,} parameters and has no family in symparams{reason}; "
+                f"{cls} holds {count:,} parameters and symparams has no family for it{reason}; "
                 f"--allow-unknown counts it as an opaque layer", file=self.source,
                 layer=(self.rows + 1, call.path))
         frozen = sum(p.numel() for _, p in params if not p.requires_grad)
         buffers = sum(b.numel() for b in module.buffers() if b.is_floating_point())
-        entry = {"type": "opaque", "op": cls, "params": count, "non_trainable": frozen,
+        entry = {"type": "opaque", "op": cls, "params": count,
                  "output": our_layout(call.out_shape or (), self.channels_first)}
+        if frozen:
+            entry["non_trainable"] = frozen
         if buffers:
             entry["buffers"] = buffers
         return [entry]
@@ -249,6 +251,10 @@ def spec_from_leaves(module, input_shape, *, name: str, allow_unknown: bool, sou
         f"fx could not trace {name} ({' '.join(str(reason).split())[:200]}); layers were read "
         f"in call order, the graph's joins are not shown (input: {recording.input_dtype}"
         f"{' token ids' if recording.input_dtype == 'int64' else ''})")
+    if recording.with_values:
+        walk.builder.notes.append(
+            "the forward pass needs tensor values (data-dependent control flow): it was run "
+            "once on an input of zeros, and the layers are those that input reached")
     if unused:
         walk.builder.notes.append(
             "parameters of " + ", ".join(p or "the model" for p, _ in unused[:5])

@@ -37,7 +37,7 @@ def embedding_bag(call: ModuleCall) -> list[Entry]:
     the bag's reduction over its L rows (mean or max pooling; sum has no family name)."""
     module = call.module
     if len(call.in_shapes) != 1 or len(call.in_shapes[0]) != 1:
-        raise NotImplementedError("only bags given as a 2-D input of ids (no offsets) are read")
+        raise NotImplementedError("bags given by offsets: only a 2-D input of ids is read")
     table = {"type": "embedding", "vocab_size": module.num_embeddings,
              "embed_dim": module.embedding_dim}
     if module.padding_idx is not None:
@@ -52,9 +52,9 @@ def _recurrent(kind: str):
     def rule(call: ModuleCall) -> list[Entry]:
         module = call.module
         if getattr(module, "proj_size", 0):
-            raise NotImplementedError(f"proj_size {module.proj_size} (a projected LSTM) has no family")
+            raise NotImplementedError(f"a projected LSTM, proj_size {module.proj_size}")
         if len(call.in_shapes[0]) != 2:
-            raise NotImplementedError("only a sequence input [T, x] is read")
+            raise NotImplementedError("an input without a time axis: only [T, x] sequences are read")
         return [{"type": kind, "hidden_size": module.hidden_size,
                  "num_layers": module.num_layers, "bidirectional": bool(module.bidirectional),
                  "bias": bool(module.bias)}]
@@ -72,7 +72,7 @@ def _cell(kind: str):
     def rule(call: ModuleCall) -> list[Entry]:
         module = call.module
         if len(call.in_shapes[0]) != 1:
-            raise NotImplementedError("only one input vector [x] per call is read")
+            raise NotImplementedError("a cell on several vectors: only one input vector [x] is read")
         return [{"type": "reshape", "target": [1, module.input_size]},
                 {"type": kind, "hidden_size": module.hidden_size, "bias": bool(module.bias),
                  "return_sequences": False}]
