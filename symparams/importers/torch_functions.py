@@ -11,6 +11,7 @@ PyTorch's output shape (contract 2). Layer names are the fx node names
 from __future__ import annotations
 
 import operator
+from dataclasses import replace
 from math import prod
 from typing import Any
 
@@ -125,7 +126,6 @@ def _argument(node, args, kwargs, name: str, index: int, default: Any) -> Any:
     return value.value if isinstance(value, Const) else value
 
 
-
 def _opaque(walk: GraphWalk, node, live, x, shape, batched) -> Tensor:
     inputs = [walk.placed(t, x) for t in live]
     layout = x.layout if len(shape) == len(x.shape) else FL
@@ -154,6 +154,8 @@ def _getitem(walk: GraphWalk, node, args, out) -> Any:
 def _concat(walk: GraphWalk, node, args, kwargs, live, shape, x) -> Tensor:
     dim = _argument(node, args, kwargs, "dim", 1, 0)
     parts = [walk.placed(t, x) for t in live]
+    if len(parts) == 1:              # DenseNet joins a list of one tensor: nothing to join
+        return replace(parts[0], shape=tuple(shape))
     first = parts[0]
     parts = [first, *(walk.relayout(p, first.layout, f"{node.name}.{i}")
                       for i, p in enumerate(parts[1:], start=1))]

@@ -227,7 +227,13 @@ def _attribute(torch, graph_module, node) -> Any:
     try:
         value = graph_module.get_parameter(node.target)
     except AttributeError:
-        return Const(None)     # a buffer or constant: no parameter of the spec
+        try:
+            buffer = graph_module.get_buffer(node.target)
+        except AttributeError:
+            return Const(None)     # a constant: no tensor of the spec
+        if not buffer.is_floating_point():
+            return Const(None)     # an index table: it only picks values
+        return Tensor(None, tuple(buffer.shape), FL, False, param=node.target, buffer=True)
     return Tensor(None, tuple(value.shape), FL, False, param=node.target)
 
 

@@ -51,6 +51,7 @@ class Tensor:
     layout: str = FL
     batched: bool = True
     param: str | None = None          # get_attr target of a parameter not written yet
+    buffer: bool = False              # the target is a floating-point buffer, not a parameter
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,7 @@ class GraphWalk:
         self.written_params: dict[int, Tensor] = {}      # id(parameter) -> its tensor layer
         self.unknown: list[str] = []
         self.pieces: dict[str, Tensor] = {}
+        self.buffers: dict[str, Tensor] = {}
 
     # ------------------------------------------------------------------ writing
 
@@ -128,6 +130,8 @@ class GraphWalk:
         to broadcast against ``like`` (its batch axis dropped, our layout)."""
         if value.name is not None:
             return value
+        if value.buffer:
+            return self._buffer(value)
         parameter = self.parameter(value.param)
         if id(parameter) in self.written_params:
             return self.written_params[id(parameter)]
@@ -150,6 +154,16 @@ class GraphWalk:
         self.counted.add(id(parameter))
         self.written_params[id(parameter)] = tensor
         return tensor
+
+    def _buffer(self, value: Tensor) -> Tensor:
+        """A buffer a module computes with (Swin V2's coordinate table): no parameter,
+        but a layer must hold it: a zero-parameter opaque layer that makes its shape."""
+        if value.param not in self.buffers:
+            first = next(iter(self.builder._inputs))
+            self.buffers[value.param] = self.opaque(
+                value.param, "buffer (not a parameter)", [Tensor(first, ())], value.shape, FL,
+                batched=False)
+        return self.buffers[value.param]
 
     def parameter(self, target: str):
         return self.model.get_parameter(target)
