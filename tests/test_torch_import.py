@@ -135,3 +135,204 @@ def test_imported_shapes_are_pytorchs_forward_shapes(tv, name):
     forward = fw.output_shapes(model, torch.empty(1, 3, 96, 96, device="meta"), paths)
     for path, shape in forward.items():
         assert tuple(layers[path].output_shape) == fw.nchw_to_hwc(shape), path
+
+
+# ---------------------------------------------------------------- hand-built modules
+
+@pytest.fixture(scope="module")
+def nn():
+    return fw.need("torch").nn
+
+
+def forward_shape(model, input_shape):
+    torch = fw.need("torch")
+    with torch.no_grad():
+        return tuple(model.eval()(torch.zeros(1, *input_shape)).shape[1:])
+
+
+def check(model, input_shape, **options):
+    """Import ``model`` and check it against PyTorch: total, frozen, buffers, per module."""
+    data, net = imported(model, input_shape, **options)
+    assert net.total == fw.total_params(model)
+    assert net.non_trainable_total == sum(p.numel() for p in model.parameters()
+                                          if not p.requires_grad)
+    assert net.buffers_total == fw.total_buffers(model)[0]
+    ours, theirs = per_module(net, model)
+    assert ours == theirs
+    return data, net
+
+
+def test_residual_block_adds_its_shortcut(nn):
+    class Residual(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = nn.Conv2d(8, 8, 3, padding=1, bias=False)
+            self.bn1 = nn.BatchNorm2d(8)
+            self.conv2 = nn.Conv2d(8, 8, 3, padding=1)
+
+        def forward(self, x):
+            return (self.conv2(self.bn1(self.conv1(x))) + x).relu()
+    data, net = check(Residual(), (8, 10, 12))
+    add = next(e for e in data["layers"] if e["type"] == "add")
+    assert add["inputs"] == ["conv2", "INPUT"]
+    assert [e["type"] for e in data["layers"]] == ["conv2d", "batchnorm", "conv2d", "add",
+                                                  "activation"]
+    assert tuple(net.layers[-1].output_shape) == (10, 12, 8)
+
+
+def test_branches_joined_by_cat_are_a_concat_along_the_channels(nn):
+    torch = fw.need("torch")
+
+    class Branches(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = nn.Conv2d(3, 4, 1)
+            self.b = nn.Conv2d(3, 6, 3, padding=1)
+            self.head = nn.Linear(10 * 8 * 8, 5)
+
+        def forward(self, x):
+            y = torch.cat([self.a(x), self.b(x)], dim=1)
+            return self.head(torch.flatten(y, 1))
+    model = Branches()
+    data, net = check(model, (3, 8, 8))
+    cat = net["cat"]
+    assert cat.kind == "concat" and tuple(cat.output_shape) == (8, 8, 10)
+    assert tuple(net.layers[-1].output_shape) == forward_shape(model, (3, 8, 8)) == (5,)
+
+
+def test_tied_linear_weights_are_counted_once(nn):
+    class Tied(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1 = nn.Linear(16, 16)
+            self.fc2 = nn.Linear(16, 16)
+            self.fc2.weight = self.fc1.weight
+
+        def forward(self, x):
+            return self.fc2(self.fc1(x).tanh())
+    model = Tied()
+    data, net = check(model, (16,))
+    assert net.total == 16 * 16 + 16 + 16
+    assert net["fc2"].kind == "opaque" and int(net["fc2"].params) == 0
+    assert "fc1.weight" in next(e for e in data["layers"] if e["name"] == "fc2")["op"]
+    assert int(net["fc2.bias"].params) == 16
+
+
+def test_frozen_parameters_are_non_trainable(nn):
+    model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 6 * 6, 2))
+    for p in model[0].parameters():
+        p.requires_grad = False
+    data, net = check(model, (3, 8, 8))
+    assert data["layers"][0]["trainable"] is False
+    assert net.non_trainable_total == 3 * 9 * 4 + 4
+    assert net.trainable_total == 4 * 36 * 2 + 2
+
+
+def test_cnn_rules_cover_the_torch_nn_zoo(nn):
+    model = nn.Sequential(
+        nn.Conv2d(3, 8, 3, stride=2, padding=1, bias=False),
+        nn.BatchNorm2d(8), nn.ReLU6(),
+        nn.Conv2d(8, 8, 3, padding=1, groups=8), nn.Hardswish(),      # depthwise
+        nn.Conv2d(8, 16, (1, 3), padding=(0, 1), groups=2, dilation=(1, 1)), nn.SiLU(),
+        nn.GroupNorm(4, 16), nn.InstanceNorm2d(16, affine=True), nn.LocalResponseNorm(2),
+        nn.ConvTranspose2d(16, 8, 2, stride=2), nn.Hardsigmoid(), nn.ZeroPad2d((1, 2, 0, 1)),
+        nn.MaxPool2d(2, ceil_mode=True), nn.AvgPool2d(3, stride=1, padding=1),
+        nn.Upsample(scale_factor=2), nn.AdaptiveMaxPool2d((3, 2)), nn.Dropout2d(0.1),
+        nn.Flatten(), nn.Linear(8 * 6, 10, bias=False), nn.LayerNorm(10), nn.GELU(),
+        nn.Dropout(0.3), nn.BatchNorm1d(10), nn.Identity(), nn.Softmax(dim=1))
+    data, net = check(model, (3, 16, 16))
+    assert tuple(net.layers[-1].output_shape) == forward_shape(model, (3, 16, 16))
+    kinds = [e["type"] for e in data["layers"]]
+    assert "groupnorm" in kinds and "instancenorm" in kinds and "conv2d_transpose" in kinds
+    assert data["layers"][0]["kernel"] == 3 and data["layers"][0]["stride"] == 2
+
+
+def test_1d_and_3d_layers_keep_their_layout(nn):
+    signal = nn.Sequential(nn.Conv1d(4, 8, 5, padding=2), nn.BatchNorm1d(8), nn.MaxPool1d(2),
+                           nn.ConvTranspose1d(8, 2, 4, stride=2), nn.AdaptiveAvgPool1d(1),
+                           nn.Flatten(), nn.Linear(2, 3))
+    _, net = check(signal, (4, 20))
+    assert tuple(net["0"].output_shape) == (20, 8)      # [L, C]
+    volume = nn.Sequential(nn.Conv3d(1, 4, 3), nn.AvgPool3d(2), nn.Conv3d(4, 4, (1, 3, 3)))
+    _, net = check(volume, (1, 8, 10, 10))
+    assert tuple(net.layers[-1].output_shape) == (3, 2, 2, 4)   # [D, H, W, C]
+
+
+def test_linear_on_sequences_and_grids(nn):
+    model = nn.Sequential(nn.Linear(6, 12), nn.LayerNorm(12), nn.Linear(12, 4))
+    data, net = check(model, (7, 6))
+    assert [e["type"] for e in data["layers"]] == ["dense", "layernorm", "dense"]
+    assert tuple(net.layers[-1].output_shape) == (7, 4)
+
+
+
+def _scale(nn):
+    class ChannelScale(nn.Module):
+        def __init__(self, channels):
+            super().__init__()
+            self.gain = nn.Parameter(fw.need("torch").ones(channels, 1, 1))
+
+        def forward(self, x):
+            return x * self.gain
+    return ChannelScale
+
+
+def test_a_module_with_parameters_and_no_rule_is_an_error_naming_it(nn):
+    from symparams.importers.torch_fx import spec_from_torch
+    model = nn.Sequential(nn.Conv2d(3, 5, 3), _scale(nn)(5))
+    with pytest.raises(SymparamsError) as caught:
+        spec_from_torch(model, (3, 8, 8), source="my_model.py")
+    message = str(caught.value)
+    assert "\n" not in message and len(message) <= 300
+    for part in ("my_model.py", "layer 2", "ChannelScale", "5 parameters", "--allow-unknown"):
+        assert part in message, part
+
+
+def test_allow_unknown_counts_it_as_an_opaque_layer_with_a_warning(nn):
+    model = nn.Sequential(nn.Conv2d(3, 5, 3), _scale(nn)(5))
+    data, net = check(model, (3, 8, 8), allow_unknown=True)
+    layer = data["layers"][1]
+    assert layer["type"] == "opaque" and layer["params"] == 5 and "ChannelScale" in layer["op"]
+    assert any("1" in w and "opaque" in w for w in net.warnings)
+
+
+def test_a_parameter_used_directly_is_a_tensor_layer(nn):
+    torch = fw.need("torch")
+
+    class Tokens(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed = nn.Linear(6, 8)
+            self.cls = nn.Parameter(torch.zeros(1, 1, 8))
+            self.pos = nn.Parameter(torch.zeros(1, 5, 8))
+            self.proj = nn.Conv2d(8, 8, 1)
+            self.scale = nn.Parameter(torch.ones(8, 1, 1))
+
+        def forward(self, x):
+            x = self.embed(x)
+            x = torch.cat([self.cls.expand(x.shape[0], -1, -1), x], dim=1) + self.pos
+            grid = x[:, 1:].transpose(1, 2).reshape(x.shape[0], 8, 2, 2)
+            return self.proj(grid) * self.scale
+    model = Tokens()
+    data, net = check(model, (4, 6))
+    shapes = {e["name"]: e.get("shape") for e in data["layers"] if e["type"] == "tensor"}
+    assert shapes == {"cls": [1, 8], "pos": [5, 8], "scale": [1, 1, 8]}
+    assert net["cat"].kind == "concat" and tuple(net["cat"].output_shape) == (5, 8)
+    assert tuple(net.layers[-1].output_shape) == (2, 2, 8)
+
+
+def test_a_module_fx_cannot_trace_is_read_leaf_by_leaf_with_a_note(nn):
+    class Branchy(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(3, 4, 3)
+            self.fc = nn.Linear(4 * 6 * 6, 2)
+
+        def forward(self, x):
+            x = self.conv(x)
+            if x.sum() > 0:                 # data-dependent: fx cannot follow it
+                x = x.relu()
+            return self.fc(x.flatten(1))
+    data, net = imported(Branchy(), (3, 8, 8))
+    assert net.total == 3 * 9 * 4 + 4 + 144 * 2 + 2
+    assert any(n.startswith("fx could not trace Branchy") for n in data["notes"])

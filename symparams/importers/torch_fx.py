@@ -206,7 +206,7 @@ def walk_graph(torch, walk: GraphWalk, graph_module, results, shape) -> None:
             value = _attribute(torch, graph_module, node)
         elif node.op == "call_module":
             value = walk.module_call(node.target, walk.model.get_submodule(node.target),
-                                     list(args) + list(kwargs.values()), out)
+                                     args, kwargs, out)
         elif node.op in ("call_function", "call_method"):
             value = function_call(walk, node, args, kwargs, out)
         else:

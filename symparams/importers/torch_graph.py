@@ -75,17 +75,21 @@ def our_axis(axis: int, rank: int, layout: str) -> int:
     return axis
 
 
-def module_layout(module) -> str | None:
-    """The layout a module wants its input in (None: it keeps either)."""
+def module_layout(module, value: "Tensor | None" = None) -> str | None:
+    """The layout a module wants its input in (None: it keeps either; so do modules
+    of other libraries, whose rules read sequences)."""
     for cls in type(module).__mro__:
         name = cls.__name__
         if name in _ANY_LAYOUT:
             return None
         if name.startswith(_CHANNELS_FIRST):
             return CF
-        if cls.__module__.startswith("torch.nn") and name not in ("Module",):
-            break
-    return FL
+        if name == "LayerNorm" and cls is not type(module) and value is not None and \
+                value.layout == CF and value.shape[:1] == tuple(module.normalized_shape):
+            return CF     # torchvision's LayerNorm2d: normalises the channels of N, C, H, W
+        if cls.__module__.startswith("torch.nn") and name != "Module":
+            return FL
+    return None
 
 
 class GraphWalk:
@@ -186,11 +190,12 @@ class GraphWalk:
 
     # ------------------------------------------------------------ leaf modules
 
-    def module_call(self, path: str, module, args: list[Any], out: Any) -> Any:
+    def module_call(self, path: str, module, args: tuple, kwargs: dict, out: Any) -> Any:
         """The entries of one leaf module call (its rule, a tie, or an unknown module)."""
         from .torch_map import ModuleCall, rule_for
-        inputs = [v for v in flat_values(args) if isinstance(v, (Tensor, Piece))]
+        inputs = [v for v in flat_values((args, kwargs)) if isinstance(v, (Tensor, Piece))]
         inputs = [self.piece(v) if isinstance(v, Piece) else v for v in inputs]
+        memory = self._memory(module, args, kwargs, inputs)
         out_shape = first_shape(out)
         prefix = f"{path}." if path else ""
         mine, tied = [], []
@@ -199,7 +204,7 @@ class GraphWalk:
         params = sum(p.numel() for _, p in mine)
         buffers = sum(b.numel() for b in module.buffers() if b.is_floating_point())
         rule, reason = rule_for(module), "no rule maps it"
-        layout = module_layout(module)
+        layout = module_layout(module, inputs[0] if inputs else None) if rule else None
         first = self.relayout(inputs[0], layout, path) if inputs else None
         entries = None
         if rule is not None and first is not None and out_shape is not None:
@@ -222,11 +227,26 @@ class GraphWalk:
             self.counted.update(id(p) for _, p in mine)
         else:
             self._expect(path, 0, buffers)
-        value = self._chain(path, entries, first, [self.placed(t, first) for t in inputs[1:]],
-                            out_shape, out_layout)
+        value = self._chain(path, entries, first, memory, out_shape, out_layout)
         if mine and all(not p.requires_grad for _, p in mine):
             self.builder._layers[-1]["trainable"] = False
         return with_first(out, value, path)
+
+    def _memory(self, module, args, kwargs, inputs) -> list[Tensor]:
+        """The second input of a cross-attention (keys and values, a decoder's memory), as
+        the sequence rules' families take it; other modules read their first input only."""
+        names = [c.__name__ for c in type(module).__mro__]
+        if "MultiheadAttention" in names:
+            key, value = (kwargs.get(k, args[i] if len(args) > i else None)
+                          for i, k in ((1, "key"), (2, "value")))
+        elif "TransformerDecoderLayer" in names:
+            key = value = kwargs.get("memory", args[1] if len(args) > 1 else None)
+        else:
+            return []
+        if not isinstance(key, Tensor) or key is value is None or not inputs or \
+                key == inputs[0] or value != key:
+            return []
+        return [self.placed(key, inputs[0])]
 
     def _shape_checked(self, module, entries, first, out_shape, out_layout):
         """A rule's entries, or a zero-parameter opaque layer where our family makes
