@@ -9,7 +9,8 @@ into the name of the layer that gives it:
 - a layer's own output: that layer (with a ``(not traced)`` layer after it when
   the shape we read differs from the one wanted, which only a layout guess makes);
 - ``x + y`` / ``x * y`` of tensors that come from layers: an ``add`` / ``multiply``
-  layer (a residual connection), ``torch.cat``: a ``concat`` layer on the right axis;
+  layer (a residual connection), ``torch.cat``: a ``concat`` layer on the right axis,
+  an element-wise function (``torch.relu``, ``F.gelu``): an ``activation`` layer;
 - any other functional code (a split into heads and scaled dot-product attention,
   a reshape, a slice): one zero-parameter ``opaque`` layer that takes every layer
   it reads, with the functions' names as its op and the recorded shape as its output.
@@ -21,6 +22,11 @@ from typing import Any, Callable
 JOINS = {"add": "add", "iadd": "add", "radd": "add", "mul": "multiply", "rmul": "multiply",
          "imul": "multiply", "multiply": "multiply"}
 CONCATS = ("cat", "concat", "concatenate")
+# Element-wise functions (torch.relu, F.gelu, x.tanh() …) and our activation's word.
+FUNCTIONS = {"relu": "relu", "relu6": "relu6", "gelu": "gelu", "silu": "silu", "tanh": "tanh",
+             "sigmoid": "sigmoid", "softmax": "softmax", "log_softmax": "log_softmax",
+             "elu": "elu", "selu": "selu", "leaky_relu": "leaky_relu", "mish": "mish",
+             "hardswish": "hard_swish", "hardsigmoid": "hard_sigmoid", "softplus": "softplus"}
 MAX_OPS_SHOWN = 6
 
 
@@ -82,6 +88,12 @@ class Sources:
             if None in inputs:
                 return None
             return self._layer(JOINS[call.name], call.name, inputs, tensor, wanted)
+        if call.name in FUNCTIONS and len(tensors) == 1 and tensors[0].shape == tensor.shape:
+            source = self.find(tensors[0], wanted, channels_first)
+            if source is None:
+                return None
+            return self._layer("activation", call.name, [source], tensor, wanted,
+                               function=FUNCTIONS[call.name])
         if call.name in CONCATS and len(tensors) >= 2:
             axis = self._concat_axis(call, len(tensor.shape), channels_first)
             if axis is None or any(len(t.shape) != len(tensor.shape) for t in tensors):

@@ -81,6 +81,7 @@ class _Walk:
         self.rows = 0                           # layer numbers, as Network numbers them
         self.sources: Sources | None = None     # the joins, when the functions were read
         self.current: str = ""
+        self.input: str = "INPUT"
         self.shape: list[int] = []
         self.channels_first = False
 
@@ -144,6 +145,11 @@ class _Walk:
         source = None
         if self.sources is not None and call.args:
             source = self.sources.find(next(iter(call.args.values())), wanted, channels_first)
+        if source is None and self.sources is not None:
+            # made inside the model from no layer (position ids from arange, a buffer):
+            # shown as coming from the input, whose length it usually follows
+            source = self.add("opaque", "not_traced", [self.input], op=NOT_TRACED,
+                              output=wanted)
         if source is None:                      # call order: the layer called before
             if wanted != self.shape:
                 self.current = self.add("opaque", "not_traced", [self.current], op=NOT_TRACED,
@@ -290,7 +296,7 @@ def _build(module, recording, input_shape, name, source, allow_unknown, joins: b
         first.module, len(input_shape), (len(input_shape), len(input_shape) >= 3))
     walk.channels_first = channels_first
     walk.shape = our_layout(tuple(input_shape), channels_first)
-    walk.current = walk.builder.add_input("INPUT", walk.shape)
+    walk.current = walk.input = walk.builder.add_input("INPUT", walk.shape)
     if joins:
         walk.sources = Sources(recording.made_by, walk.add, walk.tensor_shape)
         walk.sources.register(recording.example, walk.current, walk.shape)
