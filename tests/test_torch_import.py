@@ -86,14 +86,21 @@ def owner(name: str, paths: set[str]) -> str:
 
 
 def per_module(net, model) -> tuple[dict[str, int], dict[str, int]]:
-    """(ours, PyTorch's) parameters per module that holds any."""
-    theirs = {c.path: c.params for c in fw.module_counts(model) if c.params}
+    """(ours, PyTorch's) parameters per module that holds any. A layer that stands for
+    a whole module (nn.MultiheadAttention and its out_proj) gets its children's too."""
     paths = {path for path, _ in model.named_modules()}
     ours: dict[str, int] = {}
     for info in net.layers[1:]:
         if int(info.params):
             key = owner(info.name, paths)
             ours[key] = ours.get(key, 0) + int(info.params)
+    theirs: dict[str, int] = {}
+    for count in fw.module_counts(model):
+        if count.params:
+            key = count.path
+            while key not in ours and key:
+                key = key.rpartition(".")[0]
+            theirs[key] = theirs.get(key, 0) + count.params
     return ours, theirs
 
 
