@@ -86,14 +86,21 @@ def owner(name: str, paths: set[str]) -> str:
 
 
 def per_module(net, model) -> tuple[dict[str, int], dict[str, int]]:
-    """(ours, PyTorch's) parameters per module that holds any."""
-    theirs = {c.path: c.params for c in fw.module_counts(model) if c.params}
+    """(ours, PyTorch's) parameters per module that holds any. A layer that stands for
+    a whole module (nn.MultiheadAttention and its out_proj) gets its children's too."""
     paths = {path for path, _ in model.named_modules()}
     ours: dict[str, int] = {}
     for info in net.layers[1:]:
         if int(info.params):
             key = owner(info.name, paths)
             ours[key] = ours.get(key, 0) + int(info.params)
+    theirs: dict[str, int] = {}
+    for count in fw.module_counts(model):
+        if count.params:
+            key = count.path
+            while key not in ours and key:
+                key = key.rpartition(".")[0]
+            theirs[key] = theirs.get(key, 0) + count.params
     return ours, theirs
 
 
@@ -336,3 +343,63 @@ def test_a_module_fx_cannot_trace_is_read_leaf_by_leaf_with_a_note(nn):
     data, net = imported(Branchy(), (3, 8, 8))
     assert net.total == 3 * 9 * 4 + 4 + 144 * 2 + 2
     assert any(n.startswith("fx could not trace Branchy") for n in data["notes"])
+
+
+# ------------------------------------------------------------------- factories
+
+def test_a_factory_builds_the_model_and_imports_it(tv):
+    from symparams.importers.torch_fx import spec_from_factory
+    data = spec_from_factory("torch:torchvision.models:resnet18", (3, 64, 64))
+    net = Network.from_spec(spec_from_data(data))
+    assert data["name"] == "resnet18" and net.total == fw.PUBLISHED_TOTALS["resnet18"]
+
+
+@pytest.mark.parametrize("factory, message", [
+    ("torch:resnet50", "expected torch:package.module:factory"),
+    ("torch:no_such_package_here.models:resnet50", "cannot import no_such_package_here.models"),
+    ("torch:torchvision.models:no_such_model", "module torchvision.models has no attribute "
+                                               "no_such_model"),
+    ("torch:math:pi", "math.pi is a float, not a function or class"),
+    ("torch:math:factorial", "calling math.factorial() failed: TypeError"),
+    ("torch:builtins:dict", "builtins.dict() returned a dict, not a torch.nn.Module"),
+])
+def test_a_bad_factory_is_one_line_naming_it(tv, factory, message):
+    from symparams.importers.torch_fx import spec_from_factory
+    with pytest.raises(SymparamsError) as caught:
+        spec_from_factory(factory, (3, 32, 32))
+    text = str(caught.value)
+    assert message in text and "\n" not in text and len(text) <= 300
+    assert text.startswith(factory[:40])
+
+
+TORCHVISION_ALONE = """
+try:
+    import torchvision
+    print("imports")
+except Exception as error:
+    print(error)
+"""
+FACTORY_ALONE = """
+import json
+from symparams.importers.torch_fx import spec_from_factory
+print(json.dumps(spec_from_factory("torch:torchvision.models:squeezenet1_1", (3, 64, 64))
+                 .get("notes", [])))
+"""
+
+
+def test_a_factory_imports_torchvision_beside_a_cpu_torch_and_says_so():
+    """In a fresh interpreter, as the CLI runs: where torchvision's own ops cannot load
+    (a CUDA build beside the CPU torch, as here), the factory still imports and the
+    spec's notes say what was done; where they load, nothing is noted."""
+    from symparams.importers.torchvision_compat import NMS_ERROR, NOTE
+    env = {"PYTHONPATH": str(ROOT)}
+    alone = subprocess.run([sys.executable, "-c", TORCHVISION_ALONE], capture_output=True,
+                           text=True, timeout=300, env=env)
+    factory = subprocess.run([sys.executable, "-c", FACTORY_ALONE], capture_output=True,
+                             text=True, timeout=300, env=env)
+    assert factory.returncode == 0, factory.stderr[-2000:]
+    notes = __import__("json").loads(factory.stdout.splitlines()[-1])
+    if NMS_ERROR in alone.stdout:
+        assert notes[0] == NOTE
+    else:
+        assert alone.stdout.strip() == "imports" and NOTE not in notes

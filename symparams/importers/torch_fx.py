@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import importlib
 import re
+from contextlib import nullcontext
 from typing import Any
 
 from ..errors import SymparamsError
@@ -157,9 +158,13 @@ def propagate(torch, graph_module, module, shape, source) -> dict:
                      type(graph_module.get_submodule(n.target)).__name__
                      for p in graph_module.graph.nodes if p.op == "placeholder"
                      for n in p.users)
+    # A model on the meta device runs as it is (meta tensors are shapes only, and
+    # about five times quicker than fake ones); any other runs on fake tensors.
+    on_meta = all(t.device.type == "meta" for t in (*module.parameters(), *module.buffers()))
     try:
         module.eval()
-        with FakeTensorMode(allow_non_fake_inputs=True), torch.no_grad():
+        with nullcontext() if on_meta else FakeTensorMode(allow_non_fake_inputs=True), \
+                torch.no_grad():
             example = torch.zeros((2, *shape), device=device,
                                   dtype=torch.long if long_input else torch.float32)
             Recorder(graph_module).run(example)

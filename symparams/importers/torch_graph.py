@@ -64,7 +64,9 @@ def ours(shape: tuple[int, ...], layout: str) -> list[int]:
     """Our (channels-last) shape of a PyTorch shape without batch axis."""
     shape = tuple(int(v) for v in shape) or (1,)
     if layout == CF and len(shape) >= 2:
-        return [*shape[1:], shape[0]]
+        shape = (*shape[1:], shape[0])
+    if len(shape) > 4:   # our shapes have at most 4 axes: the leading ones are joined
+        shape = (prod(shape[:-3]), *shape[-3:])   # (MaxViT's windows), the features stay last
     return list(shape)
 
 
@@ -166,7 +168,7 @@ class GraphWalk:
             first = next(iter(self.builder._inputs))
             self.buffers[value.param] = self.opaque(
                 value.param, "buffer (not a parameter)", [Tensor(first, ())], value.shape, FL,
-                batched=False)
+                batched=False, buffers=prod(value.shape))
         return self.buffers[value.param]
 
     def parameter(self, target: str):
@@ -196,7 +198,8 @@ class GraphWalk:
         inputs = [v for v in flat_values((args, kwargs)) if isinstance(v, (Tensor, Piece))]
         inputs = [self.piece(v) if isinstance(v, Piece) else v for v in inputs]
         memory = self._memory(module, args, kwargs, inputs)
-        out_shape = first_shape(out)
+        batched = inputs[0].batched if inputs else True
+        out_shape = first_shape(out, batched)
         prefix = f"{path}." if path else ""
         mine, tied = [], []
         for n, p in module.named_parameters():
@@ -227,7 +230,7 @@ class GraphWalk:
             self.counted.update(id(p) for _, p in mine)
         else:
             self._expect(path, 0, buffers)
-        value = self._chain(path, entries, first, memory, out_shape, out_layout)
+        value = self._chain(path, entries, first, memory, out_shape, out_layout, batched)
         if mine and all(not p.requires_grad for _, p in mine):
             self.builder._layers[-1]["trainable"] = False
         return with_first(out, value, path)
@@ -283,7 +286,7 @@ class GraphWalk:
         return [{"type": "opaque", "op": f"torch.nn.{type(module).__name__} ({shared}, "
                                          f"counted there)", "_own": True}]
 
-    def _chain(self, path, entries, first, extra, out_shape, out_layout) -> Tensor:
+    def _chain(self, path, entries, first, extra, out_shape, out_layout, batched) -> Tensor:
         value = first
         for index, entry in enumerate(entries):
             fields = {k: v for k, v in entry.items() if k != "type"}
@@ -294,15 +297,17 @@ class GraphWalk:
                 own = [self.placed(Tensor(None, tuple(p.shape), FL, False, param=n2), value)
                        for n2, p in self._own_untied(path)]
                 return self.opaque(path, fields["op"], [value, *extra, *own], out_shape,
-                                   out_layout, owner=path)
+                                   out_layout, batched, owner=path)
             if kind == "dense" and len(ours(value.shape, value.layout)) > 2:
-                value = self._dense_on_grid(name, fields, value, out_shape, out_layout, path)
+                value = self._dense_on_grid(name, fields, value, out_shape, out_layout, path,
+                                            batched)
                 continue
             shape = out_shape if last else value.shape
             if kind == "opaque":
                 fields.setdefault("output", ours(shape, out_layout))
             value = self.emit(kind, name, [value, *(extra if index == 0 else [])], shape,
-                              out_layout if last else value.layout, owner=path, **fields)
+                              out_layout if last else value.layout, batched, owner=path,
+                              **fields)
         return value
 
     def _own_untied(self, path):
@@ -311,21 +316,23 @@ class GraphWalk:
                 if self.first_holder[id(p)][0] == f"{path}.{n}" and
                 id(p) not in self.written_params]
 
-    def _dense_on_grid(self, name, fields, value, out_shape, out_layout, path) -> Tensor:
+    def _dense_on_grid(self, name, fields, value, out_shape, out_layout, path,
+                       batched) -> Tensor:
         """Linear on [H, W, C] acts on each position: ours reads [T, E] sequences, so
         the positions are laid out as one sequence first and put back after."""
         shape = ours(value.shape, value.layout)
         rows = prod(shape[:-1])
         tokens = self.emit("reshape", f"{name}.positions", [value], (rows, shape[-1]), FL,
-                           target=[rows, shape[-1]])
-        dense = self.emit("dense", name, [tokens], (rows, int(fields["units"])), FL,
+                           batched, target=[rows, shape[-1]])
+        dense = self.emit("dense", name, [tokens], (rows, int(fields["units"])), FL, batched,
                           owner=path, **fields)
-        return self.emit("reshape", f"{name}.grid", [dense], out_shape, out_layout,
+        return self.emit("reshape", f"{name}.grid", [dense], out_shape, out_layout, batched,
                          target=ours(out_shape, out_layout))
 
     def _unknown(self, path, module, inputs, out, mine, buffers, reason, layout) -> Any:
         cls, op = type(module), op_of(module)
-        out_shape = first_shape(out)
+        batched = inputs[0].batched if inputs else True
+        out_shape = first_shape(out, batched)
         params = sum(p.numel() for _, p in mine)
         if params:
             index = len(self.builder._layers) + 1
@@ -341,7 +348,8 @@ class GraphWalk:
         frozen = sum(p.numel() for _, p in mine if not p.requires_grad)
         self._expect(path, params, buffers)
         self.counted.update(id(p) for _, p in mine)
-        value = self.opaque(path, op, placed, out_shape, layout, owner=path, params=params,
+        value = self.opaque(path, op, placed, out_shape, layout, batched, owner=path,
+                            params=params,
                             non_trainable=frozen if frozen != params else 0, buffers=buffers)
         if params and frozen == params:
             self.builder._layers[-1]["trainable"] = False
@@ -365,13 +373,13 @@ def flat_values(args: Any) -> list[Any]:
     return [args]
 
 
-def first_shape(out: Any) -> tuple[int, ...] | None:
-    """The batched output's shape without batch axis, of the first tensor in ``out``."""
+def first_shape(out: Any, batched: bool = True) -> tuple[int, ...] | None:
+    """The shape of the first tensor in ``out``, without its batch axis when batched."""
     if isinstance(out, Shaped):
-        return out.shape[1:] if out.shape else ()
+        return out.shape[1:] if out.shape and batched else out.shape
     if isinstance(out, (list, tuple)):
         for item in out:
-            found = first_shape(item)
+            found = first_shape(item, batched)
             if found is not None:
                 return found
     return None
