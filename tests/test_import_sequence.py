@@ -8,9 +8,13 @@ parameters of the module (or the tensor) it was read from.
 """
 from __future__ import annotations
 
+import json
+import os
+
 import pytest
 
 import frameworks as fw
+from conftest import ROOT, run_cli
 from symparams import Network, SymparamsError
 from symparams.spec import spec_from_data
 
@@ -433,6 +437,35 @@ def test_token_ids_are_integers_and_images_float(small):
     assert added["inputs"] == [join["name"], "embeddings.position_embeddings"]
 
 
+TINY_BERT = """
+import os
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+import torch
+from transformers import BertConfig, BertModel
+
+def tiny_bert():
+    config = BertConfig(vocab_size=100, hidden_size=16, num_hidden_layers=1,
+                        num_attention_heads=2, intermediate_size=32, max_position_embeddings=20)
+    with torch.device("meta"):
+        return BertModel(config)
+"""
+
+
+def test_symbolic_count_of_an_imported_bert_from_the_command_line(transformers, tmp_path):
+    (tmp_path / "seq_factories.py").write_text(TINY_BERT, "utf-8")
+    path = os.pathsep.join([str(tmp_path), str(ROOT / "tests"), str(ROOT)])
+    proc = run_cli("count", "torch:seq_factories:tiny_bert", "--input", "12", "--symbolic",
+                   "--json", env={"PYTHONPATH": path})
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert any("fx could not trace" in warning for warning in out["warnings"])
+    layers = {layer["name"]: layer for layer in out["layers"]}
+    # item 7: the word embedding is V × E in letters; the hidden size is a letter too
+    word = layers["embeddings.word_embeddings"]
+    assert "V" in str(word["formula"]) and "E" in str(word["formula"])
+    assert any(ch.isalpha() for ch in str(out["total_symbolic"]))
+
+
 def test_full_size_bert_and_symbolic_formulas(transformers):
     model = fw.reference_model("bert-base")
     data, net = imported(model, (128,))
@@ -445,3 +478,6 @@ def test_full_size_bert_and_symbolic_formulas(transformers):
     query = sym["encoder.layer.0.attention.self.query"].params
     assert query.free_symbols and not query.is_number       # its units and its input's width
     assert len(sym.total.free_symbols) > 20
+    model = fw.reference_model("gpt2")                  # full size, lm_head tied to wte
+    _, net = imported(model, (64,))
+    assert int(net.total) == fw.PUBLISHED_TOTALS["gpt2"] == fw.total_params(model)
