@@ -299,6 +299,38 @@ def test_data_dependent_control_flow_runs_once_on_zeros(torch, nn):
         leaves_spec(model, (4,))
 
 
+def test_floating_point_buffers_are_held_by_opaque_layers(torch, nn):
+    class Rotary(nn.Module):                          # no parameters, no family, a float table
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("inv_freq", torch.ones(4))
+
+        def forward(self, x):
+            return x * self.inv_freq.sum()
+
+    class Model(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed, self.rotary = nn.Embedding(10, 8), Rotary()
+            self.register_buffer("scale", torch.ones(8))   # a container's own buffer
+            self.unused = nn.BatchNorm1d(8)               # never called: its statistics still count
+
+        def forward(self, ids):
+            return self.rotary(self.embed(ids)) * self.scale
+
+    with torch.device("meta"):
+        model = Model()
+    data, net = imported(model, (5,))
+    by_name = {entry["name"]: entry for entry in data["layers"]}
+    assert by_name["rotary"] == {"name": "rotary", "type": "opaque",
+                                 "op": f"{Rotary.__module__}.{Rotary.__qualname__}",
+                                 "output": [5, 8], "buffers": 4}
+    assert by_name["buffers"]["buffers"] == 8 and by_name["unused.buffers"]["buffers"] == 16
+    assert int(net.buffers_total) == 4 + 8 + 16 == sum(
+        b.numel() for b in model.buffers() if b.is_floating_point())
+    assert int(net.total) == fw.total_params(model)
+
+
 def test_a_module_called_twice_counts_once(torch, nn):
     class Twice(nn.Module):
         def __init__(self):

@@ -1,4 +1,4 @@
-"""PyTorch models torch.fx cannot trace, read leaf module by leaf module in call order.
+"""PyTorch models torch.fx cannot trace, read from one forward pass, leaf by leaf.
 
 ``torch.fx.symbolic_trace`` fails on models whose forward pass needs values
 (data-dependent control flow) or passes its arguments in ways fx cannot follow:
@@ -6,17 +6,21 @@ Hugging Face transformers' BERT, GPT-2, DistilBERT and ViT (their ``forward``
 takes ``**kwargs``, which fx hands a Proxy that the library's decorators write
 into). torch_fx.py then calls :func:`spec_from_leaves`.
 
-One forward pass on fake tensors (torch_leaf_calls.py) gives every leaf call's
-shapes. Each call becomes the entries of its module's rule (torch_map.py), named
-by module path, each taking the layer before it in call order. Where a call's
-input does not have the shape the layer before gave (functional code ran between
-them: a split into heads, a reshape, a slice), a zero-parameter ``opaque`` layer
-(op ``(not traced)``) hands on the shape that was recorded, so every layer's
-shape is still checked by its family. A container's own parameters (ViT's class
-token and position table) become ``tensor`` layers where the container is
-entered; a module called a second time is counted at its first call only; a
-Linear whose weight is an embedding's table is written ``tie:`` that embedding.
-The spec's notes say the joins of the graph (residual adds) are not shown.
+One forward pass on fake tensors (torch_leaf_calls.py) gives every leaf call in
+order with its shapes, and every torch function called between them. Each call
+becomes the entries of its module's rule (torch_map.py), named by module path;
+its input is the layer its tensor came from (torch_leaf_graph.py: residual adds
+and concatenations as add and concat layers, other functional code as
+zero-parameter opaque layers). A container's own parameters (ViT's class token
+and position table) become ``tensor`` layers where the container is entered; a
+module called a second time is counted at its first call only; a Linear whose
+weight is an embedding's table is written ``tie:`` that embedding.
+
+Should those joins not make a network that builds (a layout guessed wrongly), the
+layers are chained in call order instead: where a call's input does not have the
+shape the layer before gave, a zero-parameter ``opaque`` layer (op ``(not
+traced)``) hands on the shape that was recorded, so every layer's shape is still
+checked by its family, and the note says the graph's joins are not shown.
 """
 from __future__ import annotations
 
@@ -82,6 +86,7 @@ class _Walk:
         self.sources: Sources | None = None     # the joins, when the functions were read
         self.current: str = ""
         self.input: str = "INPUT"
+        self.buffers_held: set[int] = set()     # id(module) whose buffers a layer holds
         self.shape: list[int] = []
         self.channels_first = False
 
@@ -108,7 +113,31 @@ class _Walk:
             self.sources.register(parameter, name, fields["shape"])
         self.expected.append(([name], path, parameter.numel()))
 
-    def unknown(self, call: LeafCall, params, why: str = "") -> list[dict]:
+    @staticmethod
+    def float_buffers(module, recurse=True) -> int:
+        return sum(b.numel() for b in module.buffers(recurse=recurse) if b.is_floating_point())
+
+    @staticmethod
+    def plain(module, output: list[int], buffers: int) -> dict:
+        """A module without parameters and without a family: a zero-parameter opaque layer
+        (holding the floating-point buffers it computes with, if any)."""
+        entry = {"type": "opaque", "op": torch_class_name(module), "output": output}
+        if buffers:
+            entry["buffers"] = buffers
+        return entry
+
+    def held_buffers(self, path: str, module) -> None:
+        """Floating-point buffers no layer holds (a container's own, an uncalled module's):
+        a zero-parameter opaque layer that takes nothing and holds them."""
+        count = self.float_buffers(module, recurse=False)
+        self.buffers_held.add(id(module))
+        if count:
+            first = next(b for b in module.buffers(recurse=False) if b.is_floating_point())
+            shape = [int(s) for s in first.shape][-4:] or [1]
+            self.add("opaque", f"{path}.buffers" if path else "buffers", [],
+                     op=f"{torch_class_name(module)} buffers", buffers=count, output=shape)
+
+    def unknown(self, call: LeafCall, params, output: list[int], why: str = "") -> list[dict]:
         module, count = call.module, sum(p.numel() for _, p in params)
         cls = torch_class_name(module)
         if not self.allow_unknown:
@@ -118,9 +147,8 @@ class _Walk:
                 f"--allow-unknown counts it as an opaque layer", file=self.source,
                 layer=(self.rows + 1, call.path))
         frozen = sum(p.numel() for _, p in params if not p.requires_grad)
-        buffers = sum(b.numel() for b in module.buffers() if b.is_floating_point())
-        entry = {"type": "opaque", "op": cls, "params": count,
-                 "output": our_layout(call.out_shape or (), self.channels_first)}
+        buffers = self.float_buffers(module)
+        entry = {"type": "opaque", "op": cls, "params": count, "output": output}
         if frozen:
             entry["non_trainable"] = frozen
         if buffers:
@@ -132,13 +160,15 @@ class _Walk:
     def holder(self, event: HolderEntry) -> None:
         for name, parameter in self.new_parameters(event.module, recurse=False):
             self.tensor(f"{event.path}.{name}" if event.path else name, parameter)
+        if id(event.module) not in self.buffers_held:
+            self.held_buffers(event.path, event.module)
 
     def call(self, call: LeafCall) -> None:
         module = call.module
         first_shape = call.in_shapes[0] if call.in_shapes else ()
         channels_first = reads_channels_first(module, len(first_shape),
                                               (len(self.shape), self.channels_first))
-        entries, params = self.entries(call)
+        entries, params = self.entries(call, channels_first)
         if not entries:
             return
         wanted = our_layout(first_shape, channels_first)
@@ -166,6 +196,7 @@ class _Walk:
             inputs = [names[-1]]
         if id(module) not in self.called:
             self.called[id(module)] = names[0]
+            self.buffers_held.update(id(m) for m in module.modules())
             for _, parameter in params:
                 self.counted[id(parameter)] = names[0]
             if class_names(module) & set(EMBEDDINGS):
@@ -186,15 +217,19 @@ class _Walk:
         """A recorded tensor's shape in our layout (its first axis taken as the batch)."""
         return our_layout(tuple(int(s) for s in tensor.shape)[1:], channels_first)
 
-    def entries(self, call: LeafCall) -> tuple[list[dict], list]:
+    def entries(self, call: LeafCall, channels_first: bool) -> tuple[list[dict], list]:
         """The call's entries (a copy of the rule's) and the parameters they count."""
         module = call.module
+        output = our_layout(call.out_shape or (), channels_first)
         if id(module) in self.called:
             if next(module.parameters(), None) is None:
-                return self.rule_entries(call, []), []
+                try:
+                    return self.rule_entries(call, []) or [self.plain(module, output, 0)], []
+                except NotImplementedError:
+                    return [self.plain(module, output, 0)], []
             return [{"type": "opaque", "op": f"{torch_class_name(module)}, called again "
                                              f"(counted at {self.called[id(module)]})",
-                     "output": our_layout(call.out_shape or (), self.channels_first)}], []
+                     "output": output}], []
         params = self.new_parameters(module)
         shared = [n for n, p in module.named_parameters() if id(p) in self.counted]
         tie = None
@@ -204,17 +239,19 @@ class _Walk:
                     and class_names(module) & {"Linear"}:
                 tie = self.embeddings[id(weight)]
             else:
-                return self.unknown(call, params, f"it shares {', '.join(shared)} with "
-                                                  f"{self.counted[id(module.get_parameter(shared[0]))]}"), params
+                holder = self.counted[id(module.get_parameter(shared[0]))]
+                return self.unknown(call, params, output, f"it shares {', '.join(shared)} "
+                                                          f"with {holder}"), params
         try:
             entries = self.rule_entries(call, params)
         except NotImplementedError as reason:   # the rule's configuration has no family
-            return self.unknown(call, params, str(reason)), params
+            if not params:
+                return [self.plain(module, output, self.float_buffers(module))], params
+            return self.unknown(call, params, output, str(reason)), params
         if entries is None:
             if params:
-                return self.unknown(call, params), params
-            return [{"type": "opaque", "op": torch_class_name(module),
-                     "output": our_layout(call.out_shape or (), self.channels_first)}], params
+                return self.unknown(call, params, output), params
+            return [self.plain(module, output, self.float_buffers(module))], params
         if tie is not None:
             entries[0]["tie"] = tie
         return entries, params
@@ -309,6 +346,9 @@ def _build(module, recording, input_shape, name, source, allow_unknown, joins: b
     for path, holder in unused:
         for pname, parameter in walk.new_parameters(holder, recurse=False):
             walk.tensor(f"{path}.{pname}" if path else pname, parameter)
+    for path, held in module.named_modules():
+        if id(held) not in walk.buffers_held:
+            walk.held_buffers(path, held)
     walk.builder.notes.append(f"input: {recording.input_dtype}"
                               f"{' token ids' if recording.input_dtype == 'int64' else ''}")
     if recording.with_values:
