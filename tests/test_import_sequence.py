@@ -385,6 +385,34 @@ def test_transformers_models_import_through_the_leaf_walk(small, name):
     assert net.notes == tuple(data["notes"]) or list(net.notes) == data["notes"]
 
 
+def test_llama_rms_norms_rotary_table_and_gated_mlp(transformers, torch):
+    config = transformers.LlamaConfig(vocab_size=100, hidden_size=32, num_hidden_layers=2,
+                                      num_attention_heads=4, num_key_value_heads=2,
+                                      intermediate_size=64)
+    with torch.device("meta"):
+        model = transformers.LlamaModel(config)
+    data, net = imported(model, (16,))
+    assert_counts_match(model, net)
+    by_name = {entry["name"]: entry for entry in data["layers"]}
+    norm = by_name["layers.0.input_layernorm"]
+    assert (norm["type"], norm["center"]) == ("layernorm", False)      # γ of E, no β
+    assert by_name["rotary_emb"]["buffers"] == sum(b.numel() for b in model.rotary_emb.buffers())
+    gate = next(e for e in data["layers"] if e["type"] == "multiply")   # act(gate) * up
+    assert "layers.0.mlp.up_proj" in gate["inputs"]
+
+
+@pytest.mark.parametrize("name", ["convnext_tiny"])
+def test_torchvision_models_through_the_leaf_walk(torch, name):
+    # fx traces these (torch_fx.py); read leaf by leaf they must count the same: Linear on
+    # [H, W, C] grids, ConvNeXt's LayerNorm2d over channels and layer scales as tensors
+    models = fw.import_torchvision().models
+    with torch.device("meta"):
+        model = getattr(models, name)(weights=None)
+    data, net = imported(model, (3, 64, 64))
+    assert_counts_match(model, net)
+    assert "functional code" in data["notes"][0]                 # the joins were read
+
+
 def test_gpt2_lm_head_is_tied_and_gaps_are_shape_checked(small):
     model, shape = small["gpt2"]
     data, net = imported(model, shape)

@@ -24,6 +24,7 @@ checked by its family, and the note says the graph's joins are not shown.
 """
 from __future__ import annotations
 
+from math import prod
 from typing import Any
 
 from sympy import Integer
@@ -51,9 +52,14 @@ def torch_class_name(module: Any) -> str:
 
 
 def our_layout(shape: tuple[int, ...], channels_first: bool) -> list[int]:
-    """PyTorch's order (no batch axis) → symparams' channels-last order (contract 1)."""
-    dims = list(shape)
-    return dims[1:] + dims[:1] if channels_first and len(dims) >= 2 else dims
+    """PyTorch's order (no batch axis) → symparams' channels-last order (contract 1);
+    more than 4 axes (MaxViT's windows) join their leading ones, as torch_graph.py does."""
+    dims = [int(size) for size in shape]
+    if channels_first and len(dims) >= 2:
+        dims = dims[1:] + dims[:1]
+    if len(dims) > 4:
+        dims = [prod(dims[:-3]), *dims[-3:]]
+    return dims
 
 
 def reads_channels_first(module: Any, rank: int, before: tuple[int, bool]) -> bool:
@@ -64,10 +70,12 @@ def reads_channels_first(module: Any, rank: int, before: tuple[int, bool]) -> bo
     sequence [T, E] and one of 3 or 4 axes an image or volume (C first).
     """
     names = class_names(module)
-    if rank <= 1 or names & LAST_AXIS:
+    if rank <= 1:
         return False
-    if names & CHANNELS_FIRST:
+    if names & CHANNELS_FIRST:      # first: LayerNorm2d is a LayerNorm by its class
         return True
+    if names & LAST_AXIS:
+        return False
     return before[1] if rank == before[0] else rank >= 3
 
 
@@ -186,13 +194,24 @@ class _Walk:
                                         output=wanted)
             source = self.current
         inputs = [source, *self.memory(call, channels_first)]
-        names = []
+        names, shape = [], wanted
         for index, entry in enumerate(entries):
             kind = entry.pop("type")
             name = call.path if index == 0 else f"{call.path}.{index}"
+            name = name or type(module).__name__
             if params and not any(p.requires_grad for _, p in params) and kind != "opaque":
                 entry["trainable"] = False
-            names.append(self.add(kind, name or type(module).__name__, inputs, **entry))
+            if kind == "dense" and len(shape) > 2:
+                # Linear on [H, W, C] acts at each position; our dense reads a [T, E]
+                # sequence: the positions are laid out as one and put back after
+                rows = prod(shape[:-1])
+                inputs = [self.add("reshape", f"{name}.positions", inputs,
+                                   target=[rows, shape[-1]])]
+                names.append(self.add(kind, name, inputs, **entry))
+                shape = [*shape[:-1], int(entry["units"])]
+                names.append(self.add("reshape", f"{name}.grid", [names[-1]], target=shape))
+            else:
+                names.append(self.add(kind, name, inputs, **entry))
             inputs = [names[-1]]
         if id(module) not in self.called:
             self.called[id(module)] = names[0]
@@ -371,11 +390,11 @@ def check_leaf_accounting(model, net, expected, source: str) -> None:
     trainable = sum(p.numel() for p in parameters if p.requires_grad)
     frozen = sum(p.numel() for p in parameters if not p.requires_grad)
     buffers = sum(b.numel() for b in model.buffers() if b.is_floating_point())
+    for names, path, count in expected:     # module by module first: it names the culprit
+        found = sum(Integer(net[n].params) for n in names)
+        check_accounting(found, count, f"{path}'s own parameters' numel()", source)
     what = "PyTorch's sum of unique {} parameters' numel()"
     check_accounting(Integer(net.trainable_total), trainable, what.format("trainable"), source)
     check_accounting(Integer(net.non_trainable_total), frozen, what.format("frozen"), source)
     check_accounting(Integer(net.buffers_total), buffers,
                      "PyTorch's sum of floating-point buffers' numel()", source)
-    for names, path, count in expected:
-        found = sum(Integer(net[n].params) for n in names)
-        check_accounting(found, count, f"{path}'s own parameters' numel()", source)
