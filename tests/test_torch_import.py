@@ -127,6 +127,7 @@ def test_classifiers_that_do_not_import_are_listed_with_the_reason(tv, capsys):
         failures[name] = str(caught.value)
         assert reason in failures[name]
         assert f"`{name}`" in readme
+    assert "torchvision classifiers that do not import:" in readme
     with capsys.disabled():
         print("\ntorchvision classifiers that do not import:",
               "none" if not failures else "", *(f"\n  {n}: {r}" for n, r in failures.items()))
@@ -403,3 +404,20 @@ def test_a_factory_imports_torchvision_beside_a_cpu_torch_and_says_so():
         assert notes[0] == NOTE
     else:
         assert alone.stdout.strip() == "imports" and NOTE not in notes
+
+
+def test_a_linear_tied_to_an_embedding_says_tie(nn):
+    class Language(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.wte = nn.Embedding(50, 8)
+            self.ln = nn.LayerNorm(8)
+            self.head = nn.Linear(8, 50, bias=False)
+            self.head.weight = self.wte.weight
+
+        def forward(self, ids):
+            return self.head(self.ln(self.wte(ids)))
+    data, net = check(Language(), (7,))
+    head = next(e for e in data["layers"] if e["name"] == "head")
+    assert head["tie"] == "wte" and net.total == 50 * 8 + 2 * 8
+    assert tuple(net["head"].output_shape) == (7, 50)
