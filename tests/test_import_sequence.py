@@ -164,7 +164,7 @@ def test_transformer_layers_and_embedding_fields(torch, nn):
     assert by_name["embed"]["padding_idx"] == 0
     assert kinds(data)["encoder"] == "transformer_encoder"
     assert by_name["decoder"]["type"] == "transformer_decoder"
-    assert by_name["decoder"]["inputs"] == ["encoder", "encoder"]   # target and memory
+    assert by_name["decoder"]["inputs"] == ["embed", "encoder"]     # target and memory
     assert_counts_match(model, net)
     with torch.device("meta"):
         seq_first = nn.TransformerEncoderLayer(24, 3, dim_feedforward=40)   # (T, N, E)
@@ -309,6 +309,8 @@ def test_a_module_called_twice_counts_once(torch, nn):
     data, net = imported(model, (3,))
     again = [e for e in data["layers"] if e["type"] == "opaque"]
     assert len(again) == 1 and "counted at shared" in again[0]["op"]
+    relu = next(e for e in data["layers"] if e["type"] == "activation")
+    assert relu["function"] == "relu" and relu.get("inputs", ["shared"]) == ["shared"]
     assert int(net.total) == 10 * 6 + 6 * 6 + 6 == fw.total_params(model)
 
 
@@ -351,14 +353,61 @@ def test_gpt2_lm_head_is_tied_and_gaps_are_shape_checked(small):
     model, shape = small["gpt2"]
     data, net = imported(model, shape)
     by_name = {entry["name"]: entry for entry in data["layers"]}
+    names = [entry["name"] for entry in data["layers"]]
     assert by_name["lm_head"]["tie"] == "transformer.wte"
     assert by_name["transformer.h.0.attn.c_attn"] == {
         "name": "transformer.h.0.attn.c_attn", "type": "dense", "units": 96}
-    # c_attn gives 3 × 32 values, c_proj takes 32: the split between them was not traced
-    gap = data["layers"][[e["name"] for e in data["layers"]].index(
-        "transformer.h.0.attn.c_proj") - 1]
-    assert gap["type"] == "opaque" and gap["op"] == "(not traced)" and gap["output"] == [16, 32]
+    # c_attn gives 3 × 32 values, c_proj takes 32: the functional attention between them
+    # (split into q, k, v and heads, scaled dot-product attention) is one opaque layer
+    core = by_name[names[names.index("transformer.h.0.attn.c_proj") - 1]]
+    assert core["type"] == "opaque" and core["output"] == [16, 32]
+    assert core["op"].startswith("torch ") and "scaled_dot_product_attention" in core["op"]
+    assert "inputs" not in core                      # it takes c_attn, the layer before it
+    # the residual connections: x + attn(ln_1(x)), then + mlp(ln_2(·))
+    first, second = (by_name[n] for n in names if by_name[n]["type"] == "add"
+                     and "transformer.h.0" in str(by_name[n]["inputs"]))
+    assert first["inputs"] == ["transformer.h.0.attn.resid_dropout", "transformer.drop"]
+    assert first["name"] in second["inputs"] and "transformer.h.0.mlp.dropout" in second["inputs"]
     assert net["lm_head"].output_shape == (16, 120)
+
+
+def test_bert_joins_are_the_real_graph(small):
+    data, net = imported(*small["bert"])
+    by_name = {entry["name"]: entry for entry in data["layers"]}
+    prefix = "encoder.layer.0.attention."
+    # query, key and value all read the embeddings' output, not each other
+    for part in ("key", "value"):
+        assert by_name[f"{prefix}self.{part}"]["inputs"] == ["embeddings.dropout"]
+    core = next(e for e in data["layers"] if e["type"] == "opaque"
+                and f"{prefix}self.query" in e.get("inputs", []))
+    assert core["inputs"] == [f"{prefix}self.query", f"{prefix}self.key", f"{prefix}self.value"]
+    residual = next(e for e in data["layers"] if e["type"] == "add"
+                    and f"{prefix}output.dropout" in e["inputs"])
+    assert residual["inputs"] == [f"{prefix}output.dropout", "embeddings.dropout"]
+    # the word, token-type and position embeddings are added
+    assert [e["type"] for e in data["layers"][5:7]] == ["add", "add"]
+    # the pooler reads the first token: a slice, shape [E]
+    assert net["pooler.dense"].input_shape == (32,)
+    assert [info.name for info in net.outputs] == ["pooler.activation"]
+
+
+def test_the_call_order_is_the_fallback_when_the_joins_do_not_build(small, monkeypatch):
+    from symparams.importers import torch_leaves
+    real, calls = torch_leaves._network, []
+
+    def first_fails(data, source):
+        calls.append(data)
+        if len(calls) == 1:
+            raise SymparamsError("a layout guessed wrongly", file=source)
+        return real(data, source)
+
+    monkeypatch.setattr(torch_leaves, "_network", first_fails)
+    model, shape = small["distilbert"]
+    data, net = imported(model, shape)
+    assert len(calls) == 2
+    assert "the graph's joins are not shown" in data["notes"][0]
+    assert not any(e["type"] == "add" for e in data["layers"])   # one chain, in call order
+    assert_counts_match(model, net)
 
 
 def test_token_ids_are_integers_and_images_float(small):
@@ -376,6 +425,12 @@ def test_token_ids_are_integers_and_images_float(small):
     assert by_name["embeddings.position_embeddings"]["shape"] == [17, 32]   # 4 × 4 patches + 1
     assert by_name["embeddings.patch_embeddings.projection"]["inputs"] == ["INPUT"]
     assert net["embeddings.patch_embeddings.projection"].output_shape == (4, 4, 32)
+    # the class token joins the 16 patch tokens (axis 0 of [T, E]), then the positions are added
+    join = next(e for e in data["layers"] if e["type"] == "concat")
+    assert join["axis"] == 0 and net[join["name"]].output_shape == (17, 32)
+    assert net[join["inputs"][0]].layer.kind == "opaque"            # the expanded class token
+    added = next(e for e in data["layers"] if e["type"] == "add")
+    assert added["inputs"] == [join["name"], "embeddings.position_embeddings"]
 
 
 def test_full_size_bert_and_symbolic_formulas(transformers):

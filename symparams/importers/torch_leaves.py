@@ -28,6 +28,7 @@ from ..errors import SymparamsError
 from .common import SpecBuilder, check_accounting
 from .torch_leaf_calls import (CHANNELS_FIRST, EMBEDDINGS, LAST_AXIS, HolderEntry, LeafCall,
                                class_names, record_calls)
+from .torch_leaf_graph import Sources
 from .torch_map import ModuleCall, rule_for
 
 NOT_TRACED = "(not traced)"
@@ -78,7 +79,9 @@ class _Walk:
         self.producers: dict[int, str] = {}     # id(output tensor) → the layer that gave it
         self.expected: list[tuple[list[str], str, int]] = []   # per-module accounting
         self.rows = 0                           # layer numbers, as Network numbers them
+        self.sources: Sources | None = None     # the joins, when the functions were read
         self.current: str = ""
+        self.input: str = "INPUT"
         self.shape: list[int] = []
         self.channels_first = False
 
@@ -101,6 +104,8 @@ class _Walk:
             fields["trainable"] = False
         name = self.add("tensor", path, [], **fields)
         self.counted[id(parameter)] = name
+        if self.sources is not None:
+            self.sources.register(parameter, name, fields["shape"])
         self.expected.append(([name], path, parameter.numel()))
 
     def unknown(self, call: LeafCall, params, why: str = "") -> list[dict]:
@@ -137,10 +142,20 @@ class _Walk:
         if not entries:
             return
         wanted = our_layout(first_shape, channels_first)
-        if wanted != self.shape:
-            self.current = self.add("opaque", "not_traced", [self.current], op=NOT_TRACED,
-                                    output=wanted)
-        inputs = [self.current, *self.memory(call, channels_first)]
+        source = None
+        if self.sources is not None and call.args:
+            source = self.sources.find(next(iter(call.args.values())), wanted, channels_first)
+        if source is None and self.sources is not None:
+            # made inside the model from no layer (position ids from arange, a buffer):
+            # shown as coming from the input, whose length it usually follows
+            source = self.add("opaque", "not_traced", [self.input], op=NOT_TRACED,
+                              output=wanted)
+        if source is None:                      # call order: the layer called before
+            if wanted != self.shape:
+                self.current = self.add("opaque", "not_traced", [self.current], op=NOT_TRACED,
+                                        output=wanted)
+            source = self.current
+        inputs = [source, *self.memory(call, channels_first)]
         names = []
         for index, entry in enumerate(entries):
             kind = entry.pop("type")
@@ -161,6 +176,15 @@ class _Walk:
         self.shape = our_layout(call.out_shape or (), self.channels_first)
         if call.output is not None:
             self.producers[id(call.output)] = self.current
+        if self.sources is not None:
+            for tensor in call.outputs:
+                self.sources.register(tensor, self.current, self.shape if tensor is call.output
+                                      else self.tensor_shape(tensor, self.channels_first))
+
+    @staticmethod
+    def tensor_shape(tensor, channels_first: bool) -> list[int]:
+        """A recorded tensor's shape in our layout (its first axis taken as the batch)."""
+        return our_layout(tuple(int(s) for s in tensor.shape)[1:], channels_first)
 
     def entries(self, call: LeafCall) -> tuple[list[dict], list]:
         """The call's entries (a copy of the rule's) and the parameters they count."""
@@ -216,6 +240,11 @@ class _Walk:
             return [self.producers[id(memory)]]
         shape = [int(s) for s in memory.shape]
         shape = shape[1:] if len(shape) > 2 else shape
+        if self.sources is not None:
+            found = self.sources.find(memory, our_layout(tuple(shape), channels_first),
+                                      channels_first)
+            if found is not None:
+                return [found]
         return [self.add("opaque", "not_traced", [self.current], op=NOT_TRACED,
                          output=our_layout(tuple(shape), channels_first))]
 
@@ -228,16 +257,49 @@ def spec_from_leaves(module, input_shape, *, name: str, allow_unknown: bool, sou
     ``reason`` says why fx could not trace (it goes into the spec's notes). The data
     has passed the accounting check: total, trainable, non-trainable and buffers, and
     every module's own count.
+
+    The joins (torch_leaf_graph.py) are read first; should the network they make not
+    build (a layout guessed wrongly), the layers are chained in call order instead.
     """
     recording = record_calls(module, tuple(int(s) for s in input_shape), source)
+    reason = " ".join(str(reason).split())[:200]
+    try:
+        data = _build(module, recording, input_shape, name, source, allow_unknown, joins=True)
+        net = _network(data, source)
+    except SymparamsError as error:
+        if "--allow-unknown" in str(error):
+            raise
+        data = _build(module, recording, input_shape, name, source, allow_unknown, joins=False)
+        data["notes"][0] = (f"fx could not trace {name} ({reason}); layers were read in call "
+                            f"order, the graph's joins are not shown ({data['notes'][0]})")
+        net = _network(data, source)
+    else:
+        data["notes"][0] = (f"fx could not trace {name} ({reason}); layers were read in call "
+                            f"order from one forward pass, the functional code between them as "
+                            f"zero-parameter opaque layers ({data['notes'][0]})")
+    check_leaf_accounting(module, net, data["_expected"], source)
+    del data["_expected"]
+    return data
+
+
+def _network(data: dict, source: str):
+    from ..network import Network
+    from ..spec import spec_from_data
+    clean = {key: value for key, value in data.items() if not key.startswith("_")}
+    return Network.from_spec(spec_from_data(clean, source=source))
+
+
+def _build(module, recording, input_shape, name, source, allow_unknown, joins: bool) -> dict:
     walk = _Walk(module, name, source, allow_unknown)
     first = next((e for e in recording.events if isinstance(e, LeafCall)), None)
     channels_first = first is not None and reads_channels_first(
         first.module, len(input_shape), (len(input_shape), len(input_shape) >= 3))
     walk.channels_first = channels_first
     walk.shape = our_layout(tuple(input_shape), channels_first)
-    walk.current = walk.builder.add_input("INPUT", walk.shape)
-    walk.rows = 0
+    walk.current = walk.input = walk.builder.add_input("INPUT", walk.shape)
+    if joins:
+        walk.sources = Sources(recording.made_by, walk.add, walk.tensor_shape)
+        walk.sources.register(recording.example, walk.current, walk.shape)
     for event in recording.events:
         if isinstance(event, HolderEntry):
             walk.holder(event)
@@ -247,10 +309,8 @@ def spec_from_leaves(module, input_shape, *, name: str, allow_unknown: bool, sou
     for path, holder in unused:
         for pname, parameter in walk.new_parameters(holder, recurse=False):
             walk.tensor(f"{path}.{pname}" if path else pname, parameter)
-    walk.builder.notes.append(
-        f"fx could not trace {name} ({' '.join(str(reason).split())[:200]}); layers were read "
-        f"in call order, the graph's joins are not shown (input: {recording.input_dtype}"
-        f"{' token ids' if recording.input_dtype == 'int64' else ''})")
+    walk.builder.notes.append(f"input: {recording.input_dtype}"
+                              f"{' token ids' if recording.input_dtype == 'int64' else ''}")
     if recording.with_values:
         walk.builder.notes.append(
             "the forward pass needs tensor values (data-dependent control flow): it was run "
@@ -261,15 +321,12 @@ def spec_from_leaves(module, input_shape, *, name: str, allow_unknown: bool, sou
             + (" …" if len(unused) > 5 else "") + " were not used by the forward pass: "
             "counted as tensor layers")
     data = walk.builder.data()
-    check_leaf_accounting(module, data, walk.expected, source)
+    data["_expected"] = walk.expected
     return data
 
 
-def check_leaf_accounting(model, data: dict, expected, source: str) -> None:
+def check_leaf_accounting(model, net, expected, source: str) -> None:
     """The imported counts against PyTorch's: totals (contract 5) and module by module."""
-    from ..network import Network
-    from ..spec import spec_from_data
-    net = Network.from_spec(spec_from_data(data, source=source))
     parameters = list(model.parameters())
     trainable = sum(p.numel() for p in parameters if p.requires_grad)
     frozen = sum(p.numel() for p in parameters if not p.requires_grad)
