@@ -178,8 +178,8 @@ def record_calls(model: Any, input_shape: tuple[int, ...], source: str) -> Recor
             failure = failure or error
             if "DataDependent" in type(error).__name__:
                 break
-            if recording.events:     # it got past the first leaf: the dtype was not the problem
-                break
+            if any(isinstance(e, LeafCall) for e in recording.events):
+                break                # it got past the first leaf: the dtype was not the problem
     if "DataDependent" in type(failure).__name__:
         return _with_values(model, recording, holders, shape, input_shape, failure, source)
     raise _failed(failure, input_shape, source)
