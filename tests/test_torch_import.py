@@ -46,7 +46,7 @@ NOT_IMPORTED: dict[str, str] = {}
 # The input each model is read with: the image size its weights were trained on
 # where the architecture fixes it (ViT's position table), else a small image
 # (every size gives the same count; smaller is quicker).
-INPUT = {name: (3, 224, 224) if name.startswith(("vit", "swin", "maxvit"))
+INPUT = {name: (3, 224, 224) if name.startswith(("vit", "maxvit"))
          else (3, 299, 299) if name == "inception_v3" else (3, 96, 96) for name in CLASSIFIERS}
 
 
@@ -411,3 +411,16 @@ def test_the_cli_refuses_a_bad_factory_in_one_line(tmp_path):
     assert len(out.stderr.strip().splitlines()) == 1
     assert "torchvision.models has no attribute no_such_model" in out.stderr
     assert not any(tmp_path.iterdir())
+
+
+def test_named_input_sizes_stay_letters(tv):
+    from symparams.importers.torch_fx import STAND_IN
+    model = build(tv, "resnet18")
+    data, net = imported(model, (3, "H", "W"))
+    assert data["input"] == ["H", "W", 3]
+    assert net.subs({"H": 64, "W": 96}).total == fw.total_params(model)
+    assert tuple(net.subs({"H": 64, "W": 96})["layer4.1.bn2"].output_shape) == (2, 3, 512)
+    # ViT's position table fixes its image size: the count stays, the size is the stand-in's
+    data, net = imported(build(tv, "vit_b_16"), (3, "H", "W"))
+    assert net.total == fw.total_params(build(tv, "vit_b_16"))
+    assert data["input"] in (["H", "W", 3], [STAND_IN, STAND_IN, 3])

@@ -50,16 +50,24 @@ def import_torch():
     return torch
 
 
-def check_input_shape(input_shape: Any, source: str) -> tuple[int, ...]:
-    """The input shape without batch axis, PyTorch's order (3, 224, 224)."""
-    if isinstance(input_shape, int) and not isinstance(input_shape, bool):
+# The size a named input axis (--input 3,H,W) is traced with: PyTorch needs numbers,
+# and 224 suits the image models that fix their size (ViT) and any sequence.
+STAND_IN = 224
+
+
+def check_input_shape(input_shape: Any, source: str) -> tuple:
+    """The input shape without batch axis, PyTorch's order (3, 224, 224); a name (``H``)
+    is a dynamic size."""
+    if isinstance(input_shape, (int, str)) and not isinstance(input_shape, bool):
         input_shape = (input_shape,)
     if not isinstance(input_shape, (tuple, list)) or not 1 <= len(input_shape) <= 4 or not all(
-            isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 1_000_000
+            (isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 1_000_000)
+            or (isinstance(v, str) and re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,30}", v))
             for v in input_shape):
-        raise SymparamsError(f"expected the input shape as 1 to 4 positive whole numbers without "
-                             f"the batch axis, in PyTorch's order (such as 3,224,224), found "
-                             f"{input_shape!r}"[:200], file=source, field="input")
+        raise SymparamsError(f"expected the input shape as 1 to 4 positive whole numbers (or "
+                             f"names for dynamic sizes) without the batch axis, in PyTorch's "
+                             f"order (such as 3,224,224), found {input_shape!r}"[:250],
+                             file=source, field="input")
     return tuple(input_shape)
 
 
@@ -72,17 +80,23 @@ def spec_from_torch(module: Any, input_shape: Any, *, name: str | None = None,
     if not isinstance(module, torch.nn.Module):
         raise SymparamsError(f"expected a torch.nn.Module, found {type(module).__name__}",
                              file=source)
-    shape = check_input_shape(input_shape, source)
+    given = check_input_shape(input_shape, source)
+    shape = tuple(STAND_IN if isinstance(v, str) else v for v in given)
     name = name or type(module).__name__
     try:
         graph = trace(torch, module)
     except Exception as exc:   # fx raises many kinds (TraceError, TypeError …) for what it cannot follow
         return _from_leaves(module, shape, name, allow_unknown, source, first_line(exc))
+    data, layout = _from_graph(torch, module, graph, shape, name, allow_unknown, source)
+    return with_letters(data, given, layout, source) if given != shape else data
+
+
+def _from_graph(torch, module, graph, shape, name, allow_unknown, source) -> dict:
     results = propagate(torch, graph, module, shape, source)
     builder = SpecBuilder(name, source)
     walk = GraphWalk(builder, module, allow_unknown=allow_unknown, source=source,
                      params_by_id=first_holders(module))
-    walk_graph(torch, walk, graph, results, shape)
+    layout = walk_graph(torch, walk, graph, results, shape)
     unused_parameters(walk)
     if walk.unknown:
         builder.notes.append(f"counted as opaque layers (--allow-unknown), no formula: "
@@ -90,7 +104,33 @@ def spec_from_torch(module: Any, input_shape: Any, *, name: str | None = None,
                              f"{' …' if len(walk.unknown) > 5 else ''}")
     data = builder.data()
     check_counts(data, module, walk, source)
-    return data
+    return data, layout
+
+
+def ours_letters(given: tuple, layout: str) -> list:
+    """Our input shape with the names kept (ours() takes numbers only)."""
+    return [*given[1:], given[0]] if layout == CF and len(given) >= 2 else list(given)
+
+
+def with_letters(data: dict, given: tuple, layout: str, source: str) -> dict:
+    """The spec with the named input sizes as letters, when every layer still fits (a
+    CNN with adaptive pooling); else the counted numbers and a note why."""
+    from ..network import Network
+    from ..spec import spec_from_data
+    letters = ours_letters(given, layout)
+    lettered = {**data, "input": letters}
+    names = [v for v in given if isinstance(v, str)]
+    try:
+        net = Network.from_spec(spec_from_data(lettered, source))
+        numbers = Network.from_spec(spec_from_data(data, source)).total
+        if net.subs({n: STAND_IN for n in names}).total != numbers:
+            raise SymparamsError("the count would change with it")
+    except SymparamsError as exc:
+        note = (f"the input size{'s' if len(names) > 1 else ''} {', '.join(names)} could not "
+                f"stay a letter (the model's layers fix it: {exc.message[:120]}); counted "
+                f"for {STAND_IN}")
+        return with_notes(data, [*data.get("notes", []), note])
+    return lettered
 
 
 def _from_leaves(module, shape, name, allow_unknown, source, reason) -> dict:
@@ -195,7 +235,8 @@ def first_holders(module) -> dict[int, tuple[str, Any]]:
     return {id(p): (path, p) for path, p in module.named_parameters()}
 
 
-def walk_graph(torch, walk: GraphWalk, graph_module, results, shape) -> None:
+def walk_graph(torch, walk: GraphWalk, graph_module, results, shape) -> str:
+    """Write every node's layers; returns the layout the input was read in."""
     from torch.fx.node import map_arg
     from .torch_functions import function_call
     env: dict = {}
@@ -217,6 +258,7 @@ def walk_graph(torch, walk: GraphWalk, graph_module, results, shape) -> None:
         else:
             continue
         env[node] = value
+    return walk.input_layout
 
 
 def _input(walk: GraphWalk, graph_module, node, shape) -> Tensor:
@@ -225,6 +267,7 @@ def _input(walk: GraphWalk, graph_module, node, shape) -> Tensor:
             u.op == "call_module" and module_layout(graph_module.get_submodule(u.target)) == CF
             for u in node.users):
         layout = CF
+    walk.input_layout = layout
     return Tensor(walk.builder.add_input("INPUT", ours(shape, layout)), shape, layout)
 
 

@@ -111,6 +111,7 @@ class GraphWalk:
         self.unknown: list[str] = []
         self.pieces: dict[str, Tensor] = {}
         self.buffers: dict[str, Tensor] = {}
+        self.input_layout = FL
 
     # ------------------------------------------------------------------ writing
 
