@@ -424,3 +424,9 @@ def test_named_input_sizes_stay_letters(tv):
     data, net = imported(build(tv, "vit_b_16"), (3, "H", "W"))
     assert net.total == fw.total_params(build(tv, "vit_b_16"))
     assert data["input"] in (["H", "W", 3], [STAND_IN, STAND_IN, 3])
+
+
+def test_one_layer_alone_is_read_as_that_layer(nn):
+    data, net = check(nn.Conv2d(3, 8, 3, bias=False), (3, 10, 10))
+    assert [(e["name"], e["type"]) for e in data["layers"]] == [("Conv2d", "conv2d")]
+    assert tuple(net.layers[-1].output_shape) == (8, 8, 8)

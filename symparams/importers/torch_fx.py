@@ -80,6 +80,8 @@ def spec_from_torch(module: Any, input_shape: Any, *, name: str | None = None,
     if not isinstance(module, torch.nn.Module):
         raise SymparamsError(f"expected a torch.nn.Module, found {type(module).__name__}",
                              file=source)
+    if is_leaf(torch, module):   # one layer alone (nn.Conv2d(3, 8, 3)): read as a call of it
+        module = alone(torch, module)
     given = check_input_shape(input_shape, source)
     shape = tuple(STAND_IN if isinstance(v, str) else v for v in given)
     name = name or type(module).__name__
@@ -178,6 +180,29 @@ def trace(torch, module):
         for m, flag in flags.items():
             m.training = flag
     return torch.fx.GraphModule(module, graph)
+
+
+def is_leaf(torch, module) -> bool:
+    """A module that is one layer: fx would trace into its functional code if it were
+    the root, so it is wrapped and called instead."""
+    from .torch_map import rule_for
+    if isinstance(module, (torch.nn.Sequential, torch.nn.ModuleList, torch.nn.ModuleDict)):
+        return False
+    return rule_for(module) is not None or type(module).__module__.startswith("torch.nn.")
+
+
+def alone(torch, module):
+    """``module`` as the one child of a container, named by its class (``Conv2d``)."""
+    name = type(module).__name__
+
+    class Alone(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.add_module(name, module)
+
+        def forward(self, x):
+            return getattr(self, name)(x)
+    return Alone()
 
 
 def propagate(torch, graph_module, module, shape, source) -> dict:
