@@ -21,17 +21,14 @@ a note says so.
 """
 from __future__ import annotations
 
-import importlib
 import re
 from contextlib import nullcontext
 from typing import Any
 
 from ..errors import SymparamsError
 from .common import SpecBuilder, check_accounting
-from .torch_graph import CF, FL, Const, GraphWalk, Shaped, Tensor, module_layout, ours
-
-FACTORY = re.compile(r"torch:([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)"
-                     r":([A-Za-z_][A-Za-z0-9_]*)")
+from .torch_graph import GraphWalk, module_layout
+from .torch_values import CF, FL, Const, Shaped, Tensor, ours
 
 
 def first_line(error: BaseException) -> str:
@@ -354,47 +351,6 @@ def check_counts(data: dict, module, walk: GraphWalk, source: str) -> None:
 
 def spec_from_factory(text: str, input_shape: Any, *, allow_unknown: bool = False) -> dict:
     """Spec data for the module ``torch:package.module:factory`` returns (called with no
-    arguments). This imports and runs that Python code: only for a ``torch:`` argument."""
-    match = FACTORY.fullmatch(text.strip()) if isinstance(text, str) else None
-    if match is None:
-        raise SymparamsError("expected torch:package.module:factory, such as "
-                             "torch:torchvision.models:resnet50", file=str(text)[:80])
-    module_name, attribute = match.groups()
-    torch = import_torch()
-    notes: list[str] = []
-    python_module = _import_factory_module(module_name, text, notes)
-    factory = getattr(python_module, attribute, None)
-    if factory is None:
-        raise SymparamsError(f"module {module_name} has no attribute {attribute}", file=text)
-    if not callable(factory):
-        raise SymparamsError(f"{module_name}.{attribute} is a {type(factory).__name__}, not "
-                             f"a function or class that builds a model", file=text)
-    try:
-        model = factory()
-    except Exception as exc:   # the user's code: whatever it raises is bad input here
-        raise SymparamsError(f"calling {module_name}.{attribute}() failed: "
-                             f"{type(exc).__name__}: {first_line(exc)}", file=text) from None
-    if not isinstance(model, torch.nn.Module):
-        raise SymparamsError(f"{module_name}.{attribute}() returned a {type(model).__name__}, "
-                             f"not a torch.nn.Module", file=text)
-    data = spec_from_torch(model, input_shape, name=attribute, allow_unknown=allow_unknown,
-                           source=text)
-    return with_notes(data, [*notes, *data.get("notes", [])]) if notes else data
-
-
-def _import_factory_module(module_name: str, text: str, notes: list[str]):
-    from .torchvision_compat import NOTE, forget_failed_import, is_nms_error, prepare_torchvision
-    try:
-        return importlib.import_module(module_name)
-    except Exception as exc:   # an ImportError, or whatever the module raises on import
-        if not (is_nms_error(exc) and prepare_torchvision()):
-            raise SymparamsError(f"cannot import {module_name}: {type(exc).__name__}: "
-                                 f"{first_line(exc)}", file=text) from None
-    forget_failed_import()
-    try:
-        python_module = importlib.import_module(module_name)
-    except Exception as exc:
-        raise SymparamsError(f"cannot import {module_name}: {type(exc).__name__}: "
-                             f"{first_line(exc)}", file=text) from None
-    notes.append(NOTE)
-    return python_module
+    arguments); see torch_factory.py. This imports and runs that Python code."""
+    from .torch_factory import spec_from_factory as read
+    return read(text, input_shape, allow_unknown=allow_unknown)
