@@ -430,3 +430,14 @@ def test_one_layer_alone_is_read_as_that_layer(nn):
     data, net = check(nn.Conv2d(3, 8, 3, bias=False), (3, 10, 10))
     assert [(e["name"], e["type"]) for e in data["layers"]] == [("Conv2d", "conv2d")]
     assert tuple(net.layers[-1].output_shape) == (8, 8, 8)
+
+
+def test_a_module_with_only_some_parameters_frozen_is_named(nn):
+    from symparams.importers.torch_fx import spec_from_torch
+    model = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2))
+    model[2].bias.requires_grad = False
+    with pytest.raises(SymparamsError, match=r"module 2 \(Linear\) holds 8 parameters .*"
+                                             r"\(only some of its parameters are frozen\)"):
+        spec_from_torch(model, (4,))
+    data, net = check(model, (4,), allow_unknown=True)
+    assert data["layers"][-1]["non_trainable"] == 2 and net.non_trainable_total == 2
