@@ -8,9 +8,13 @@ parameters of the module (or the tensor) it was read from.
 """
 from __future__ import annotations
 
+import json
+import os
+
 import pytest
 
 import frameworks as fw
+from conftest import ROOT, run_cli
 from symparams import Network, SymparamsError
 from symparams.spec import spec_from_data
 
@@ -295,6 +299,38 @@ def test_data_dependent_control_flow_runs_once_on_zeros(torch, nn):
         leaves_spec(model, (4,))
 
 
+def test_floating_point_buffers_are_held_by_opaque_layers(torch, nn):
+    class Rotary(nn.Module):                          # no parameters, no family, a float table
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("inv_freq", torch.ones(4))
+
+        def forward(self, x):
+            return x * self.inv_freq.sum()
+
+    class Model(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed, self.rotary = nn.Embedding(10, 8), Rotary()
+            self.register_buffer("scale", torch.ones(8))   # a container's own buffer
+            self.unused = nn.BatchNorm1d(8)               # never called: its statistics still count
+
+        def forward(self, ids):
+            return self.rotary(self.embed(ids)) * self.scale
+
+    with torch.device("meta"):
+        model = Model()
+    data, net = imported(model, (5,))
+    by_name = {entry["name"]: entry for entry in data["layers"]}
+    assert by_name["rotary"] == {"name": "rotary", "type": "opaque",
+                                 "op": f"{Rotary.__module__}.{Rotary.__qualname__}",
+                                 "output": [5, 8], "buffers": 4}
+    assert by_name["buffers"]["buffers"] == 8 and by_name["unused.buffers"]["buffers"] == 16
+    assert int(net.buffers_total) == 4 + 8 + 16 == sum(
+        b.numel() for b in model.buffers() if b.is_floating_point())
+    assert int(net.total) == fw.total_params(model)
+
+
 def test_a_module_called_twice_counts_once(torch, nn):
     class Twice(nn.Module):
         def __init__(self):
@@ -347,6 +383,34 @@ def test_transformers_models_import_through_the_leaf_walk(small, name):
     assert_counts_match(model, net)
     assert any("layers were read in call order" in note for note in data["notes"])
     assert net.notes == tuple(data["notes"]) or list(net.notes) == data["notes"]
+
+
+def test_llama_rms_norms_rotary_table_and_gated_mlp(transformers, torch):
+    config = transformers.LlamaConfig(vocab_size=100, hidden_size=32, num_hidden_layers=2,
+                                      num_attention_heads=4, num_key_value_heads=2,
+                                      intermediate_size=64)
+    with torch.device("meta"):
+        model = transformers.LlamaModel(config)
+    data, net = imported(model, (16,))
+    assert_counts_match(model, net)
+    by_name = {entry["name"]: entry for entry in data["layers"]}
+    norm = by_name["layers.0.input_layernorm"]
+    assert (norm["type"], norm["center"]) == ("layernorm", False)      # γ of E, no β
+    assert by_name["rotary_emb"]["buffers"] == sum(b.numel() for b in model.rotary_emb.buffers())
+    gate = next(e for e in data["layers"] if e["type"] == "multiply")   # act(gate) * up
+    assert "layers.0.mlp.up_proj" in gate["inputs"]
+
+
+@pytest.mark.parametrize("name", ["convnext_tiny"])
+def test_torchvision_models_through_the_leaf_walk(torch, name):
+    # fx traces these (torch_fx.py); read leaf by leaf they must count the same: Linear on
+    # [H, W, C] grids, ConvNeXt's LayerNorm2d over channels and layer scales as tensors
+    models = fw.import_torchvision().models
+    with torch.device("meta"):
+        model = getattr(models, name)(weights=None)
+    data, net = imported(model, (3, 64, 64))
+    assert_counts_match(model, net)
+    assert "functional code" in data["notes"][0]                 # the joins were read
 
 
 def test_gpt2_lm_head_is_tied_and_gaps_are_shape_checked(small):
@@ -433,6 +497,35 @@ def test_token_ids_are_integers_and_images_float(small):
     assert added["inputs"] == [join["name"], "embeddings.position_embeddings"]
 
 
+TINY_BERT = """
+import os
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+import torch
+from transformers import BertConfig, BertModel
+
+def tiny_bert():
+    config = BertConfig(vocab_size=100, hidden_size=16, num_hidden_layers=1,
+                        num_attention_heads=2, intermediate_size=32, max_position_embeddings=20)
+    with torch.device("meta"):
+        return BertModel(config)
+"""
+
+
+def test_symbolic_count_of_an_imported_bert_from_the_command_line(transformers, tmp_path):
+    (tmp_path / "seq_factories.py").write_text(TINY_BERT, "utf-8")
+    path = os.pathsep.join([str(tmp_path), str(ROOT / "tests"), str(ROOT)])
+    proc = run_cli("count", "torch:seq_factories:tiny_bert", "--input", "12", "--symbolic",
+                   "--json", env={"PYTHONPATH": path})
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert any("fx could not trace" in warning for warning in out["warnings"])
+    layers = {layer["name"]: layer for layer in out["layers"]}
+    # item 7: the word embedding is V × E in letters; the hidden size is a letter too
+    word = layers["embeddings.word_embeddings"]
+    assert "V" in str(word["formula"]) and "E" in str(word["formula"])
+    assert any(ch.isalpha() for ch in str(out["total_symbolic"]))
+
+
 def test_full_size_bert_and_symbolic_formulas(transformers):
     model = fw.reference_model("bert-base")
     data, net = imported(model, (128,))
@@ -445,3 +538,6 @@ def test_full_size_bert_and_symbolic_formulas(transformers):
     query = sym["encoder.layer.0.attention.self.query"].params
     assert query.free_symbols and not query.is_number       # its units and its input's width
     assert len(sym.total.free_symbols) > 20
+    model = fw.reference_model("gpt2")                  # full size, lm_head tied to wte
+    _, net = imported(model, (64,))
+    assert int(net.total) == fw.PUBLISHED_TOTALS["gpt2"] == fw.total_params(model)

@@ -43,7 +43,8 @@ CHANNELS_FIRST = frozenset(
         "ReflectionPad", "ReplicationPad", "CircularPad", "Dropout")]
     + ["GroupNorm", "LocalResponseNorm", "Upsample", "UpsamplingNearest2d",
        "UpsamplingBilinear2d", "PixelShuffle", "PixelUnshuffle", "ChannelShuffle",
-       "SyncBatchNorm", "CrossMapLRN2d", "Softmax2d"])
+       "SyncBatchNorm", "CrossMapLRN2d", "Softmax2d",
+       "LayerNorm2d"])   # torchvision's ConvNeXt: a LayerNorm over the channels of (N, C, H, W)
 # Modules that act on the last axis: a 3-D tensor into them is [T, E] (or […, E]), kept.
 LAST_AXIS = frozenset(["Linear", "LazyLinear", "Bilinear", "LayerNorm", "RMSNorm", "Embedding",
                        "EmbeddingBag", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell",
