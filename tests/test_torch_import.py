@@ -441,3 +441,16 @@ def test_a_module_with_only_some_parameters_frozen_is_named(nn):
         spec_from_torch(model, (4,))
     data, net = check(model, (4,), allow_unknown=True)
     assert data["layers"][-1]["non_trainable"] == 2 and net.non_trainable_total == 2
+
+
+def test_a_module_called_twice_is_counted_once(nn):
+    class Twice(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(8, 8)
+
+        def forward(self, x):
+            return self.fc(self.fc(x).relu())
+    data, net = check(Twice(), (8,))
+    assert [e["type"] for e in data["layers"]] == ["dense", "activation", "opaque"]
+    assert net.total == 72 and "counted there" in data["layers"][-1]["op"]

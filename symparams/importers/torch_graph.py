@@ -165,8 +165,9 @@ class GraphWalk:
         out_shape = first_shape(out, batched)
         prefix = f"{path}." if path else ""
         mine, tied = [], []
-        for n, p in module.named_parameters():
-            (mine if self.first_holder[id(p)][0] == prefix + n else tied).append((n, p))
+        for n, p in module.named_parameters():   # a module called again is tied to itself
+            first_here = self.first_holder[id(p)][0] == prefix + n and id(p) not in self.counted
+            (mine if first_here else tied).append((n, p))
         params = sum(p.numel() for _, p in mine)
         buffers = sum(b.numel() for b in module.buffers() if b.is_floating_point())
         rule, reason = rule_for(module), "no rule maps it"
@@ -279,8 +280,7 @@ class GraphWalk:
     def _own_untied(self, path):
         module = self.model.get_submodule(path)
         return [(f"{path}.{n}", p) for n, p in module.named_parameters()
-                if self.first_holder[id(p)][0] == f"{path}.{n}" and
-                id(p) not in self.written_params]
+                if self.first_holder[id(p)][0] == f"{path}.{n}" and id(p) not in self.counted]
 
     def _dense_on_grid(self, name, fields, value, out_shape, out_layout, path,
                        batched) -> Tensor:
