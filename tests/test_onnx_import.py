@@ -1,0 +1,263 @@
+"""ONNX import: torch.onnx exports of real models counted from the file alone.
+
+Each model is exported once per session (TorchScript exporter, constant folding
+off so that BatchNormalization stays a node) at a small input size: the counts
+do not depend on it.  The import must give torch's own count — unique
+parameters plus floating-point buffers (BatchNorm's running statistics) — in
+total and module by module where the exporter's names lead back to modules.
+"""
+from __future__ import annotations
+
+import re
+import warnings
+from collections import defaultdict
+
+import pytest
+
+import frameworks as fw
+from symparams import Network
+from symparams.errors import SymparamsError
+from symparams.spec import spec_from_data
+
+pytestmark = pytest.mark.frameworks
+
+
+def _export(torch, model, example, path, **options):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model.eval(), example, str(path), dynamo=False,
+                          **{"do_constant_folding": False, **options})
+    return path
+
+
+def _sequence_models(torch, nn):
+    class Tagger(nn.Module):
+        """Embedding, a 2-layer bidirectional LSTM, a GRU and a dense head."""
+        def __init__(self):
+            super().__init__()
+            self.emb = nn.Embedding(50, 16)
+            self.lstm = nn.LSTM(16, 24, num_layers=2, batch_first=True, bidirectional=True)
+            self.gru = nn.GRU(48, 8, batch_first=True)
+            self.head = nn.Linear(8, 5)
+
+        def forward(self, tokens):
+            y, _ = self.lstm(self.emb(tokens))
+            y, _ = self.gru(y)
+            return self.head(y)
+
+    class Encoder(nn.Module):
+        """Token and position embeddings, two transformer layers, a pooled head."""
+        def __init__(self):
+            super().__init__()
+            self.emb = nn.Embedding(60, 32)
+            self.pos = nn.Parameter(torch.randn(12, 32))   # a learned position table
+            layer = nn.TransformerEncoderLayer(32, 4, 64, batch_first=True)
+            self.encoder = nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
+            self.norm = nn.LayerNorm(32)
+            self.head = nn.Linear(32, 3)
+
+        def forward(self, tokens):
+            x = self.emb(tokens) + self.pos[: tokens.shape[1]]
+            return self.head(self.norm(self.encoder(x))[:, 0])
+
+    return Tagger, Encoder
+
+
+@pytest.fixture(scope="session")
+def exported(tmp_path_factory):
+    """name -> (onnx path, torch model) for every model the tests read."""
+    torch = fw.need("torch")
+    nn = torch.nn
+    models = fw.import_torchvision().models
+    folder = tmp_path_factory.mktemp("onnx")
+    torch.manual_seed(0)
+    image = torch.randn(1, 3, 64, 64)
+    out = {}
+    for name in ("resnet18", "mobilenet_v2"):
+        model = getattr(models, name)(weights=None)
+        out[name] = (_export(torch, model, (image,), folder / f"{name}.onnx"), model)
+    folded = models.resnet18(weights=None)
+    out["resnet18-folded"] = (_export(torch, folded, (image,), folder / "folded.onnx",
+                                      do_constant_folding=True), folded)
+    tagger, encoder = _sequence_models(torch, nn)
+    tokens = torch.randint(0, 50, (1, 7))
+    for name, model in (("tagger", tagger()), ("encoder", encoder())):
+        out[name] = (_export(torch, model, (tokens,), folder / f"{name}.onnx"), model)
+    return out
+
+
+def _network(data, source="model.onnx"):
+    return Network.from_spec(spec_from_data(data, source))
+
+
+def _torch_count(model) -> int:
+    floating, _ = fw.total_buffers(model)
+    return fw.total_params(model) + floating
+
+
+def _ours_by_module(net) -> dict[str, int]:
+    """Our parameters + buffers per module path (an LSTM's layers `lstm`, `lstm_2` … together)."""
+    counts: dict[str, int] = defaultdict(int)
+    for info in net.layers:
+        value = int(info.params) + int(info.buffers)
+        if value:
+            counts[re.sub(r"_\d+$", "", info.name)] += value
+    return dict(counts)
+
+
+@pytest.mark.parametrize("name", ["resnet18", "mobilenet_v2", "tagger", "encoder"])
+def test_onnx_export_counts_as_torch_does(exported, name):
+    from symparams.importers.onnx_graph import spec_from_onnx
+    path, model = exported[name]
+    data = spec_from_onnx(path)
+    net = _network(data, str(path))
+    assert int(net.total) + int(net.buffers_total) == _torch_count(model)
+    assert not data.get("notes"), data.get("notes")
+    # module by module: every module holding parameters or float buffers is one of ours
+    theirs = {c.path: c.params + c.buffers for c in fw.module_counts(model)
+              if c.params + c.buffers}
+    ours = _ours_by_module(net)
+    if name == "encoder":   # a top-level nn.Parameter is a learned tensor named after it
+        theirs.pop("")
+        assert ours.pop("pos") == model.pos.numel()
+    assert ours == theirs
+
+
+def test_onnx_layers_keep_the_families(exported):
+    from symparams.importers.onnx_graph import spec_from_onnx
+    path, _ = exported["resnet18"]
+    data = spec_from_onnx(path)
+    assert data["input"] == [64, 64, 3]
+    assert data.get("convention", "pytorch") == "pytorch"
+    kinds = {entry["name"]: entry["type"] for entry in data["layers"]}
+    assert kinds["conv1"] == "conv2d" and kinds["bn1"] == "batchnorm"
+    assert kinds["layer1.0.conv1"] == "conv2d" and kinds["fc"] == "dense"
+    conv1 = next(e for e in data["layers"] if e["name"] == "conv1")
+    assert (conv1["kernel"], conv1["filters"], conv1["stride"], conv1["padding"]) == (7, 64, 2, 3)
+    assert conv1["bias"] is False
+    net = _network(data)
+    assert tuple(int(v) for v in net["fc"].in_shape) == (512,)
+
+    path, _ = exported["mobilenet_v2"]
+    layers = spec_from_onnx(path)["layers"]
+    depthwise = next(e for e in layers if e["name"] == "features.1.conv.0.0")
+    assert depthwise["type"] == "depthwise_conv2d"
+    assert any(e.get("function") == "relu6" for e in layers)
+
+    path, _ = exported["tagger"]
+    layers = spec_from_onnx(path)["layers"]
+    lstm = [e for e in layers if e["type"] == "lstm"]
+    assert [e["bidirectional"] for e in lstm] == [True, True]
+    assert next(e for e in layers if e["name"] == "emb")["type"] == "embedding"
+
+
+def test_constant_folding_is_counted_as_held_and_noted(exported):
+    from symparams.importers.onnx_graph import spec_from_onnx
+    path, model = exported["resnet18-folded"]
+    onnx = fw.need("onnx")
+    held = sum(_size(init) for init in onnx.load(str(path)).graph.initializer
+               if init.data_type == onnx.TensorProto.FLOAT)
+    data = spec_from_onnx(path)
+    net = _network(data)
+    assert int(net.total) + int(net.buffers_total) == held
+    assert held != _torch_count(model)   # BatchNorm is gone, the convolutions have biases
+    assert not any(e["type"] == "batchnorm" for e in data["layers"])
+    assert any("constant folding" in note and "do_constant_folding=False" in note
+               for note in data["notes"])
+
+
+def _size(initializer) -> int:
+    size = 1
+    for dim in initializer.dims:
+        size *= dim
+    return size
+
+
+# ------------------------------------------------------------------ hostile files
+
+def _hostile_model(onnx, *, dims=(4, 3), external: str | None = None, op: str = "MatMul",
+                   domain: str = ""):
+    """A one-node graph y = op(x, W) whose initializer W is built here by hand."""
+    from onnx import TensorProto, helper
+    weight = TensorProto(name="W", data_type=TensorProto.FLOAT, dims=list(dims))
+    if external is None:
+        weight.raw_data = b"\0" * (4 * dims[0] * dims[1]) if dims[0] * dims[1] < 10**6 else b""
+    else:
+        weight.data_location = TensorProto.EXTERNAL
+        for key, value in (("location", external), ("offset", "0"), ("length", "48")):
+            entry = weight.external_data.add()
+            entry.key, entry.value = key, value
+    node = helper.make_node(op, ["x", "W"], ["y"], name="/proj/" + op, domain=domain)
+    graph = helper.make_graph(
+        [node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, dims[0]])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, dims[1]])], [weight])
+    opsets = [helper.make_opsetid("", 17)] + ([helper.make_opsetid(domain, 1)] if domain else [])
+    return helper.make_model(graph, opset_imports=opsets)
+
+
+def _one_line(error: SymparamsError) -> str:
+    text = str(error)
+    assert "\n" not in text and len(text) <= 320, text
+    return text
+
+
+@pytest.mark.parametrize("content, expected", [
+    (b"\x08\x07\x12\xff\xff\xff\xff\x0f garbage", "not an ONNX model"),
+    (b"", "empty"),
+    ("name: lenet\nlayers: []\n".encode(), "not an ONNX model"),
+])
+def test_files_that_are_not_onnx_are_refused_in_one_line(tmp_path, content, expected):
+    from symparams.importers.onnx_graph import spec_from_onnx
+    path = tmp_path / "model.onnx"
+    path.write_bytes(content)
+    with pytest.raises(SymparamsError) as caught:
+        spec_from_onnx(path)
+    assert expected in _one_line(caught.value) and "model.onnx" in str(caught.value)
+
+
+def test_a_truncated_export_is_refused(exported, tmp_path):
+    from symparams.importers.onnx_graph import spec_from_onnx
+    path, _ = exported["resnet18"]
+    cut = tmp_path / "cut.onnx"
+    cut.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(SymparamsError) as caught:
+        spec_from_onnx(cut)
+    assert "cut.onnx" in _one_line(caught.value)
+
+
+def test_absurd_dims_are_refused_without_allocating(tmp_path):
+    from symparams.importers.onnx_graph import spec_from_onnx
+    onnx = fw.need("onnx")
+    path = tmp_path / "huge.onnx"
+    onnx.save(_hostile_model(onnx, dims=(2**62, 3)), str(path))
+    with pytest.raises(SymparamsError) as caught:
+        spec_from_onnx(path)
+    text = _one_line(caught.value)
+    assert "W" in text and "huge.onnx" in text
+
+
+def test_external_data_is_never_read(tmp_path):
+    from symparams.importers.onnx_graph import spec_from_onnx
+    onnx = fw.need("onnx")
+    path = tmp_path / "outside.onnx"
+    onnx.save(_hostile_model(onnx, external="../../../../etc/passwd"), str(path))
+    data = spec_from_onnx(path)          # counted from dims alone: 4 × 3
+    assert int(_network(data).total) == 12
+    assert any("external" in note for note in data["notes"])
+
+
+def test_an_unknown_op_holding_weights_is_an_error_or_opaque(tmp_path):
+    from symparams.importers.onnx_graph import spec_from_onnx
+    onnx = fw.need("onnx")
+    path = tmp_path / "custom.onnx"
+    onnx.save(_hostile_model(onnx, op="FancyProjection", domain="com.example"), str(path))
+    with pytest.raises(SymparamsError) as caught:
+        spec_from_onnx(path)
+    text = _one_line(caught.value)
+    for part in ("custom.onnx", "FancyProjection", "12", "--allow-unknown"):
+        assert part in text
+    data = spec_from_onnx(path, allow_unknown=True)
+    opaque = [e for e in data["layers"] if e["type"] == "opaque"]
+    assert [(e["op"], e["params"]) for e in opaque] == [("ONNX FancyProjection", 12)]
+    net = _network(data)
+    assert int(net.total) == 12 and any("FancyProjection" in w for w in net.warnings)
