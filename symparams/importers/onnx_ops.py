@@ -1,0 +1,580 @@
+"""ONNX ops to symparams families, one node at a time (see onnx_graph.py).
+
+Each mapper receives the importer and one node that computes on the data
+(an activation output), and adds the entries that count it.  Its weights are
+the *sources* of its constant inputs in the weight slots (onnx_read.py); other
+constant inputs of known ops (a Reshape's target, a Clip's bounds, a Resize's
+scales) are attributes, not parameters.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from .onnx_layout import CHANNELS_FIRST_OPS, ELEMENTWISE_OPS
+
+ACTIVATION_FUNCTIONS = {"Relu": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh",
+                        "Softmax": "softmax", "LogSoftmax": "log_softmax", "Gelu": "gelu",
+                        "HardSwish": "hard_swish", "HardSigmoid": "hard_sigmoid",
+                        "LeakyRelu": "leaky_relu", "Elu": "elu", "Selu": "selu", "Celu": "celu",
+                        "Softplus": "softplus", "Softsign": "softsign", "Mish": "mish",
+                        "Swish": "swish"}
+MERGES = {"Add": "add", "Mul": "multiply", "Sum": "add"}
+# Ops whose constant inputs are attributes (shapes, axes, bounds), never weights.
+ATTRIBUTE_INPUT_OPS = {"Reshape", "Slice", "Pad", "Clip", "Resize", "Upsample", "Expand",
+                       "Tile", "Dropout", "Split", "Unsqueeze", "Squeeze", "Gather",
+                       "GatherElements", "GatherND", "ReduceMean", "ReduceSum", "ReduceMax",
+                       "ReduceMin", "ReduceProd", "ReduceL2", "ReduceL1", "ReduceSumSquare",
+                       "ReduceLogSumExp", "TopK", "CumSum", "OneHot", "ConstantOfShape",
+                       "Range", "Trilu", "Transpose", "Flatten", "Shape", "Size",
+                       "Cast", "CastLike", "Identity", "Equal", "Less", "Greater",
+                       "LessOrEqual", "GreaterOrEqual", "Not", "And", "Or", "Mod",
+                       "ArgMax", "ArgMin", "NonZero", "ScatterND", "ScatterElements",
+                       "DepthToSpace", "SpaceToDepth"}
+
+
+def attributes(node) -> dict[str, Any]:
+    import onnx.helper
+    return {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+
+
+def _int_list(importer, node, attr: str, slot: int) -> list[int] | None:
+    """An axes-like list: the attribute (older opsets) or a constant input (newer ones)."""
+    found = attributes(node).get(attr)
+    if found is not None:
+        return [int(v) for v in (found if isinstance(found, (list, tuple)) else [found])]
+    if len(node.input) > slot and node.input[slot]:
+        values = importer.graph.constant_values(node.input[slot])
+        if values is not None:
+            return [int(v) for v in values]
+    return None
+
+
+# ------------------------------------------------------------------ batch axes
+
+def propagate_batch(importer, node) -> None:
+    """Where the batch axis of each output of ``node`` is (see onnx_layout.py)."""
+    layout = importer.layout
+    g = importer.graph
+    acts = [v for v in node.input if v in g.activations]
+    outs = [v for v in node.output if v]
+    if not acts:
+        for v in outs:
+            layout.set_batch(v, None)
+        return
+    main = max(acts, key=lambda v: layout.rank(v) or 0)
+    axis = layout.batch.get(main)
+    in_rank, op = layout.rank(main), node.op_type
+    a = attributes(node)
+
+    def shifted(out: str) -> int | None:
+        out_rank = layout.rank(out)
+        if axis is None or in_rank is None or out_rank is None:
+            return axis
+        return axis + out_rank - in_rank if out_rank >= in_rank else axis
+
+    if op in ("LSTM", "GRU", "RNN"):
+        batch_first = a.get("layout", 0) == 1
+        for i, v in enumerate(outs if len(node.output) else []):
+            layout.set_batch(v, 0 if batch_first else (2 if node.output[0] == v else 1))
+        return
+    if op == "Transpose":
+        perm = a.get("perm")
+        if perm is None and in_rank is not None:
+            perm = list(reversed(range(in_rank)))
+        new = list(perm).index(axis) if axis is not None and perm and axis in perm else None
+        layout.set_batch(outs[0], new)
+        return
+    if op in ("Unsqueeze", "Squeeze"):
+        axes = _int_list(importer, node, "axes", 1)
+        out_rank = layout.rank(outs[0])
+        new = None
+        if axis is not None and axes is not None and in_rank is not None and out_rank is not None:
+            if op == "Unsqueeze":
+                inserted = sorted(x % out_rank for x in axes)
+                kept = [i for i in range(out_rank) if i not in inserted]
+                new = kept[axis] if axis < len(kept) else None
+            else:
+                removed = {x % in_rank for x in axes}
+                new = None if axis in removed else axis - sum(1 for x in removed if x < axis)
+        layout.set_batch(outs[0], new)
+        return
+    if op in ("Gather",):
+        gather_axis = a.get("axis", 0)
+        index_rank = layout.rank(node.input[1]) if len(node.input) > 1 else 0
+        new = None
+        if axis is not None and in_rank is not None:
+            gather_axis %= in_rank
+            if gather_axis > axis:
+                new = axis
+            elif gather_axis < axis and index_rank is not None:
+                new = axis - 1 + index_rank
+        layout.set_batch(outs[0], new)
+        return
+    if op == "Reshape" or op == "Flatten":
+        shape_in = layout.dims.get(main) or []
+        shape_out = layout.dims.get(outs[0]) or []
+        new = None
+        if axis is not None and axis < len(shape_in):
+            before = shape_in[:axis]
+            if all(isinstance(s, int) for s in before + shape_out):
+                for j in range(len(shape_out)):
+                    if math.prod(shape_out[:j]) == math.prod(before) \
+                            and shape_out[j] == shape_in[axis]:
+                        new = j
+                        break
+        layout.set_batch(outs[0], new)
+        return
+    if op in ("ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin") and not a.get("keepdims", 1):
+        axes = _int_list(importer, node, "axes", 1)
+        new = None
+        if axis is not None and axes is not None and in_rank:
+            removed = {x % in_rank for x in axes}
+            new = None if axis in removed else axis - sum(1 for x in removed if x < axis)
+        layout.set_batch(outs[0], new)
+        return
+    for v in outs:
+        out_rank = layout.rank(v)
+        same = op in CHANNELS_FIRST_OPS or op in ELEMENTWISE_OPS or out_rank == in_rank \
+            or op in ("MatMul", "Gemm")
+        layout.set_batch(v, shifted(v) if same else None)
+
+
+# ------------------------------------------------------------------ mapping
+
+def map_node(importer, node, index: int) -> None:
+    g = importer.graph
+    op = node.op_type
+    acts = [v for v in node.input if v in g.activations]
+    outs = [v for v in node.output if v]
+    constants = [v for v in node.input if v and v not in g.activations]
+    mapper = MAPPERS.get(op)
+    if mapper is not None and mapper(importer, node, index, acts, outs) is not False:
+        return
+    weights = importer.new_sources(constants) if op not in ATTRIBUTE_INPUT_OPS else []
+    if weights:
+        if op in MERGES or op in ("Sub", "Div", "Concat", "Max", "Min", "Pow", "Where"):
+            return _merge_with_tensors(importer, node, index, acts, outs, constants)
+        return importer.unknown(node, index, weights, acts)
+    if op in MERGES and len(acts) >= 2 and not constants:
+        return _family(importer, node, index, MERGES[op], acts, outs)
+    if op == "Concat" and len(acts) >= 2 and not constants:
+        axis = importer.layout.concat_axis(acts[0], attributes(node).get("axis", 1))
+        if axis is not None:
+            return _family(importer, node, index, "concat", acts, outs,
+                           **({} if axis == -1 else {"axis": axis}))
+    _opaque(importer, node, index, acts, outs)
+
+
+def _family(importer, node, index, kind, acts, outs, weights=(), **fields):
+    name = importer.node_name(node, index, weights)
+    return importer.add(kind, name, acts[:1] if kind not in ("add", "multiply", "concat")
+                        else acts, outputs=outs[:1], weights=list(weights), expect=outs[0],
+                        **fields)
+
+
+def _opaque(importer, node, index, acts, outs):
+    """A shape-only op (no weights): one zero-parameter opaque entry per used output."""
+    layout = importer.layout
+    name = importer.node_name(node, index)
+    used = [v for v in outs if v in importer.graph.consumers or _is_graph_output(importer, v)]
+    for position, value in enumerate(used or outs[:1]):
+        fields: dict[str, Any] = {"op": f"ONNX {node.op_type}"}
+        shape = layout.ours(value)
+        if shape is not None:
+            fields["output"] = shape
+        importer.add("opaque", name if position == 0 else f"{name}.{position}", acts,
+                     outputs=[value], **fields)
+
+
+def _is_graph_output(importer, value):
+    return any(v.name == value for v in importer.graph.model.graph.output)
+
+
+def _merge_with_tensors(importer, node, index, acts, outs, constants):
+    """An element-wise op or concat with learned constants: a ``tensor`` entry each."""
+    layout = importer.layout
+    g = importer.graph
+    operands: list[str] = []
+    for value in node.input:
+        if not value:
+            continue
+        if value in g.activations:
+            operands.append(value)
+            continue
+        keys = importer.new_sources([value])
+        if not keys:
+            if g.sources(value):               # a tensor counted by an earlier layer
+                owner = importer.claimed[next(iter(sorted(g.sources(value))))]
+                importer.layer_of.setdefault(value, owner)
+                operands.append(value)
+            continue
+        shape = layout.constant_like(value, acts[0]) if acts else None
+        direct = len(keys) == 1 and shape is not None and \
+            math.prod(s for s in shape if isinstance(s, int)) == g.source_size[keys[0]] \
+            and all(isinstance(s, int) for s in shape)
+        if direct:
+            tensor = importer.add("tensor", _tensor_name(keys[0]), [], outputs=[value],
+                                  weights=keys, shape=shape)
+            importer.layer_of[value] = tensor
+        else:
+            made = [importer.add("tensor", _tensor_name(key), [], weights=[key],
+                                 shape=_tensor_shape(g, key)) for key in keys]
+            for key, layer in zip(keys, made):
+                importer.layer_of[f"\0{key}"] = layer
+            fields: dict[str, Any] = {"op": f"ONNX {_constant_op(g, value)}"}
+            if shape is not None:
+                fields["output"] = shape
+            importer.add("opaque", f"{made[0]}.value", [f"\0{k}" for k in keys],
+                         outputs=[value], **fields)
+        operands.append(value)
+    op = node.op_type
+    kind = MERGES.get(op)
+    if op == "Concat":
+        axis = layout.concat_axis(acts[0], attributes(node).get("axis", 1)) if acts else None
+        if axis is not None:
+            return importer.add("concat", importer.node_name(node, index), operands,
+                                outputs=outs[:1], **({} if axis == -1 else {"axis": axis}))
+        kind = None
+    if kind is None:
+        fields = {"op": f"ONNX {op}"}
+        shape = layout.ours(outs[0])
+        if shape is not None:
+            fields["output"] = shape
+        return importer.add("opaque", importer.node_name(node, index), operands,
+                            outputs=outs[:1], **fields)
+    return importer.add(kind, importer.node_name(node, index), operands, outputs=outs[:1],
+                        expect=outs[0])
+
+
+def _tensor_name(key: str) -> str:
+    return key if "/" not in key and "::" not in key else "tensor"
+
+
+def _tensor_shape(g, key: str) -> list[int]:
+    dims = [int(d) for d in g.initializers[g.source_origin[key]].dims] or [1]
+    while len(dims) > 4:
+        dims[:2] = [dims[0] * dims[1]]
+    return dims
+
+
+def _constant_op(g, value: str) -> str:
+    index = g.producer.get(value)
+    return g.nodes[index].op_type if index is not None else "Identity"
+
+
+# ------------------------------------------------------------------ families
+
+def _weight_shape(importer, value: str) -> list[int] | None:
+    dims = importer.layout.dims.get(value)
+    if dims and all(isinstance(d, int) for d in dims):
+        return dims
+    g = importer.graph
+    index = g.producer.get(value)
+    if index is not None:
+        node = g.nodes[index]
+        if node.op_type == "Transpose":
+            inner = _weight_shape(importer, node.input[0])
+            perm = attributes(node).get("perm") or list(reversed(range(len(inner or []))))
+            return [inner[p] for p in perm] if inner else None
+        if node.op_type == "Identity":
+            return _weight_shape(importer, node.input[0])
+    return None
+
+
+def _pair(values: list[int]):
+    """ONNX's (height, width) as our (width, height) pair, or one number when equal."""
+    if len(values) == 2:
+        height, width = values
+        return height if height == width else [width, height]
+    return values[0] if len(set(values)) == 1 else list(values)
+
+
+def _window(a: dict, dims: int, with_padding=True):
+    """kernel/stride/padding/dilation fields of a conv or pool, or None when the padding
+    is asymmetric (then a zero_padding entry goes first)."""
+    fields: dict[str, Any] = {}
+    strides = a.get("strides") or [1] * dims
+    dilations = a.get("dilations") or [1] * dims
+    auto = a.get("auto_pad", b"NOTSET")
+    auto = auto.decode() if isinstance(auto, bytes) else str(auto)
+    pads = list(a.get("pads") or [0] * (2 * dims))
+    before, after = pads[:dims], pads[dims:]
+    if auto in ("SAME_UPPER", "SAME_LOWER"):
+        padding: Any = "same"
+        extra = None
+    elif auto == "VALID":
+        padding, extra = 0, None
+    elif before == after:
+        padding, extra = (_pair(before) if dims == 2 else
+                          before[0] if len(set(before)) == 1 else before), None
+    else:
+        padding, extra = 0, [[b, e] for b, e in zip(before, after)]
+    if dims == 2:
+        fields["stride"] = _pair(list(strides))
+        fields["dilation"] = _pair(list(dilations))
+    else:
+        fields["stride"] = strides[0] if len(set(strides)) == 1 else list(strides)
+        fields["dilation"] = dilations[0] if len(set(dilations)) == 1 else list(dilations)
+    if with_padding:
+        fields["padding"] = padding
+    return fields, extra
+
+
+def _conv(importer, node, index, acts, outs, transposed=False):
+    g = importer.graph
+    if len(acts) != 1 or node.input[0] != acts[0] or len(node.input) < 2:
+        return False
+    w = _weight_shape(importer, node.input[1])
+    if not w or len(w) < 3:
+        return False
+    a = attributes(node)
+    group = a.get("group", 1)
+    dims = len(w) - 2
+    kernel = list(a.get("kernel_shape") or w[2:])
+    bias = len(node.input) > 2 and bool(node.input[2])
+    weights = importer.new_sources(node.input[1:])
+    name = importer.node_name(node, index, weights)
+    window, extra = _window(a, dims)
+    first = acts
+    if extra is not None:
+        pad = importer.add("zero_padding", f"{name}.pad", acts, padding=extra)
+        importer.layer_of[f"\0{pad}"] = pad
+        first = [f"\0{pad}"]
+    kernel_field = _pair(kernel) if dims == 2 else (kernel[0] if len(set(kernel)) == 1
+                                                    else kernel)
+    suffix = {1: "conv1d", 2: "conv2d", 3: "conv3d"}.get(dims)
+    if suffix is None:
+        return False
+    if transposed:
+        if group != 1:
+            return False    # no family for grouped transposed convolutions: unknown
+        output_padding = a.get("output_padding") or [0] * dims
+        fields = {"kernel": kernel_field, "filters": w[1] * group, **window,
+                  "bias": bias}
+        if any(output_padding):
+            fields["output_padding"] = (_pair(output_padding) if dims == 2
+                                        else list(output_padding))
+        return importer.add(f"{suffix}_transpose", name, first, outputs=outs[:1],
+                            weights=weights, **fields)
+    filters, per_group = w[0], w[1]
+    if dims == 2 and group > 1 and per_group == 1 and filters % group == 0:
+        return importer.add("depthwise_conv2d", name, first, outputs=outs[:1], weights=weights,
+                            kernel=kernel_field, depth_multiplier=filters // group, **window,
+                            bias=bias)
+    fields = {"kernel": kernel_field, "filters": filters, **window, "bias": bias}
+    if group != 1:
+        fields["groups"] = group
+    return importer.add(suffix, name, first, outputs=outs[:1], weights=weights, **fields)
+
+
+def _conv_transpose(importer, node, index, acts, outs):
+    return _conv(importer, node, index, acts, outs, transposed=True)
+
+
+def _dense(importer, node, index, acts, outs):
+    """Gemm, or MatMul by a weight (with the Add of its bias folded in)."""
+    g = importer.graph
+    a = attributes(node)
+    if node.op_type == "Gemm":
+        if len(acts) != 1 or node.input[0] != acts[0] or a.get("transA", 0) \
+                or node.input[1] in g.activations:
+            return False
+        w = _weight_shape(importer, node.input[1])
+        if not w or len(w) != 2:
+            return False
+        units = w[0] if a.get("transB", 0) else w[1]
+        bias_values = [node.input[2]] if len(node.input) > 2 and node.input[2] else []
+        weights = importer.new_sources([node.input[1], *bias_values])
+        return importer.add("dense", importer.node_name(node, index, weights), acts,
+                            outputs=outs[:1], weights=weights, units=units,
+                            bias=bool(bias_values))
+    if len(acts) != 1 or node.input[0] != acts[0]:
+        return False                         # activation × activation: opaque below
+    w = _weight_shape(importer, node.input[1])
+    if not w or len(w) != 2 or not importer.graph.sources(node.input[1]):
+        return False
+    units = w[1]
+    weights = importer.new_sources([node.input[1]])
+    output = outs[0]
+    bias_add = _bias_add(importer, output, units)
+    if bias_add is not None:
+        add_index, add_node, bias = bias_add
+        weights += [k for k in importer.new_sources([bias]) if k not in weights]
+        importer.skip.add(add_index)
+        outputs = [output, add_node.output[0]]
+    else:
+        outputs = [output]
+    return importer.add("dense", importer.node_name(node, index, weights), acts,
+                        outputs=outputs, weights=weights, units=units,
+                        bias=bias_add is not None)
+
+
+def _bias_add(importer, value: str, units: int):
+    """The Add right after a MatMul that adds a learned bias of ``units`` values."""
+    g = importer.graph
+    users = g.consumers.get(value, [])
+    if len(users) != 1 or _is_graph_output(importer, value):
+        return None
+    node = g.nodes[users[0]]
+    if node.op_type != "Add" or len(node.input) != 2:
+        return None
+    other = node.input[1] if node.input[0] == value else node.input[0]
+    if other in g.activations or not g.sources(other):
+        return None
+    dims = importer.layout.dims.get(other) or []
+    if [d for d in dims if d != 1] != [units]:
+        return None
+    return users[0], node, other
+
+
+def _norm(kind, **fields):
+    def mapper(importer, node, index, acts, outs):
+        if len(acts) != 1 or node.input[0] != acts[0]:
+            return False
+        weights = importer.new_sources(node.input[1:])
+        extra = dict(fields)
+        if node.op_type == "LayerNormalization":
+            axis = attributes(node).get("axis", -1)
+            rank = importer.layout.rank(acts[0])
+            if rank is not None and axis % rank != rank - 1:
+                return False                      # normalised over more than the last axis
+            if len(node.input) < 3 or not node.input[2]:
+                extra["center"] = False
+        if node.op_type == "GroupNormalization":
+            extra["groups"] = attributes(node).get("num_groups", 1)
+        return importer.add(kind, importer.node_name(node, index, weights), acts,
+                            outputs=outs[:1], weights=weights, expect=outs[0], **extra)
+    return mapper
+
+
+def _recurrent(importer, node, index, acts, outs):
+    if len(acts) != 1 or node.input[0] != acts[0]:
+        return False
+    a = attributes(node)
+    direction = a.get("direction", b"forward")
+    direction = direction.decode() if isinstance(direction, bytes) else str(direction)
+    if direction == "reverse":
+        direction = "forward"        # one direction all the same: the same count
+    hidden = a.get("hidden_size")
+    if hidden is None:
+        return False
+    weight_inputs = [v for v in node.input[1:4] if v]
+    weights = importer.new_sources(weight_inputs)
+    bias = len(node.input) > 3 and bool(node.input[3])
+    name = importer.node_name(node, index, weights)
+    fields: dict[str, Any] = {"hidden_size": hidden,
+                              "bidirectional": direction == "bidirectional", "bias": bias}
+    layer = importer.add(node.op_type.lower(), name, acts, outputs=outs[:1], weights=weights,
+                         **fields)
+    for position, value in enumerate(node.output[1:], start=1):
+        if value and value in importer.graph.consumers:
+            shape = importer.layout.ours(value)
+            extra = {"output": shape} if shape is not None else {}
+            importer.layer_of[f"\0{layer}"] = layer
+            importer.add("opaque", f"{layer}.state{position}", [f"\0{layer}"], outputs=[value],
+                         op=f"ONNX {node.op_type} state", **extra)
+    return layer
+
+
+def _embedding(importer, node, index, acts, outs):
+    g = importer.graph
+    if len(node.input) < 2 or node.input[0] in g.activations or node.input[1] not in acts:
+        return False
+    if attributes(node).get("axis", 0) != 0 or not g.sources(node.input[0]):
+        return False
+    w = _weight_shape(importer, node.input[0])
+    if not w or len(w) != 2:
+        return False
+    weights = importer.new_sources([node.input[0]])
+    return importer.add("embedding", importer.node_name(node, index, weights), acts,
+                        outputs=outs[:1], weights=weights, vocab_size=w[0], embed_dim=w[1])
+
+
+def _activation(importer, node, index, acts, outs):
+    if len(acts) != 1:
+        return False
+    function = ACTIVATION_FUNCTIONS.get(node.op_type)
+    if node.op_type == "Clip":
+        a = attributes(node)
+        low = a.get("min")
+        high = a.get("max")
+        if low is None and len(node.input) > 1 and node.input[1]:
+            values = importer.graph.constant_values(node.input[1])
+            low = values[0] if values else None
+        if high is None and len(node.input) > 2 and node.input[2]:
+            values = importer.graph.constant_values(node.input[2])
+            high = values[0] if values else None
+        function = {(0.0, 6.0): "relu6", (-1.0, 1.0): "hard_tanh"}.get(
+            (None if low is None else float(low), None if high is None else float(high)))
+        if function is None and low is not None and float(low) == 0.0 and high is None:
+            function = "relu"
+    if function is None:
+        return False
+    return importer.add("activation", importer.node_name(node, index), acts, outputs=outs[:1],
+                        expect=outs[0], function=function)
+
+
+def _simple(kind):
+    def mapper(importer, node, index, acts, outs):
+        if len(acts) != 1 or node.input[0] != acts[0]:
+            return False
+        fields: dict[str, Any] = {}
+        if node.op_type in ("GlobalAveragePool", "GlobalMaxPool"):
+            fields["keepdims"] = True
+        return importer.add(kind, importer.node_name(node, index), acts, outputs=outs[:1],
+                            expect=outs[0], **fields)
+    return mapper
+
+
+def _pool(importer, node, index, acts, outs):
+    if len(acts) != 1 or node.input[0] != acts[0]:
+        return False
+    a = attributes(node)
+    kernel = list(a.get("kernel_shape") or [])
+    dims = len(kernel)
+    if dims not in (1, 2, 3) or a.get("ceil_mode", 0) or any(d != 1 for d in
+                                                            a.get("dilations") or []):
+        return False
+    window, extra = _window(a, dims)
+    window.pop("dilation", None)
+    if extra is not None:
+        return False
+    kind = ("maxpool" if node.op_type == "MaxPool" else "avgpool") + f"{dims}d"
+    kernel_field = _pair(kernel) if dims == 2 else (kernel[0] if len(set(kernel)) == 1
+                                                    else kernel)
+    return importer.add(kind, importer.node_name(node, index), acts, outputs=outs[:1],
+                        expect=outs[0], kernel=kernel_field, **window)
+
+
+def _flatten(importer, node, index, acts, outs):
+    if len(acts) != 1 or node.input[0] != acts[0]:
+        return False
+    layout = importer.layout
+    out = layout.dims.get(outs[0]) or []
+    if layout.batch.get(acts[0]) != 0 or len(out) != 2 or layout.batch.get(outs[0]) != 0:
+        return False
+    if node.op_type == "Flatten" and attributes(node).get("axis", 1) != 1:
+        return False
+    return importer.add("flatten", importer.node_name(node, index), acts, outputs=outs[:1],
+                        expect=outs[0])
+
+
+def _dropout(importer, node, index, acts, outs):
+    if len(acts) != 1 or node.input[0] != acts[0]:
+        return False
+    kind = "dropout" if node.op_type == "Dropout" else "identity"
+    return importer.add(kind, importer.node_name(node, index), acts, outputs=outs[:1],
+                        expect=outs[0])
+
+
+MAPPERS = {"Conv": _conv, "ConvTranspose": _conv_transpose, "Gemm": _dense,
+           "MatMul": _dense, "BatchNormalization": _norm("batchnorm"),
+           "LayerNormalization": _norm("layernorm"),
+           "InstanceNormalization": _norm("instancenorm", affine=True),
+           "GroupNormalization": _norm("groupnorm"),
+           "LSTM": _recurrent, "GRU": _recurrent, "RNN": _recurrent, "Gather": _embedding,
+           "MaxPool": _pool, "AveragePool": _pool, "GlobalAveragePool": _simple("global_avg_pool"),
+           "GlobalMaxPool": _simple("global_max_pool"), "Flatten": _flatten,
+           "Reshape": _flatten, "Dropout": _dropout, "Identity": _dropout,
+           **{op: _activation for op in (*ACTIVATION_FUNCTIONS, "Clip")}}
