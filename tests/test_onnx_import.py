@@ -63,6 +63,25 @@ def _sequence_models(torch, nn):
     return Tagger, Encoder
 
 
+def _bert(torch):
+    """A small transformers BertModel (both outputs, so that the pooler is exported)."""
+    transformers = fw.import_transformers()
+    config = transformers.BertConfig(vocab_size=100, hidden_size=32, num_hidden_layers=2,
+                                     num_attention_heads=4, intermediate_size=64,
+                                     max_position_embeddings=16)
+
+    class Bert(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.bert = transformers.BertModel(config)
+
+        def forward(self, ids):
+            out = self.bert(input_ids=ids)
+            return out.last_hidden_state, out.pooler_output
+
+    return Bert()
+
+
 @pytest.fixture(scope="session")
 def exported(tmp_path_factory):
     """name -> (onnx path, torch model) for every model the tests read."""
@@ -73,15 +92,18 @@ def exported(tmp_path_factory):
     torch.manual_seed(0)
     image = torch.randn(1, 3, 64, 64)
     out = {}
-    for name in ("resnet18", "mobilenet_v2"):
+    for name in ("resnet18", "mobilenet_v2", "densenet121", "efficientnet_b0"):
         model = getattr(models, name)(weights=None)
         out[name] = (_export(torch, model, (image,), folder / f"{name}.onnx"), model)
+    vit = models.VisionTransformer(image_size=32, patch_size=16, num_layers=2, num_heads=4,
+                                   hidden_dim=32, mlp_dim=64)
+    out["vit"] = (_export(torch, vit, (torch.randn(1, 3, 32, 32),), folder / "vit.onnx"), vit)
     folded = models.resnet18(weights=None)
     out["resnet18-folded"] = (_export(torch, folded, (image,), folder / "folded.onnx",
                                       do_constant_folding=True), folded)
     tagger, encoder = _sequence_models(torch, nn)
     tokens = torch.randint(0, 50, (1, 7))
-    for name, model in (("tagger", tagger()), ("encoder", encoder())):
+    for name, model in (("tagger", tagger()), ("encoder", encoder()), ("bert", _bert(torch))):
         out[name] = (_export(torch, model, (tokens,), folder / f"{name}.onnx"), model)
     return out
 
@@ -96,16 +118,24 @@ def _torch_count(model) -> int:
 
 
 def _ours_by_module(net) -> dict[str, int]:
-    """Our parameters + buffers per module path (an LSTM's layers `lstm`, `lstm_2` … together)."""
+    """Our parameters + buffers per module path: an LSTM's layers (`lstm`, `lstm_2` …)
+    together, a learned tensor (`encoder.pos_embedding`) at the module holding it."""
     counts: dict[str, int] = defaultdict(int)
+    names = {info.name for info in net.layers}
     for info in net.layers:
         value = int(info.params) + int(info.buffers)
         if value:
-            counts[re.sub(r"_\d+$", "", info.name)] += value
+            name = info.name
+            stem = re.sub(r"_\d+$", "", name)   # the n-th layer of the same module
+            name = stem if stem in names else name
+            if info.kind == "tensor":
+                name = name.rsplit(".", 1)[0] if "." in name else ""
+            counts[name] += value
     return dict(counts)
 
 
-@pytest.mark.parametrize("name", ["resnet18", "mobilenet_v2", "tagger", "encoder"])
+@pytest.mark.parametrize("name", ["resnet18", "mobilenet_v2", "densenet121", "efficientnet_b0",
+                                  "vit", "tagger", "encoder", "bert"])
 def test_onnx_export_counts_as_torch_does(exported, name):
     from symparams.importers.onnx_graph import spec_from_onnx
     path, model = exported[name]
@@ -116,11 +146,7 @@ def test_onnx_export_counts_as_torch_does(exported, name):
     # module by module: every module holding parameters or float buffers is one of ours
     theirs = {c.path: c.params + c.buffers for c in fw.module_counts(model)
               if c.params + c.buffers}
-    ours = _ours_by_module(net)
-    if name == "encoder":   # a top-level nn.Parameter is a learned tensor named after it
-        theirs.pop("")
-        assert ours.pop("pos") == model.pos.numel()
-    assert ours == theirs
+    assert _ours_by_module(net) == theirs
 
 
 def test_onnx_layers_keep_the_families(exported):

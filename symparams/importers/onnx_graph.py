@@ -91,17 +91,19 @@ class OnnxImporter:
         self.node = None
 
     # ----------------------------------------------------------------- helpers
-    def node_name(self, node, index: int, weights=()) -> str:
+    def node_name(self, node, index: int, weights=(), short: bool = False) -> str:
+        """The module path of the weights, else the node's scope (``short``: without the
+        op, for a module that is that op, as ``layer1.0.relu``), else op and index."""
         for key in weights:
             found = _parameter_module(key)
             if found:
                 return found
         if node.name:
             path = module_path(node.name)
-            op = node.op_type
-            stem = re.sub(r"\.(%s)(_\d+)?$" % re.escape(op), "", path)
-            if stem and stem != path:
-                return stem
+            if short:
+                stem = re.sub(r"\.(%s)(_\d+)?$" % re.escape(node.op_type), "", path)
+                if stem:
+                    return stem
             if path:
                 return path
         return f"{node.op_type.lower()}_{index}"

@@ -167,7 +167,8 @@ def map_node(importer, node, index: int) -> None:
 
 
 def _family(importer, node, index, kind, acts, outs, weights=(), **fields):
-    name = importer.node_name(node, index, weights)
+    name = importer.node_name(node, index, weights, short=kind not in ("add", "multiply",
+                                                                       "concat"))
     return importer.add(kind, name, acts[:1] if kind not in ("add", "multiply", "concat")
                         else acts, outputs=outs[:1], weights=list(weights), expect=outs[0],
                         **fields)
@@ -511,7 +512,7 @@ def _activation(importer, node, index, acts, outs):
             function = "relu"
     if function is None:
         return False
-    return importer.add("activation", importer.node_name(node, index), acts, outputs=outs[:1],
+    return importer.add("activation", importer.node_name(node, index, short=True), acts, outputs=outs[:1],
                         expect=outs[0], function=function)
 
 
@@ -522,8 +523,8 @@ def _simple(kind):
         fields: dict[str, Any] = {}
         if node.op_type in ("GlobalAveragePool", "GlobalMaxPool"):
             fields["keepdims"] = True
-        return importer.add(kind, importer.node_name(node, index), acts, outputs=outs[:1],
-                            expect=outs[0], **fields)
+        return importer.add(kind, importer.node_name(node, index, short=True), acts,
+                            outputs=outs[:1], expect=outs[0], **fields)
     return mapper
 
 
@@ -543,8 +544,8 @@ def _pool(importer, node, index, acts, outs):
     kind = ("maxpool" if node.op_type == "MaxPool" else "avgpool") + f"{dims}d"
     kernel_field = _pair(kernel) if dims == 2 else (kernel[0] if len(set(kernel)) == 1
                                                     else kernel)
-    return importer.add(kind, importer.node_name(node, index), acts, outputs=outs[:1],
-                        expect=outs[0], kernel=kernel_field, **window)
+    return importer.add(kind, importer.node_name(node, index, short=True), acts,
+                        outputs=outs[:1], expect=outs[0], kernel=kernel_field, **window)
 
 
 def _flatten(importer, node, index, acts, outs):
@@ -556,7 +557,7 @@ def _flatten(importer, node, index, acts, outs):
         return False
     if node.op_type == "Flatten" and attributes(node).get("axis", 1) != 1:
         return False
-    return importer.add("flatten", importer.node_name(node, index), acts, outputs=outs[:1],
+    return importer.add("flatten", importer.node_name(node, index, short=True), acts, outputs=outs[:1],
                         expect=outs[0])
 
 
@@ -564,8 +565,8 @@ def _dropout(importer, node, index, acts, outs):
     if len(acts) != 1 or node.input[0] != acts[0]:
         return False
     kind = "dropout" if node.op_type == "Dropout" else "identity"
-    return importer.add(kind, importer.node_name(node, index), acts, outputs=outs[:1],
-                        expect=outs[0])
+    return importer.add(kind, importer.node_name(node, index, short=True), acts,
+                        outputs=outs[:1], expect=outs[0])
 
 
 MAPPERS = {"Conv": _conv, "ConvTranspose": _conv_transpose, "Gemm": _dense,
