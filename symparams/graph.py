@@ -48,7 +48,10 @@ def inputs_per_layer(inputs: Mapping[str, Any] | Sequence[Any] | None, names: li
     out = []
     for index, (raw, name) in enumerate(zip(inputs, names), start=1):
         try:
-            out.append(None if raw is None else check_names_field(raw, "inputs"))
+            # inputs: [] is a layer that takes nothing (a learned tensor); resolve_sources
+            # refuses it for any layer that needs an input.
+            out.append(None if raw is None else () if isinstance(raw, (list, tuple)) and
+                       not raw else check_names_field(raw, "inputs"))
         except SymparamsError as exc:
             raise exc.located(file=source, layer=(index, name)) from None
     return out
@@ -57,7 +60,9 @@ def inputs_per_layer(inputs: Mapping[str, Any] | Sequence[Any] | None, names: li
 def resolve_sources(names: list[str], written: list[tuple[str, ...] | None], merges: list[bool],
                     kinds: list[str], source: str | None,
                     first: str = INPUT_NAME,
-                    pairs: list[bool] | None = None) -> list[tuple[int, ...]]:
+                    pairs: list[bool] | None = None,
+                    many: list[bool] | None = None,
+                    none: list[bool] | None = None) -> list[tuple[int, ...]]:
     """For each layer, the positions of the layers it takes (0 is the first input,
     called ``first`` and INPUT both).
 
@@ -66,14 +71,26 @@ def resolve_sources(names: list[str], written: list[tuple[str, ...] | None], mer
     inputs and any other layer with more than one.  A further network input
     (kind ``input``) takes nothing, and is never "the layer before" by default:
     the first layer after the inputs takes the first input.  A layer marked in
-    ``pairs`` (attention: queries, then keys and values) takes one input or two.
+    ``pairs`` (attention: queries, then keys and values) takes one input or two, one
+    marked in ``many`` (opaque) one or more; one marked in ``none`` (a learned tensor)
+    takes nothing, and only such a layer or one in ``many`` may be given ``inputs: []``.
     """
     position = {INPUT_NAME: 0, first: 0, **{name: i for i, name in enumerate(names, start=1)}}
     resolved = []
     for index, (name, wanted, merge, kind) in enumerate(zip(names, written, merges, kinds),
                                                         start=1):
         where = dict(file=source, layer=(index, name), field="inputs")
-        if kind == "input":
+        if kind == "input" or (none and none[index - 1] and not wanted):
+            resolved.append(())
+            continue
+        if none and none[index - 1]:
+            raise SymparamsError(f"{kind} takes no input: leave inputs out or write "
+                                 f"inputs: []", **where)
+        if wanted == ():
+            if not (many and many[index - 1]):
+                raise SymparamsError(f"{kind} needs an input; only a tensor (or an opaque "
+                                     f"op with its output given) takes none (inputs: [])",
+                                     **where)
             resolved.append(())
             continue
         if wanted is None:
@@ -103,7 +120,7 @@ def resolve_sources(names: list[str], written: list[tuple[str, ...] | None], mer
             raise SymparamsError(f"{kind} joins several layers, found {len(found)} input",
                                  **where)
         most = 2 if pairs and pairs[index - 1] else 1
-        if not merge and len(found) > most:
+        if not merge and len(found) > most and not (many and many[index - 1]):
             takes = "one input" if most == 1 else \
                 "at most two inputs (queries, then keys and values)"
             raise SymparamsError(f"{kind} takes {takes}, found {len(found)}; join them "

@@ -61,7 +61,8 @@ class LayerInfo:
     def non_trainable(self) -> Expr:
         """Parameters not trained: all of them when frozen, else those the family says
         (Keras' moving mean and variance)."""
-        return self.params if self.frozen else as_count(self.layer.non_trainable(self.input_shape))
+        return self.params if self.frozen else as_count(_part(self.layer, "non_trainable",
+                                                              self.input_shape))
 
     @cached_property
     def trainable(self) -> Expr:
@@ -70,17 +71,23 @@ class LayerInfo:
     @cached_property
     def buffers(self) -> Expr:
         """Values the layer keeps that are not parameters (PyTorch's running statistics)."""
-        return as_count(self.layer.buffers(self.input_shape))
+        return as_count(_part(self.layer, "buffers", self.input_shape))
 
     @cached_property
     def formula(self) -> Expr:
-        """The count in this layer's letters, e.g. ``k_1*(d_1*m_1*n_1 + 1)``."""
+        """The count in this layer's letters, e.g. ``k_1*(d_1*m_1*n_1 + 1)`` (an opaque
+        layer's is the framework's number: it has no formula)."""
+        if self.layer.counted is not None:
+            return self.layer.counted
         formula = generic_formula(type(self.layer), self.layer.bias)[1]
         return formula.xreplace({size_symbol(l): s for l, s in self.letters.items()})
 
     @cached_property
     def written(self) -> Expr | None:
-        """The formula in this layer's letters, unevaluated, in the document's order."""
+        """The formula in this layer's letters, unevaluated, in the document's order (an
+        opaque layer's number when it holds parameters, so that the total adds it)."""
+        if self.layer.counted is not None:
+            return self.layer.counted if self.layer.counted else None
         if not self.layer.has_params:
             return None
         written = generic_formula(type(self.layer), self.layer.bias)[0]
@@ -91,8 +98,8 @@ class LayerInfo:
     @cached_property
     def substituted(self) -> Expr | None:
         """The written formula with every known size put in, still unevaluated."""
-        if self.written is None:
-            return None
+        if self.written is None or self.layer.counted is not None:
+            return self.written
         mapping = {s: v if v.is_Atom else Inserted(v) for s, v in self.values.items()}
         with evaluate(False):
             return self.written.xreplace(mapping)
@@ -148,6 +155,13 @@ class LayerInfo:
 
     def _pretty(self, printer=None):
         return self.step._pretty(printer)
+
+
+def _part(layer: Layer, part: str, in_shape: Shape) -> Expr:
+    """A family's non_trainable or buffers for its input; an opaque layer holds the
+    framework's numbers in fields of those names instead of the methods."""
+    value = getattr(layer, part)
+    return value(in_shape) if callable(value) else value
 
 
 class NoSuchLayer(KeyError):

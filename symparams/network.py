@@ -28,7 +28,7 @@ from .layers.base import check_flag, is_letter_name
 from .numbers import as_count, plain
 from .printing import ascii_plain, natural_key, unicode_plain, unicode_shape
 from .shapes import Shape
-from .spec import DEFAULT_CONVENTION, Spec, check_convention, load_spec
+from .spec import DEFAULT_CONVENTION, Spec, check_convention, check_notes, load_spec
 from .layerinfo import LayerInfo, NoSuchLayer, layer_names
 from .substitution import every_size_name, letter_owners, with_sizes_freed, with_sizes_set
 from .walk import check_input_shape, walk
@@ -58,7 +58,8 @@ class Network(NetworkQuestions, NetworkOutputs):
                  description: str | None = None,
                  inputs: Mapping[str, Any] | Iterable[Any] | None = None,
                  outputs: Iterable[str] | None = None, convention: str | None = None,
-                 frozen: Iterable[str] = (), blocks: Mapping[str, tuple] | None = None):
+                 frozen: Iterable[str] = (), blocks: Mapping[str, tuple] | None = None,
+                 notes: Iterable[str] = ()):
         """``inputs`` names each layer's inputs (a list parallel to the layers, or
         layer name → names; None: the layer before), ``outputs`` the layers given
         out (default: those no layer takes); see :mod:`symparams.graph`.
@@ -66,8 +67,10 @@ class Network(NetworkQuestions, NetworkOutputs):
         count differently are counted, unless a layer says otherwise; ``frozen``
         names the layers that are not trained (``trainable: false``).
         ``blocks`` maps a layer name to the block instances it was expanded from
-        (:class:`symparams.blocks.BlockInstance`, outermost first)."""
+        (:class:`symparams.blocks.BlockInstance`, outermost first).  ``notes`` are
+        remarks every output shows among the :attr:`warnings` (an importer's)."""
         self.name = str(name)
+        self.notes: tuple[str, ...] = check_notes(list(notes), source)
         self.convention = check_convention(convention, source) or DEFAULT_CONVENTION
         self.title = title
         self.description = description
@@ -99,7 +102,9 @@ class Network(NetworkQuestions, NetworkOutputs):
         self._sources = graph.resolve_sources(
             self._names, self._inputs, [layer.merges for layer in self._layers],
             [layer.kind for layer in self._layers], source, first=self.input_name,
-            pairs=[getattr(layer, "takes_memory", False) for layer in self._layers])
+            pairs=[getattr(layer, "takes_memory", False) for layer in self._layers],
+            many=[layer.takes_many for layer in self._layers],
+            none=[layer.takes_no_input for layer in self._layers])
         self._outputs = None if outputs is None else tuple(outputs)
         self._blocks = dict(blocks or {})
         self.layers: tuple[LayerInfo, ...] = self._walk()
@@ -153,7 +158,8 @@ class Network(NetworkQuestions, NetworkOutputs):
         return cls(layers, given_input, name=spec.name, title=spec.title, source=spec.source,
                    description=spec.description, inputs=inputs, outputs=spec.outputs,
                    convention=convention or spec.convention, frozen=frozen,
-                   blocks={name: e.blocks for name, e in zip(names, spec.layers) if e.blocks})
+                   blocks={name: e.blocks for name, e in zip(names, spec.layers) if e.blocks},
+                   notes=spec.notes)
 
     def _assign_names(self) -> list[str]:
         return layer_names([(layer.name_prefix, layer.name) for layer in self._layers],
@@ -228,6 +234,19 @@ class Network(NetworkQuestions, NetworkOutputs):
         with evaluate(False):
             return Add(*(info.written for info in self.layers if info.written is not None))
 
+    @cached_property
+    def warnings(self) -> tuple[str, ...]:
+        """What every output shows before the numbers: the spec's notes, then one line
+        per opaque layer that holds parameters (its count is the framework's number,
+        with no formula behind it)."""
+        lines = list(self.notes)
+        for info in self.layers:
+            if info.layer.counted:
+                count = f"{int(info.params):,}" if info.params.is_Integer else str(info.params)
+                lines.append(f"layer {info.index} {info.name} (opaque {info.layer.op}): "
+                             f"{count} parameters counted from the framework, no formula")
+        return tuple(lines)
+
     @property
     def is_exact(self) -> bool:
         return bool(self.total.is_Integer)
@@ -293,7 +312,7 @@ class Network(NetworkQuestions, NetworkOutputs):
         return Network(named, given_input, name=self.name, title=self.title,
                        source=self.source, description=self.description, inputs=inputs,
                        outputs=self._outputs, convention=self.convention, frozen=self.frozen,
-                       blocks=self._blocks)
+                       blocks=self._blocks, notes=self.notes)
 
     def symbolic(self) -> "Network":
         """A copy whose every size is a letter: each given size its own letter
@@ -352,6 +371,8 @@ class Network(NetworkQuestions, NetworkOutputs):
             data["symbols"] = declared
         if self.convention != DEFAULT_CONVENTION:
             data["convention"] = self.convention
+        if self.notes:
+            data["notes"] = list(self.notes)
         def written(shape):
             return [int(v) if v.is_Integer else ascii_plain(v) for v in shape]
         if self.input_name == graph.INPUT_NAME and not self._extra_inputs:

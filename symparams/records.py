@@ -43,6 +43,8 @@ def network_dict(net) -> dict[str, Any]:
         "total_trainable": number(net.trainable_total),
         "total_non_trainable": number(net.non_trainable_total),
         "total_buffers": number(net.buffers_total),
+        # The spec's notes and one line per opaque layer with parameters (always a list).
+        "warnings": list(net.warnings),
     }
     # A layer expanded from blocks says which instances it sits in, outermost first.
     for record, info in zip(data["layers"], net.layers):

@@ -52,10 +52,13 @@ class Spec:
     input_name: str | None = None            # the first input's name (None: INPUT)
     extra_inputs: tuple = ()                 # further named inputs: ((name, shape), ...)
     convention: str | None = None   # pytorch | keras: how the frameworks' counts differ
+    notes: tuple[str, ...] = ()     # what every reader should know (an importer's remarks)
 
 
 _TOP_FIELDS = {"name", "title", "description", "input", "layers", "symbols", "outputs",
-               "convention", "blocks"}
+               "convention", "blocks", "notes"}
+NOTES_LIMIT = 20        # notes a spec may hold
+NOTE_LENGTH = 500       # characters in one note
 # Where PyTorch and Keras count a layer differently (batch normalisation's running
 # statistics, recurrent biases), the network follows one of them; PyTorch by default.
 CONVENTIONS = ("pytorch", "keras")
@@ -173,7 +176,35 @@ def spec_from_data(data: Any, source: str | None = None) -> Spec:
                 input_name=first_name, extra_inputs=extra_inputs,
                 title=data.get("title"), description=data.get("description"),
                 symbols=symbols, outputs=_output_names(data.get("outputs"), source),
-                convention=check_convention(data.get("convention"), source))
+                convention=check_convention(data.get("convention"), source),
+                notes=check_notes(data.get("notes"), source))
+
+
+def check_notes(raw: Any, source: str | None = None) -> tuple[str, ...]:
+    """``notes: [text, ...]``: remarks shown as warnings in every output; each one line
+    of printable text (no control characters), at most NOTE_LENGTH characters, and at
+    most NOTES_LIMIT of them."""
+    if raw is None:
+        return ()
+    items = [raw] if isinstance(raw, str) else raw
+    if not isinstance(items, (list, tuple)) or not all(isinstance(i, str) for i in items):
+        raise SymparamsError(f"expected a list of texts, found {_describe(raw)}",
+                             file=source, field="notes")
+    if len(items) > NOTES_LIMIT:
+        raise SymparamsError(f"expected at most {NOTES_LIMIT} notes, found {len(items)}",
+                             file=source, field="notes")
+    notes = []
+    for i, note in enumerate(items):
+        where = dict(file=source, field=f"notes[{i}]")
+        if not note.isprintable():
+            raise SymparamsError("control characters (line breaks, escapes) are not "
+                                 "allowed in a note", **where)
+        if len(note) > NOTE_LENGTH:
+            raise SymparamsError(f"expected at most {NOTE_LENGTH} characters, found "
+                                 f"{len(note)}", **where)
+        if note.strip():
+            notes.append(note.strip())
+    return tuple(notes)
 
 
 def check_convention(raw: Any, source: str | None = None,

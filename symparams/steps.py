@@ -187,7 +187,10 @@ def layer_step(info) -> Step:
                 description=description, reason=layer.step_reason(),
                 notes=(*info.graph_notes, *layer.notes(info.input_shape),
                        *_frozen_note(info)) if info.index else (),
-                formula=info.written, substituted=info.substituted, result=info.params,
+                # An opaque layer's count is the framework's number: no formula to show.
+                formula=None if layer.counted is not None else info.written,
+                substituted=None if layer.counted is not None else info.substituted,
+                result=info.params,
                 input_shape=info.input_shape, output_shape=info.output_shape,
                 letters={s: layer.letters[l] for l, s in info.letters.items()},
                 shape_steps=info.shape_steps, is_count=True)

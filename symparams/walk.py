@@ -67,16 +67,20 @@ def walk(layers: Sequence[Layer], names: Sequence[str], sources: Sequence[tuple[
         # A layer's shape (and so its d, p) comes from the layers it takes.
         found = sources[index - 1]
         in_shapes = tuple(infos[i].output_shape for i in found)
-        shape = in_shapes[0]
+        # A learned tensor (or an opaque op given inputs: []) takes nothing.
+        shape = in_shapes[0] if in_shapes else ()
         try:
             for size in layer.sizes():  # sizes set since (--set H=10^60 in H^64) too
                 check_magnitude(size)
             if layer.merges:
                 layer.check_inputs(list(in_shapes), [all_names[i] for i in found])
-            else:
+            elif in_shapes:
                 layer.check_input(shape)
-                if len(in_shapes) > 1:   # attention's keys and values (takes_memory)
+                if len(in_shapes) > 1 and not layer.takes_many:   # attention's memory
                     layer.check_memory(shape, in_shapes[1], all_names[found[1]])
+            elif not layer.takes_no_input and getattr(layer, "output", None) is None:
+                raise SymparamsError(f"{layer.kind} without inputs needs its output shape "
+                                     f"(output: [..])", field="output")
             if getattr(layer, "tied", False):
                 layer.check_tie(shape, tie_target(layer, all_names[:index], infos))
             letters: dict[str, Symbol] = {}
@@ -90,8 +94,9 @@ def walk(layers: Sequence[Layer], names: Sequence[str], sources: Sequence[tuple[
         except SymparamsError as exc:
             raise exc.located(file=source, layer=(index, name)) from None
         # One xreplace from the family's cached formula straight to the values.
-        params = generic_formula(type(layer), layer.bias)[1].xreplace(
-            {size_symbol(l): v for l, v in by_letter.items()})
+        params = layer.counted if layer.counted is not None else \
+            generic_formula(type(layer), layer.bias)[1].xreplace(
+                {size_symbol(l): v for l, v in by_letter.items()})
         values = {letters[l]: v for l, v in by_letter.items()}
         info = LayerInfo(index, name, layer, shape, out_shape, letters, values, params,
                          sources=tuple(all_names[i] for i in found), input_shapes=in_shapes,

@@ -23,7 +23,9 @@ def test_count_json():
     result = run_cli("count", "lenet", "--json")
     data = json.loads(result.stdout)
     assert set(data) == {"name", "input_shape", "layers", "total", "total_symbolic",
-                         "convention", "total_trainable", "total_non_trainable", "total_buffers"}
+                         "convention", "total_trainable", "total_non_trainable", "total_buffers",
+                         "warnings"}
+    assert data["warnings"] == []
     assert data["total"] == DOCUMENT_TOTAL
     by_name = {layer["name"]: layer for layer in data["layers"]}
     assert {n: by_name[n]["params"] for n in DOCUMENT_COUNTS} == DOCUMENT_COUNTS

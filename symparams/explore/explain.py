@@ -122,12 +122,14 @@ WHY = {
     "add": (
         "Adding joins several layers' outputs value by value, as a residual connection adds "
         "a block's input to its output. The sum uses no weight and no bias: nothing to learn, "
-        "the count is 0. The inputs, named in inputs:, must have the same shape, which is "
-        "the output's shape."),
+        "the count is 0. The inputs, named in inputs:, must have the same shape or shapes "
+        "that broadcast as in NumPy (each size the same or 1: a 1 × 1 × C scale onto "
+        "H × W × C, a 1 × E row onto T × E); the broadcast shape is the output's."),
     "multiply": (
         "Multiplying joins several layers' outputs value by value, as a gate scales one "
         "branch by another. The product uses no weight and no bias: nothing to learn, the "
-        "count is 0. The inputs, named in inputs:, must have the same shape."),
+        "count is 0. The inputs, named in inputs:, must have the same shape or shapes that "
+        "broadcast as in NumPy (a squeeze-and-excitation gate 1 × 1 × C scales H × W × C)."),
     "concat": (
         "Concatenation lays the outputs of the layers named in inputs: side by side along "
         "one axis, the channels by default, as Inception joins its branches. Nothing is "
@@ -188,6 +190,25 @@ WHY = {
     "input": (
         "The input layer only states the shape of the data coming in; it computes nothing, "
         "so there is nothing to learn and the count is 0."),
+    "opaque": (
+        "An opaque layer is an operation of a framework that symparams has no layer family "
+        "for, written by an importer (symparams import, count model.onnx). One with no "
+        "parameters is a shape-only op (a transpose inside attention, a channel shuffle) and "
+        "counts 0. One that holds parameters counts the framework's own number (params, of "
+        "which non_trainable are not trained; buffers are kept besides): it is counted from "
+        "the framework, there is no formula, --symbolic leaves it a number, and every "
+        "output warns about it. An importer writes one only with --allow-unknown. Fields: "
+        "op (the framework's name, required), params, non_trainable, buffers (whole numbers, "
+        "default 0) and output (its shape; default: the shape of its first input). It may "
+        "take several inputs."),
+    "tensor": (
+        "A tensor layer is a learned tensor used directly, not through a layer: a ViT class "
+        "token or position table, a layer scale, an ONNX initializer fed to an element-wise "
+        "op. Every value in it is a parameter, so it has the product of its sizes: u × v for "
+        "a tensor of shape [u, v] (u × v × w, u × v × w × z for more axes). It takes no "
+        "input (inputs: []) and gives its own shape; add and multiply broadcast it onto "
+        "another input, concat joins it (axis: 0 puts a class token before the tokens). "
+        "trainable: false freezes it."),
 }
 
 # The example each kind is worked out on: the input shape and the layer's spec fields.
@@ -220,6 +241,8 @@ EXAMPLES: dict[str, tuple[tuple[int, ...], dict[str, Any]]] = {
     "add": ((8, 8, 16), {}),
     "multiply": ((8, 8, 16), {}),
     "concat": ((8, 8, 16), {}),
+    "opaque": ((10, 32), {"op": "torch.nn.PReLU", "params": 1}),
+    "tensor": ((10, 32), {"shape": [1, 32]}),
 }
 
 # The 1-D and 3-D windows and the shape-only layers (explain_nd.py).
@@ -272,6 +295,10 @@ def _rule_text(expr: Expr) -> str:
 
 
 def _letters_section(cls: type[Layer]) -> list[str]:
+    if cls.kind == "tensor":
+        cls = cls._by_rank[2]   # the letters of a two-axis tensor; more axes add w, z
+    if cls.kind == "opaque":
+        return ["Letters", "  none: the count is the framework's number (params), not a formula"]
     if not cls.letters:
         return ["Letters", "  none: the count is 0 whatever the sizes are"]
     rows = []
@@ -288,6 +315,13 @@ def _letters_section(cls: type[Layer]) -> list[str]:
 
 
 def _formula_section(cls: type[Layer]) -> list[str]:
+    if cls.kind == "tensor":   # one variant per rank: the product of the sizes
+        return ["Parameters", "  " + "; ".join(
+            unicode_written(generic_formula(cls._by_rank[rank], True)[0]) for rank in (1, 2, 3))
+            + " … (the product of the sizes in shape)"]
+    if cls.kind == "opaque":
+        return ["Parameters", "  params: the framework's number, counted from the framework, "
+                              "no formula"]
     if not cls.letters:
         return ["Parameters", "  0"]
     lines = ["Parameters", f"  {unicode_written(generic_formula(cls, True)[0])}"]
@@ -377,11 +411,17 @@ def _shape_section(cls: type[Layer]) -> list[str]:
         return ["Output shape", "  the shape given by the spec's input: [height, width, "
                 "channels] or [features]"]
     if kind in ("add", "multiply"):
-        return ["Output shape", "  the shape of each input; the inputs must have the same "
-                "shape (an error shows both)"]
+        return ["Output shape", "  the inputs' shape; shapes broadcast as in NumPy (lined up "
+                "from the last axis,", "  each size the same or 1: H × W × C and 1 × 1 × C "
+                "give H × W × C; an error shows both)"]
+    if kind == "opaque":
+        return ["Output shape", "  output: [..] as given, else the shape of its first input"]
+    if kind == "tensor":
+        return ["Output shape", "  shape: [..], its own; it takes no input"]
     if kind == "concat":
         return ["Output shape (inputs H × W × d₁, H × W × d₂ …)",
-                "  channels: d₁ + d₂ + … (axis: 0 or 1 joins along the height or width);",
+                "  channels: d₁ + d₂ + … (axis: 0 or 1 joins along the height or width; on a",
+                "  sequence T × E, axis: 0 joins the tokens; negative axes count from the last);",
                 "  the other sizes must match"]
     return ["Output shape", "  the same as its input"]
 
@@ -423,7 +463,7 @@ def _example_section(cls: type[Layer]) -> list[str]:
     step = info.step
     lines += [f"  note: {note}" for note in step.notes]
     lines.append(f"  {info.name}: {step.text.equation()}" if step.has_formula
-                 else f"  {info.name}: 0 parameters")
+                 else f"  {info.name}: {unicode_plain(info.params)} parameters")
     if info.non_trainable or info.buffers:
         lines.append(f"  trainable {unicode_plain(info.trainable)}, non-trainable "
                      f"{unicode_plain(info.non_trainable)}, buffers {unicode_plain(info.buffers)}")
@@ -469,12 +509,18 @@ def explain(kind: str) -> Explanation:
     return Explanation("\n\n".join("\n".join(s) for s in sections), cls.kind)
 
 
+# Kinds whose count is no single formula of their class.
+_OVERVIEW_FORMULAS = {"tensor": "u × v × … (the product of its sizes)",
+                      "opaque": "params (the framework's number, no formula)"}
+
+
 def overview() -> Explanation:
     """One line per kind: its formula (what ``symparams explain`` without a kind prints)."""
     rows = []
     for name in kinds():
         cls = kind_class(name)
         formula = unicode_written(generic_formula(cls, True)[0]) if cls.letters else "0"
+        formula = _OVERVIEW_FORMULAS.get(name, formula)
         rows.append((name, cls.title, formula))
     width = max(len(n) for n, _, _ in rows)
     title_width = max(len(t) for _, t, _ in rows)

@@ -26,6 +26,7 @@ from .conv_nd import Conv1D, Conv1DTranspose, Conv3D, Conv3DTranspose, GroupedCo
 from .pool_nd import (AdaptiveAvgPool, AdaptiveMaxPool, AvgPool1D, AvgPool3D, GlobalAvgPool,
                       GlobalMaxPool, MaxPool1D, MaxPool3D)
 from .reshaping import Identity, Permute, Reshape, Upsample, ZeroPadding
+from .opaque import Opaque, Tensor
 
 # The source document's kinds first: error messages list as many as fit.
 FAMILIES: tuple[type[Layer], ...] = (Conv2D, MaxPool2D, AvgPool2D, Dense, Flatten, Dropout,
@@ -38,7 +39,7 @@ FAMILIES: tuple[type[Layer], ...] = (Conv2D, MaxPool2D, AvgPool2D, Dense, Flatte
                                      Conv1D, Conv3D, Conv1DTranspose, Conv3DTranspose,
                                      MaxPool1D, AvgPool1D, MaxPool3D, AvgPool3D, GlobalAvgPool,
                                      GlobalMaxPool, AdaptiveAvgPool, AdaptiveMaxPool, Upsample,
-                                     ZeroPadding, Reshape, Permute, Identity)
+                                     ZeroPadding, Reshape, Permute, Identity, Opaque, Tensor)
 
 REGISTRY: dict[str, type[Layer]] = {}
 for _cls in FAMILIES:
@@ -128,7 +129,7 @@ _SQUASHED_ACTIVATIONS = {a.replace("_", ""): a for a in ACTIVATIONS if a not in 
 __all__ = ["Conv1D", "Conv3D", "GroupedConv1D", "GroupedConv3D", "Conv1DTranspose",
            "Conv3DTranspose", "MaxPool1D", "AvgPool1D", "MaxPool3D", "AvgPool3D",
            "GlobalAvgPool", "GlobalMaxPool", "AdaptiveAvgPool", "AdaptiveMaxPool", "Upsample",
-           "ZeroPadding", "Reshape", "Permute", "Identity",
+           "ZeroPadding", "Reshape", "Permute", "Identity", "Opaque", "Tensor",
            "Layer", "Conv2D", "GroupedConv2D", "DepthwiseConv2D", "SeparableConv2D", "Conv2DTranspose",
            "MaxPool2D", "AvgPool2D", "Dense", "Flatten", "Dropout",
            "Activation", "Input", "BatchNorm", "LayerNorm", "GroupNorm", "InstanceNorm",

@@ -60,6 +60,10 @@ class Layer:
     # which the error for an input of the wrong rank names.
     kind_by_rank: ClassVar[dict[int, str]] = {}
     merges: ClassVar[bool] = False           # joins several inputs (add, concat …)
+    takes_many: ClassVar[bool] = False       # takes one input or several (opaque)
+    takes_no_input: ClassVar[bool] = False   # takes nothing (a learned tensor)
+    # The framework's own count for a layer with no formula (opaque); None: the formula counts.
+    counted: ClassVar[Any] = None
     # A family with convention_field(): how PyTorch and Keras count it, for the
     # sentence every output gives about the network's convention.
     convention_note: ClassVar[str] = ""

@@ -1,26 +1,32 @@
 """Merge layers: add, multiply and concat join the outputs of several layers.
 
-They have nothing to learn.  Their work is the shape: add and multiply need
-inputs of one shape (compared with SymPy, so H - 4 and H - 4 match), concat
-joins its inputs along one axis (channels-last: the channels by default) and
-needs the other axes to match.  Which layers feed them is the network's
+They have nothing to learn.  Their work is the shape: add and multiply
+broadcast their inputs as NumPy does (shapes lined up from the last axis; along
+each axis the sizes match, compared with SymPy so H - 4 and H - 4 match, or one
+of them is 1: ``[H, W, C] * [1, 1, C]``, ``[T, E] + [1, E]``), concat joins its
+inputs along one axis (channels-last: the channels by default, ``axis: 0`` the
+first; negative counts from the last) and needs the other axes to match.  Which layers feed them is the network's
 business (``inputs:``, see :mod:`symparams.graph`).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sympy import Add, Expr, Symbol, evaluate
+from sympy import Add, Expr, Integer, Symbol, evaluate
 
 from ..errors import SymparamsError
 from ..printable import echo
 from ..printing import unicode_shape
-from ..shapes import AxisWorking, Shape, passed_on, put_in
+from ..shapes import AXES, AxisWorking, Shape, passed_on, put_in
 from .base import Layer
 from .fields import Field
 
-_LABELS = {3: ("height", "width", "channels"), 1: ("values",)}
-_LETTERS = {3: "HWd", 1: "p"}   # the letter of each axis in a concat's working
+_LABELS = {rank: tuple("values" if rank == 1 else label for label, _ in axes)
+           for rank, axes in AXES.items()}
+# The letter of each axis in a concat's working: an image's channels are d, as the
+# convolutions write them, a flat input's values p, as the dense layers do.
+_LETTERS = {rank: "".join(letter for _, letter in axes) for rank, axes in AXES.items()}
+_LETTERS.update({3: "HWd", 1: "p"})
 
 
 def same_size(a: Expr, b: Expr) -> bool:
@@ -52,20 +58,38 @@ class Merge(Layer):
     merges = True
 
     def check_inputs(self, shapes: list[Shape], names: list[str]) -> None:
-        """Refuse inputs whose shapes do not fit (the error shows both shapes)."""
-        first = shapes[0]
-        for shape, name in zip(shapes[1:], names[1:]):
-            if len(shape) != len(first) or not all(map(same_size, shape, first)):
-                raise SymparamsError(
-                    f"{self.kind} needs inputs of the same shape: {names[0]} gives "
-                    f"{unicode_shape(first)}, {name} gives {unicode_shape(shape)}",
-                    field="inputs")
+        """Refuse inputs whose shapes do not broadcast (the error shows both shapes)."""
+        broadcast(shapes, names, self.kind)
 
     def merged_shape(self, shapes: list[Shape]) -> Shape:
-        return shapes[0]
+        return broadcast(shapes, [""] * len(shapes), self.kind)
 
     def merge_working(self, shapes: list[Shape]) -> tuple[AxisWorking, ...]:
         return passed_on(self.merged_shape(shapes))
+
+
+def broadcast(shapes: list[Shape], names: list[str], kind: str) -> Shape:
+    """The shape NumPy's broadcasting gives: the shapes lined up from their last axis,
+    and along each axis one size, the sizes that are not 1 being the same (a size
+    that still holds letters may match later, see :func:`same_size`)."""
+    out = tuple(shapes[0])
+    for shape, name in zip(shapes[1:], names[1:]):
+        rank = max(len(out), len(shape))
+        a = (1,) * (rank - len(out)) + tuple(out)
+        b = (1,) * (rank - len(shape)) + tuple(shape)
+        joined = []
+        for x, y in zip(a, b):
+            if x == 1:
+                joined.append(y)
+            elif y == 1 or same_size(x, y):
+                joined.append(x)
+            else:
+                raise SymparamsError(
+                    f"{kind} needs inputs of one shape or shapes that broadcast (each size "
+                    f"the same or 1): {names[0]} gives {unicode_shape(shapes[0])}, {name} "
+                    f"gives {unicode_shape(shape)}", field="inputs")
+        out = tuple(Integer(v) if isinstance(v, int) else v for v in joined)
+    return out
 
 
 class AddMerge(Merge):
@@ -73,8 +97,9 @@ class AddMerge(Merge):
     kind = "add"
     title = "element-wise addition"
     name_prefix = "ADD"
-    reason = ("Adding inputs of the same shape value by value uses no weights; nothing is "
-              "learned, and the output has the shape of each input.")
+    reason = ("Adding inputs value by value uses no weights; nothing is learned. The output "
+              "has the shape of the inputs (an input with size 1 along an axis is repeated "
+              "along it, as NumPy broadcasts).")
 
 
 class MultiplyMerge(Merge):
@@ -82,8 +107,9 @@ class MultiplyMerge(Merge):
     kind = "multiply"
     title = "element-wise multiplication"
     name_prefix = "MUL"
-    reason = ("Multiplying inputs of the same shape value by value uses no weights; nothing "
-              "is learned, and the output has the shape of each input.")
+    reason = ("Multiplying inputs value by value uses no weights; nothing is learned. The "
+              "output has the shape of the inputs (an input with size 1 along an axis is "
+              "repeated along it, as NumPy broadcasts).")
 
 
 class Concat(Merge):
@@ -97,7 +123,7 @@ class Concat(Merge):
               "computed with a weight, so nothing is learned.")
 
     def describe(self):
-        return "along the channels" if self.axis == -1 else f"along axis {self.axis}"
+        return "along the last axis" if self.axis == -1 else f"along axis {self.axis}"
 
     def _axis(self, rank: int) -> int:
         if not -rank <= self.axis < rank:
@@ -128,7 +154,7 @@ class Concat(Merge):
         rank = len(shapes[0])
         axis = self._axis(rank)
         out = self.merged_shape(shapes)
-        handed = passed_on(out) if rank in _LABELS else ()
+        handed = passed_on(out)
         letter = _LETTERS[rank][axis]
         with evaluate(False):
             formula = Add(*(Symbol(f"{letter}_{i}") for i in range(1, len(shapes) + 1)))

@@ -76,8 +76,12 @@ def network_html(net: Network) -> str:
         names = ", ".join(unicode_plain(s) for s in net.free_symbols.values())
         free = (f'<p style="margin:0.2em 0">Free sizes: {escape(names)} '
                 f"(set them with <code>net.subs(NAME=VALUE)</code>)</p>")
+    # An importer's notes and opaque layers' numbers, before the table (escaped).
+    warnings = "".join(f'<p style="margin:0.2em 0"><strong>Warning:</strong> {escape(w)}</p>'
+                       for w in net.warnings)
     return (
         '<div class="symparams-network">'
+        f"{warnings}"
         '<table style="border-collapse:collapse;">'
         f'<caption style="text-align:left;font-weight:bold;padding:2px 8px;">'
         f"{escape(title)}</caption>"

@@ -115,6 +115,9 @@ class Report:
     stage_rows: list = field(default_factory=list)
     layer_count: int = 0         # layers after the input
     chart_unit: str = "layer"    # what one bar of the parameter chart stands for
+    # The spec's notes and one line per opaque layer with parameters, shown near the top
+    # (text from the spec: each template escapes it for its format).
+    warnings: list = field(default_factory=list)
 
 
 def _families(net: Network) -> set[str]:
@@ -353,7 +356,8 @@ def build_report(net: Network) -> Report:
             title="Total in letters", name="TOTAL", kind="total", formula=net.total_written,
             result=None),
         block_sections=sections, stage_rows=stage_rows, layer_count=len(net) - 1,
-        chart_unit="block instance (or layer outside blocks)" if sections else "layer")
+        chart_unit="block instance (or layer outside blocks)" if sections else "layer",
+        warnings=list(net.warnings))
 
 
 # ------------------------------------------------------------------ templates

@@ -56,8 +56,7 @@ def wide_table(net: Network) -> Table:
         step = info.step
         faces = step.text
         table.add_row(str(info.index), Text(_layer_name(info)), info.kind, step.shape_text(),
-                      Text(faces.formula if step.has_formula else "0"),
-                      Text(faces.substituted if step.has_formula else "0"),
+                      *_formula_cells(info, step),
                       _count_cell(info.params),
                       *(_count_cell(getattr(info, part)) for _, part in parts),
                       percent(net.share(info)))
@@ -71,6 +70,16 @@ def wide_table(net: Network) -> Table:
                   *(_count_cell(getattr(net, f"{part}_total")) for _, part in parts),
                   percent(net.share_of_total()))
     return table
+
+
+def _formula_cells(info, step) -> tuple[Text, Text]:
+    """The formula and substituted cells; an opaque layer with parameters has no
+    formula, its count is the framework's number (said in the formula column)."""
+    if info.layer.counted:
+        return Text("from the framework"), Text(step.text.result)
+    faces = step.text
+    return (Text(faces.formula if step.has_formula else "0"),
+            Text(faces.substituted if step.has_formula else "0"))
 
 
 def _share(net: Network, value):
@@ -143,6 +152,8 @@ def narrow_table(net: Network) -> Table:
         if step.has_formula:
             faces = step.text
             cell.append(f"\n{faces.formula}\n= {faces.substituted}")
+        elif info.layer.counted:
+            cell.append("\nfrom the framework, no formula")
         exact = info.params.is_Integer
         if not exact:   # an expression: under the working, where it has the line's width
             cell.append(f"\n= {unicode_plain(info.params)}")
@@ -185,6 +196,9 @@ def count_table(net: Network) -> CountTable:
 def print_count(net: Network, console: Console | None = None) -> None:
     console = console or make_console()
     console.print(count_table(net))
+    # An importer's notes and opaque layers' numbers: the footer starts with them.
+    for warning in net.warnings:
+        console.print(Text.assemble(("Warning: ", "bold yellow"), (printable(warning), "yellow")))
     if has_blocks(net):
         console.print(stage_table(net))
     if shows_split(net):
