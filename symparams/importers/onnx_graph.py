@@ -46,10 +46,10 @@ def spec_from_onnx(path: str | Path, *, input_shape=None, allow_unknown: bool = 
 
 
 def module_path(text: str) -> str:
-    """torch's scope names back to a module path.
+    """torch's scope names back to a module path (the op stays as the last part).
 
     >>> module_path("/layer1/layer1.0/conv1/Conv")
-    'layer1.0.conv1'
+    'layer1.0.conv1.Conv'
     >>> module_path("/layers.0/self_attn/Transpose_2")
     'layers.0.self_attn.Transpose_2'
     """
