@@ -292,3 +292,52 @@ def test_an_unknown_op_holding_weights_is_an_error_or_opaque(tmp_path):
     assert [(e["op"], e["params"]) for e in opaque] == [("ONNX FancyProjection", 12)]
     net = _network(data)
     assert int(net.total) == 12 and any("FancyProjection" in w for w in net.warnings)
+
+
+# ------------------------------------------------------------------ dynamic sizes
+
+@pytest.fixture(scope="session")
+def dynamic_exports(tmp_path_factory):
+    """resnet18 with a dynamic image size, an LSTM with a dynamic sequence length."""
+    torch = fw.need("torch")
+    nn = torch.nn
+    folder = tmp_path_factory.mktemp("dynamic")
+    image = _export(torch, fw.import_torchvision().models.resnet18(weights=None),
+                    (torch.randn(1, 3, 64, 64),), folder / "image.onnx", input_names=["image"],
+                    dynamic_axes={"image": {0: "batch", 2: "height", 3: "width"}})
+
+    class Sequence(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm = nn.LSTM(8, 16, batch_first=True)
+            self.fc = nn.Linear(16, 2)
+
+        def forward(self, x):
+            return self.fc(self.lstm(x)[0])
+
+    sequence = _export(torch, Sequence(), (torch.randn(1, 5, 8),), folder / "sequence.onnx",
+                       input_names=["x"], dynamic_axes={"x": {0: "batch", 1: "sequence"}})
+    return image, sequence
+
+
+def test_dynamic_sizes_become_letters_and_input_fills_them(dynamic_exports):
+    from symparams.importers.onnx_graph import spec_from_onnx
+    image, sequence = dynamic_exports
+    data = spec_from_onnx(image)
+    assert data["input"] == ["H", "W", 3]
+    net = _network(data)
+    assert int(net.total) == fw.PUBLISHED_TOTALS["resnet18"]
+    filled = spec_from_onnx(image, input_shape=(3, 96, 80))
+    assert filled["input"] == [96, 80, 3]
+    assert _network(filled)["layer4.1.conv2"].output_shape[:2] == (3, 3)
+    data = spec_from_onnx(sequence)
+    assert data["input"] == ["T", 8]
+    lstm = next(e for e in data["layers"] if e["type"] == "lstm")
+    assert lstm["hidden_size"] == 16
+    assert int(_network(data).total) == 4 * 16 * (8 + 16 + 2) + 16 * 2 + 2
+    with pytest.raises(SymparamsError) as caught:
+        spec_from_onnx(image, input_shape=(3, 96))
+    assert "--input" in _one_line(caught.value)
+    with pytest.raises(SymparamsError) as caught:    # a fixed size cannot be changed
+        spec_from_onnx(sequence, input_shape=(7, 9))
+    assert "fixed" in _one_line(caught.value)
