@@ -341,3 +341,23 @@ def test_dynamic_sizes_become_letters_and_input_fills_them(dynamic_exports):
     with pytest.raises(SymparamsError) as caught:    # a fixed size cannot be changed
         spec_from_onnx(sequence, input_shape=(7, 9))
     assert "fixed" in _one_line(caught.value)
+
+
+def test_resnet50_from_onnx_and_from_torch_give_the_same_layers(tmp_path):
+    # The done-when: the ONNX export and torch:torchvision.models:resnet50 agree,
+    # layer by layer (kind, parameters, buffers) and in total.
+    from symparams.importers.onnx_graph import spec_from_onnx
+    from symparams.importers.torch_fx import spec_from_torch
+    torch = fw.need("torch")
+    model = fw.import_torchvision().models.resnet50(weights=None)
+    path = _export(torch, model, (torch.randn(1, 3, 64, 64),), tmp_path / "resnet50.onnx")
+    from_onnx = _network(spec_from_onnx(path), str(path))
+    from_torch = _network(spec_from_torch(model, (3, 64, 64)), "torch")
+
+    def counted(net):
+        return {info.name: (info.kind, int(info.params), int(info.buffers))
+                for info in net.layers if info.params or info.buffers}
+    assert counted(from_onnx) == counted(from_torch)
+    assert len(counted(from_onnx)) == 53 + 53 + 1      # convolutions, BatchNorms, fc
+    assert from_onnx.total == from_torch.total == fw.PUBLISHED_TOTALS["resnet50"]
+    assert from_onnx.buffers_total == from_torch.buffers_total
