@@ -203,7 +203,8 @@ class _Expander:
             sources = self.sources(raw.get("inputs"), local, previous, block, where)
             if "when" in raw and not self.condition(raw["when"], env, block, where):
                 if own is not None:
-                    local[str(own)] = sources[0]   # left out: naming it names its input
+                    # left out: naming it names its input (the layer before, if none)
+                    local[str(own)] = sources[0] if sources else previous
                 continue
             if "block" in raw:
                 use = {k: v for k, v in raw.items() if k not in ("inputs", "when", "name")}
@@ -236,7 +237,8 @@ class _Expander:
                 for key, value in raw.items():
                     if key in ("name", "inputs", "when"):
                         continue
-                    fields[key] = value if key == "type" else \
+                    # type and an opaque layer's op are text, never parameters.
+                    fields[key] = value if key in ("type", "op") else \
                         self.value(value, env, block, full, key)
                 fields["name"] = full
                 if not trainable:
@@ -253,6 +255,8 @@ class _Expander:
     def sources(self, raw, local: dict, previous, block: _Block, where: str) -> list:
         if raw is None:
             return [previous]
+        if raw == []:
+            return []     # a layer that takes nothing (a learned tensor): the graph checks
         items = [raw] if isinstance(raw, (str, int)) and not isinstance(raw, bool) else raw
         if not isinstance(items, list) or not items:
             raise self.error(f"in block {block.name}: expected a layer name or a list of "

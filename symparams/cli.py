@@ -53,9 +53,19 @@ def checked_values(net: Network, values: dict[str, str]) -> dict[str, str]:
     return values
 
 
+def input_option(text: str | None, field: str = "--input") -> tuple | None:
+    """``--input 3,224,224`` as a shape in the framework's order (None when not given)."""
+    if text is None:
+        return None
+    from .importers import parse_input_shape
+    return parse_input_shape(text, field)
+
+
 def build_network(args) -> Network:
     check_network_target(args.spec)
-    net = load(args.spec, convention=getattr(args, "convention", None))
+    net = load(args.spec, convention=getattr(args, "convention", None),
+               input_shape=input_option(getattr(args, "input", None)),
+               allow_unknown=getattr(args, "allow_unknown", False))
     if getattr(args, "symbolic", False):
         net = net.symbolic()
     values = parse_assignments(args.set)
@@ -254,9 +264,15 @@ def cmd_explain(args) -> int:
 
 def cmd_diff(args) -> int:
     nets = []
-    for target, items in ((args.a, args.set_a), (args.b, args.set_b)):
+    for target, items, shape, flag in ((args.a, args.set_a, args.input_a, "--input-a"),
+                                       (args.b, args.set_b, args.input_b, "--input-b")):
         check_network_target(target)
-        net = load(target, convention=args.convention)
+        # --input-a / --input-b for one side; --input for each side that is imported.
+        if shape is None and args.input is not None:
+            from .importers import is_import_target
+            shape, flag = (args.input, "--input") if is_import_target(target) else (None, flag)
+        net = load(target, convention=args.convention, input_shape=input_option(shape, flag),
+                   allow_unknown=args.allow_unknown)
         values = parse_assignments(items)
         if values:
             checked_values(net, values)
@@ -285,7 +301,10 @@ def cmd_presets(args) -> int:
 def _add_network_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("spec", metavar="SPEC_OR_PRESET",
                         help="a spec file (.yaml, .json, .toml) or a preset name "
-                             f"({', '.join(preset_names())})")
+                             f"({', '.join(preset_names())}); or a model to import: "
+                             "torch:package.module:factory (runs that code; needs --input), "
+                             "model.onnx, model.keras or a Keras model .json")
+    _add_import_options(parser)
     parser.add_argument("--set", metavar="NAME=VALUE", nargs="+", action="extend",
                         help="set a size: a layer letter (k_1=16), a free name (H=32), "
                              "LAYER.FIELD (CONV1.filters=16, CONV2.kernel=3) or an input "
@@ -294,6 +313,23 @@ def _add_network_options(parser: argparse.ArgumentParser) -> None:
                         help="keep every size as its letter (m_1, k_1, c_1 …; the input "
                              "H, W, C); --set then fills in only the ones given")
     _add_convention_option(parser)
+
+
+def _add_import_options(parser: argparse.ArgumentParser, sides: bool = False) -> None:
+    parser.add_argument("--input", metavar="SHAPE",
+                        help="the input of a model to import, in the framework's order "
+                             "without the batch axis, e.g. 3,224,224 or T,768 (a letter "
+                             "leaves a size dynamic); required for torch:, optional for "
+                             "ONNX and Keras" + ("; used for each side imported" if sides
+                                                 else ""))
+    if sides:
+        for side in "ab":
+            parser.add_argument(f"--input-{side}", metavar="SHAPE",
+                                help=f"--input for {side.upper()} only")
+    parser.add_argument("--allow-unknown", action="store_true",
+                        help="count a module or node of an imported model that has no layer "
+                             "family as an opaque layer (the framework's number, no formula, "
+                             "a warning in every output) instead of refusing the model")
 
 
 def _add_convention_option(parser: argparse.ArgumentParser) -> None:
@@ -512,8 +548,10 @@ def make_parser() -> argparse.ArgumentParser:
                "  symparams diff lenet lenet --set-b CONV2.filters=32\n"
                "  symparams diff a.yaml b.yaml --json",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    diff.add_argument("a", metavar="A", help="a spec file or preset")
-    diff.add_argument("b", metavar="B", help="a spec file or preset")
+    diff.add_argument("a", metavar="A", help="a spec file or preset, or a model to import "
+                                             "(torch:…, .onnx, .keras, Keras .json)")
+    diff.add_argument("b", metavar="B", help="a spec file or preset, or a model to import")
+    _add_import_options(diff, sides=True)
     diff.add_argument("--set-a", metavar="NAME=VALUE", nargs="+", action="extend",
                       help="set sizes of A (as count --set)")
     diff.add_argument("--set-b", metavar="NAME=VALUE", nargs="+", action="extend",

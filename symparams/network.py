@@ -28,7 +28,8 @@ from .layers.base import check_flag, is_letter_name
 from .numbers import as_count, plain
 from .printing import ascii_plain, natural_key, unicode_plain, unicode_shape
 from .shapes import Shape
-from .spec import DEFAULT_CONVENTION, Spec, check_convention, check_notes, load_spec
+from .spec import (DEFAULT_CONVENTION, Spec, check_convention, check_notes, load_spec,
+                   spec_from_data)
 from .layerinfo import LayerInfo, NoSuchLayer, layer_names
 from .substitution import every_size_name, letter_owners, with_sizes_freed, with_sizes_set
 from .walk import check_input_shape, walk
@@ -405,12 +406,32 @@ class Network(NetworkQuestions, NetworkOutputs):
                 f"total {ascii_plain(self.total)}>")
 
 def load(target: str, values: Mapping[str, Any] | None = None,
-         convention: str | None = None) -> Network:
+         convention: str | None = None, input_shape: Any = None,
+         allow_unknown: bool = False) -> Network:
     """Load a spec file or preset as a Network, optionally with sizes set and in a
     framework's convention (``keras``; default: the spec's, else ``pytorch``).
+
+    ``target`` may also name a model to import (see :mod:`symparams.importers`):
+    ``torch:package.module:factory`` (this imports and runs that code; it needs
+    ``input_shape``, e.g. ``(3, 224, 224)``), an ``.onnx`` file, a ``.keras`` file or a
+    Keras model ``.json``.  ``input_shape`` is in the framework's order without the
+    batch axis (letters such as ``"T"`` leave a size dynamic); ``allow_unknown``
+    counts a module that has no family as an opaque layer with a warning.  A plain
+    file is only ever read as data, never run.
 
     >>> load("lenet").total
     62958
     """
-    net = Network.from_spec(load_spec(target), convention=convention)
+    from .importers import is_import_target, load_source   # lazily: importers sit above
+    if is_import_target(target):
+        data, source = load_source(target, input_shape=input_shape,
+                                   allow_unknown=allow_unknown)
+        spec = spec_from_data(data, source=source)
+    else:
+        if input_shape is not None:
+            raise SymparamsError("--input (input_shape) is for a model to import (torch:, "
+                                 ".onnx, .keras or a Keras .json); a spec gives its input "
+                                 "itself", file=str(target), field="--input")
+        spec = load_spec(target)
+    net = Network.from_spec(spec, convention=convention)
     return net.subs(values) if values else net

@@ -280,3 +280,29 @@ def test_explain_opaque_and_tensor():
     from symparams.explore.explain import overview
     rows = {line.split()[0]: line for line in overview().splitlines()[1:]}
     assert "product of its sizes" in rows["tensor"] and "framework" in rows["opaque"]
+
+
+def test_blocks_hold_tensors_and_opaque_ops():
+    net = net_of({"name": "blk", "input": [7, 7, 8], "blocks": {"scaled": {
+        "params": {"c": None},
+        "layers": [{"type": "conv2d", "name": "conv", "kernel": 1, "filters": "c"},
+                   {"type": "tensor", "name": "gamma", "shape": [1, 1, "c"], "inputs": []},
+                   {"type": "multiply", "name": "mul", "inputs": ["conv", "gamma"]},
+                   {"type": "opaque", "name": "shuffle", "op": "torch.nn.ChannelShuffle"}]}},
+        "layers": [{"block": "scaled", "name": "b1", "with": {"c": 8}},
+                   {"block": "scaled", "name": "b2", "with": {"c": 4}}]})
+    assert net["b1.gamma"].params == 8 and net["b2.gamma"].params == 4
+    assert net["b2.mul"].output_shape == (7, 7, 4)
+    assert net["b1.shuffle"].layer.op == "torch.nn.ChannelShuffle"
+    assert net.total == 72 + 8 + 36 + 4
+
+
+def test_solve_and_sweep_reach_a_tensor_size():
+    net = net_of({"name": "t", "input": [4], "layers": [
+        {"name": "table", "type": "tensor", "shape": [10, 32]},
+        {"name": "fc", "type": "dense", "units": 2, "inputs": ["INPUT"]}]})
+    assert net.subs(u_1=20)["table"].params == 640
+    from symparams.explore.solve import solve_for
+    assert solve_for(net, "u_1", 650).values == [20]     # 20 × 32 + 10
+    rows = net.sweep({"u_1": (1, 2)})
+    assert "u_1" in rows.csv_text() and "42" in rows.csv_text()

@@ -17,3 +17,8 @@ the renderers and the CLI. Each framework module is imported only when used, so
 ``import symparams`` never imports torch, onnx or keras.
 """
 from __future__ import annotations
+
+# The one way the CLI and symparams.load reach the importers (see sources.py).
+from .sources import is_import_target, load_source, parse_input_shape  # noqa: E402
+
+__all__ = ["load_source", "is_import_target", "parse_input_shape"]

@@ -87,7 +87,7 @@ class ShapeList(Field):
         return None if value is None else tuple(v.xreplace(mapping) for v in value)
 
     def letter_values(self, value):
-        return tuple(value)
+        return () if value is None else tuple(value)
 
     def with_letter(self, value, index, size):
         shape = list(value)
