@@ -8,6 +8,7 @@ total and module by module where the exporter's names lead back to modules.
 """
 from __future__ import annotations
 
+import json
 import re
 import warnings
 from collections import defaultdict
@@ -15,6 +16,7 @@ from collections import defaultdict
 import pytest
 
 import frameworks as fw
+from conftest import run_cli
 from symparams import Network
 from symparams.errors import SymparamsError
 from symparams.spec import spec_from_data
@@ -361,3 +363,48 @@ def test_resnet50_from_onnx_and_from_torch_give_the_same_layers(tmp_path):
     assert len(counted(from_onnx)) == 53 + 53 + 1      # convolutions, BatchNorms, fc
     assert from_onnx.total == from_torch.total == fw.PUBLISHED_TOTALS["resnet50"]
     assert from_onnx.buffers_total == from_torch.buffers_total
+
+
+# ------------------------------------------------------------------ the command line
+
+def test_count_reads_an_onnx_file(exported):
+    path, model = exported["resnet18"]
+    done = run_cli("count", path, "--json")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["total"] == fw.total_params(model)
+    assert result["warnings"] == []
+    folded = run_cli("count", exported["resnet18-folded"][0], "--json")
+    assert any("do_constant_folding=False" in w for w in json.loads(folded.stdout)["warnings"])
+
+
+def _hostile_files(folder, exported):
+    onnx = fw.need("onnx")
+    files = {"corrupt.onnx": b"\x08\x07\x12\xff\xff\xff\xff\x0f garbage", "empty.onnx": b"",
+             "text.onnx": b"name: lenet\nlayers: []\n",
+             "cut.onnx": exported["resnet18"][0].read_bytes()[:100_000]}
+    for name, content in files.items():
+        (folder / name).write_bytes(content)
+    onnx.save(_hostile_model(onnx, dims=(2**62, 3)), str(folder / "huge.onnx"))
+    onnx.save(_hostile_model(onnx, op="FancyProjection", domain="com.example"),
+              str(folder / "custom.onnx"))
+    return sorted(folder.glob("*.onnx"))
+
+
+def test_hostile_onnx_files_are_one_line_exit_2_nothing_written(exported, tmp_path):
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    for path in _hostile_files(inputs, exported):
+        out = tmp_path / f"out-{path.stem}"
+        done = run_cli("report", path, "--format", "md", "-o", out)
+        assert done.returncode == 2, (path.name, done.stderr)
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and path.name in lines[0], (path.name, done.stderr)
+        assert "Traceback" not in done.stderr
+        assert not out.exists() or not any(out.iterdir())
+    # the unknown op: opaque with --allow-unknown, and its warning in the output
+    done = run_cli("count", inputs / "custom.onnx", "--allow-unknown", "--json")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["total"] == 12
+    assert any("FancyProjection" in warning for warning in result["warnings"])

@@ -90,7 +90,12 @@ def fix_input_dims(model, graph, input_shape, source: str) -> dict[str, str]:
                                          f"model's input {name!r} is fixed at "
                                          f"{[d.dim_value or d.dim_param for d in dims[1:]]}",
                                          file=source)
-                dim.dim_value = int(size)
+                if isinstance(size, str):       # a letter: the size stays dynamic, so named
+                    if not dim.HasField("dim_value"):
+                        dim.dim_param = size
+                        letters[size] = size
+                else:
+                    dim.dim_value = int(size)
         if dims and not dims[0].HasField("dim_value"):
             dims[0].dim_value = 1            # the batch axis is dropped anyway
         channels_first = len(dims) in (4, 5)
