@@ -25,7 +25,8 @@ from typing import Any
 from ..errors import SymparamsError
 from ..printable import echo
 from .common import SpecBuilder, check_accounting
-from .onnx_layout import Layout, fix_input_dims, infer_dims
+from .onnx_layout import Layout, fix_input_dims
+from .onnx_shapes import infer_dims
 from .onnx_read import OnnxGraph, is_float, read_model
 
 FOLDING_NOTE = ("exported with constant folding: BatchNorm is folded into the convolutions "
@@ -40,7 +41,7 @@ def spec_from_onnx(path: str | Path, *, input_shape=None, allow_unknown: bool = 
     model = read_model(path)
     graph = OnnxGraph.read(model, source)
     letters = fix_input_dims(model, graph, list(input_shape) if input_shape else None, source)
-    dims = infer_dims(model, source)
+    dims = infer_dims(model, graph)
     importer = OnnxImporter(graph, Layout(graph, dims, letters), source, allow_unknown)
     return importer.run()
 

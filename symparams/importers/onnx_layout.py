@@ -13,8 +13,8 @@ exporter reshapes them into (``T, N, heads, d`` inside attention; an LSTM's
   reads), and what element-wise ops pass on from them (forwards and backwards,
   so that a reshape feeding a convolution is read as ``C, H, W``).
 
-Sizes come from ``onnx.shape_inference`` (guarded: a damaged graph may make it
-raise) and otherwise from the file's own value_info.  A size the model leaves
+Sizes come from ``onnx.shape_inference`` helped by our own rules
+(onnx_shapes.py).  A size the model leaves
 dynamic (``dim_param``) is a letter: the input's letters are chosen by the
 axis' role (``T`` for a sequence, ``H``/``W`` for an image), ``--input`` sets them.
 """
@@ -39,35 +39,13 @@ ELEMENTWISE_OPS = {"Relu", "Sigmoid", "Tanh", "LeakyRelu", "Elu", "Selu", "Celu"
                    "Sign", "Concat", "Pad", "Softmax", "LogSoftmax", "Hardmax", "Swish",
                    "Sin", "Cos", "Not", "And", "Or", "Equal", "Less", "Greater", "Shrink",
                    "LayerNormalization", "CastLike", "BitShift", "Mod", "IsNaN", "IsInf",
-                   "Expand", "Tile", "Slice"}
+                   "Expand", "Tile", "Slice", "Split"}
 
 # Letters for dynamic sizes of an input, by its rank in our layout and channels-first.
 _IMAGE_LETTERS = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 _SEQUENCE_LETTERS = {1: ("T",), 2: ("T", "E"), 3: ("T", "H", "W")}
 
 MAX_RANK = 4   # our shapes have 1 to 4 axes
-
-
-def infer_dims(model, source: str) -> dict[str, list[Any]]:
-    """Every value's dims (int, dim_param text, or None when unknown)."""
-    import onnx
-    inferred = model
-    try:
-        inferred = onnx.shape_inference.infer_shapes(model, strict_mode=False, data_prop=True)
-    except Exception:   # noqa: BLE001  (inference is a help: the file's own value_info stays)
-        inferred = model
-    dims: dict[str, list[Any]] = {}
-    g = inferred.graph
-    for info in (*g.input, *g.value_info, *g.output):
-        kind = info.type.WhichOneof("value")
-        if kind != "tensor_type" or not info.type.tensor_type.HasField("shape"):
-            continue
-        dims[info.name] = [d.dim_value if d.HasField("dim_value") else
-                           (d.dim_param or None) if d.HasField("dim_param") else None
-                           for d in info.type.tensor_type.shape.dim]
-    for tensor in model.graph.initializer:
-        dims[tensor.name] = list(tensor.dims)
-    return dims
 
 
 def fix_input_dims(model, graph, input_shape, source: str) -> dict[str, str]:
@@ -152,8 +130,9 @@ class Layout:
                 if node.op_type in CHANNELS_FIRST_OPS:
                     new = {v for v in (acts[0], outs[0]) if v in wide}
                 elif node.op_type in ELEMENTWISE_OPS:
-                    if any(v in cf for v in acts + outs[:1]):
-                        new = {v for v in acts + outs[:1] if v in wide
+                    wide = [v for v in acts + outs if (self.rank(v) or 0) >= 3]
+                    if any(v in cf for v in acts + outs):
+                        new = {v for v in acts + outs if v in wide
                                and self.rank(v) == self.rank(outs[0])}
                     else:
                         new = set()

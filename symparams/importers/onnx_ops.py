@@ -406,9 +406,30 @@ def _dense(importer, node, index, acts, outs):
         outputs = [output, add_node.output[0]]
     else:
         outputs = [output]
-    return importer.add("dense", importer.node_name(node, index, weights), acts,
-                        outputs=outputs, weights=weights, units=units,
-                        bias=bias_add is not None)
+    name = importer.node_name(node, index, weights)
+    shape = importer.layout.ours(acts[0])
+    if shape is not None and len(shape) <= 2:
+        return importer.add("dense", name, acts, outputs=outputs, weights=weights, units=units,
+                            bias=bias_add is not None)
+    # MatMul acts on the last axis at every position of [H, W, C] (ConvNeXt, Swin), while
+    # our dense on three axes reads them all: positions as a sequence, then back.  When
+    # the positions are not known (sizes computed at run time), the weight's rows say
+    # how many values each position has.
+    onnx_dims = importer.layout.dims.get(acts[0]) or [None]
+    if shape is not None and all(isinstance(s, int) for s in shape):
+        flat_shape = [math.prod(shape[:-1]), shape[-1]]
+    else:
+        flat_shape = [onnx_dims[-1] if isinstance(onnx_dims[-1], int) else w[0]]
+    flat = importer.add("opaque", f"{name}.positions", acts, op="ONNX MatMul positions",
+                        output=flat_shape)
+    importer.layer_of[f"\0{flat}"] = flat
+    dense = importer.add("dense", name, [f"\0{flat}"], weights=weights, units=units,
+                         bias=bias_add is not None)
+    importer.layer_of[f"\0{dense}"] = dense
+    fields = {"output": importer.layout.ours(outputs[-1])} \
+        if importer.layout.ours(outputs[-1]) else {}
+    return importer.add("opaque", f"{name}.unflatten", [f"\0{dense}"], outputs=outputs,
+                        op="ONNX MatMul positions", **fields)
 
 
 def _bias_add(importer, value: str, units: int):
