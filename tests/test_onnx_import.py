@@ -62,7 +62,29 @@ def _sequence_models(torch, nn):
             x = self.emb(tokens) + self.pos[: tokens.shape[1]]
             return self.head(self.norm(self.encoder(x))[:, 0])
 
-    return Tagger, Encoder
+    class ConvNextish(nn.Module):
+        """ConvNeXt's block (linear layers on channels-last positions, a layer scale) and
+        ShuffleNet's split: shapes the exporter computes at run time."""
+        def __init__(self):
+            super().__init__()
+            self.stem = nn.Conv2d(3, 16, 4, stride=4)
+            self.dw = nn.Conv2d(16, 16, 7, padding=3, groups=16)
+            self.norm = nn.LayerNorm(16)
+            self.up = nn.Linear(16, 64)
+            self.down = nn.Linear(64, 16)
+            self.scale = nn.Parameter(torch.ones(16, 1, 1))
+            self.mix = nn.Conv2d(8, 8, 1)
+            self.head = nn.Linear(16, 4)
+
+        def forward(self, x):
+            x = self.stem(x)
+            y = self.down(nn.functional.gelu(self.up(self.norm(self.dw(x).permute(0, 2, 3, 1)))))
+            x = x + self.scale * y.permute(0, 3, 1, 2)
+            left, right = x.chunk(2, dim=1)
+            x = torch.cat([left, self.mix(right)], dim=1)
+            return self.head(x.mean((2, 3)))
+
+    return Tagger, Encoder, ConvNextish
 
 
 def _bert(torch):
@@ -94,7 +116,8 @@ def exported(tmp_path_factory):
     torch.manual_seed(0)
     image = torch.randn(1, 3, 64, 64)
     out = {}
-    for name in ("resnet18", "mobilenet_v2", "densenet121", "efficientnet_b0"):
+    for name in ("resnet18", "mobilenet_v2", "densenet121", "efficientnet_b0",
+                 "shufflenet_v2_x0_5"):
         model = getattr(models, name)(weights=None)
         out[name] = (_export(torch, model, (image,), folder / f"{name}.onnx"), model)
     vit = models.VisionTransformer(image_size=32, patch_size=16, num_layers=2, num_heads=4,
@@ -103,7 +126,9 @@ def exported(tmp_path_factory):
     folded = models.resnet18(weights=None)
     out["resnet18-folded"] = (_export(torch, folded, (image,), folder / "folded.onnx",
                                       do_constant_folding=True), folded)
-    tagger, encoder = _sequence_models(torch, nn)
+    tagger, encoder, convnextish = _sequence_models(torch, nn)
+    block = convnextish()
+    out["convnextish"] = (_export(torch, block, (image,), folder / "convnextish.onnx"), block)
     tokens = torch.randint(0, 50, (1, 7))
     for name, model in (("tagger", tagger()), ("encoder", encoder()), ("bert", _bert(torch))):
         out[name] = (_export(torch, model, (tokens,), folder / f"{name}.onnx"), model)
@@ -137,7 +162,8 @@ def _ours_by_module(net) -> dict[str, int]:
 
 
 @pytest.mark.parametrize("name", ["resnet18", "mobilenet_v2", "densenet121", "efficientnet_b0",
-                                  "vit", "tagger", "encoder", "bert"])
+                                  "shufflenet_v2_x0_5", "convnextish", "vit", "tagger",
+                                  "encoder", "bert"])
 def test_onnx_export_counts_as_torch_does(exported, name):
     from symparams.importers.onnx_graph import spec_from_onnx
     path, model = exported[name]
