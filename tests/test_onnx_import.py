@@ -434,3 +434,30 @@ def test_hostile_onnx_files_are_one_line_exit_2_nothing_written(exported, tmp_pa
     result = json.loads(done.stdout)
     assert result["total"] == 12
     assert any("FancyProjection" in warning for warning in result["warnings"])
+
+
+def test_weights_inside_a_control_flow_branch_are_never_a_silent_zero(tmp_path):
+    from symparams.importers.onnx_graph import spec_from_onnx
+    onnx = fw.need("onnx")
+    from onnx import TensorProto, helper
+    weight = helper.make_tensor("W", TensorProto.FLOAT, [4, 3], [0.0] * 12)
+    out = [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3])]
+    branch = helper.make_graph([helper.make_node("MatMul", ["x", "W"], ["y"])], "then", [],
+                               out, [weight])
+    other = helper.make_graph([helper.make_node("Slice", ["x", "s", "e", "a"], ["y"])],
+                              "else", [], out)
+    nodes = [helper.make_node("ReduceMax", ["x"], ["m"], keepdims=0),
+             helper.make_node("Cast", ["m"], ["c"], to=TensorProto.BOOL),
+             helper.make_node("If", ["c"], ["y"], name="/gate/If", then_branch=branch,
+                              else_branch=other)]
+    constants = [helper.make_tensor(n, TensorProto.INT64, [1], [v])
+                 for n, v in (("s", 0), ("e", 3), ("a", 1))]
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info(
+        "x", TensorProto.FLOAT, [1, 4])], out, constants)
+    path = tmp_path / "branch.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    with pytest.raises(SymparamsError) as caught:
+        spec_from_onnx(path)
+    text = _one_line(caught.value)
+    assert "If" in text and "12" in text and "--allow-unknown" in text
+    assert int(_network(spec_from_onnx(path, allow_unknown=True)).total) == 12

@@ -148,6 +148,9 @@ def map_node(importer, node, index: int) -> None:
     acts = [v for v in node.input if v in g.activations]
     outs = [v for v in node.output if v]
     constants = [v for v in node.input if v and v not in g.activations]
+    inner = _subgraph_weights(importer, node)
+    if inner:
+        return importer.unknown(node, index, inner, acts)
     mapper = MAPPERS.get(op)
     if mapper is not None and mapper(importer, node, index, acts, outs) is not False:
         return
@@ -164,6 +167,38 @@ def map_node(importer, node, index: int) -> None:
             return _family(importer, node, index, "concat", acts, outs,
                            **({} if axis == -1 else {"axis": axis}))
     _opaque(importer, node, index, acts, outs)
+
+
+def _subgraph_weights(importer, node) -> list[str]:
+    """Source keys for the floating-point initializers inside an If/Loop/Scan's graphs
+    (never silently 0: such a node holds weights no family counts)."""
+    import onnx
+    from .onnx_read import check_initializer, is_float
+    keys = []
+    stack = [a for a in node.attribute
+             if a.type in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS)]
+    graphs = []
+    while stack:
+        attribute = stack.pop()
+        found = [attribute.g] if attribute.type == onnx.AttributeProto.GRAPH \
+            else list(attribute.graphs)
+        for graph in found:
+            graphs.append(graph)
+            for inner in graph.node:
+                stack.extend(a for a in inner.attribute
+                             if a.type in (onnx.AttributeProto.GRAPH,
+                                           onnx.AttributeProto.GRAPHS))
+        if len(graphs) > 10_000:
+            break
+    for number, graph in enumerate(graphs):
+        for tensor in graph.initializer:
+            values, _external = check_initializer(tensor, importer.source)
+            if is_float(tensor.data_type) and values:
+                key = f"{node.name or node.op_type}/{number}/{tensor.name}"
+                importer.graph.source_size[key] = values
+                importer.graph.source_origin[key] = key
+                keys.append(key)
+    return keys
 
 
 def _family(importer, node, index, kind, acts, outs, weights=(), **fields):
@@ -266,8 +301,10 @@ def _constant_op(g, value: str) -> str:
 
 # ------------------------------------------------------------------ families
 
-def _weight_shape(importer, value: str) -> list[int] | None:
+def _weight_shape(importer, value: str, depth: int = 0) -> list[int] | None:
     dims = importer.layout.dims.get(value)
+    if depth > 64:
+        return None
     if dims and all(isinstance(d, int) for d in dims):
         return dims
     g = importer.graph
@@ -275,11 +312,11 @@ def _weight_shape(importer, value: str) -> list[int] | None:
     if index is not None:
         node = g.nodes[index]
         if node.op_type == "Transpose":
-            inner = _weight_shape(importer, node.input[0])
+            inner = _weight_shape(importer, node.input[0], depth + 1)
             perm = attributes(node).get("perm") or list(reversed(range(len(inner or []))))
             return [inner[p] for p in perm] if inner else None
         if node.op_type == "Identity":
-            return _weight_shape(importer, node.input[0])
+            return _weight_shape(importer, node.input[0], depth + 1)
     return None
 
 
