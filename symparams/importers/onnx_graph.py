@@ -161,7 +161,8 @@ class OnnxImporter:
 
     # --------------------------------------------------------------------- run
     def run(self) -> dict:
-        from .onnx_ops import map_node, propagate_batch
+        from .onnx_batch import propagate_batch
+        from .onnx_ops import map_node
         g = self.graph
         for name in g.inputs:
             shape = self.layout.ours(name)
