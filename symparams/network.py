@@ -244,8 +244,9 @@ class Network(NetworkQuestions, NetworkOutputs):
         for info in self.layers:
             if info.layer.counted:
                 count = f"{int(info.params):,}" if info.params.is_Integer else str(info.params)
+                word = "parameter" if info.params == 1 else "parameters"
                 lines.append(f"layer {info.index} {info.name} (opaque {info.layer.op}): "
-                             f"{count} parameters counted from the framework, no formula")
+                             f"{count} {word} counted from the framework, no formula")
         return tuple(lines)
 
     @property

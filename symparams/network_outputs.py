@@ -94,6 +94,11 @@ class NetworkOutputs:
         from .render.notebook import network_html
         return network_html(self)
 
+    def _repr_markdown_(self) -> str:
+        """Front ends that show Markdown: the total and the warnings (no table)."""
+        from .render.notebook import network_markdown
+        return network_markdown(self)
+
     def __rich__(self):
         """``rich.print(net)``: the table of ``symparams count``."""
         from .render.terminal import count_table

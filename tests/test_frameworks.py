@@ -162,10 +162,19 @@ def test_symbolic_sizes_must_be_substituted_before_matching():
 def test_the_installed_frameworks_are_the_pinned_cpu_builds(torch):
     extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
     pins = dict(pin.split("==") for pin in extras["frameworks"])
-    assert set(pins) == {"torchvision", "transformers"}
+    assert set(pins) == {"torchvision", "transformers", "onnx", "keras"}
     assert torch.version.cuda is None, "a CUDA torch replaced the CPU build"
-    for module in ("torchvision", "transformers"):
-        assert fw.need(module).__version__.split("+")[0] == pins[module]
+    # Imported as the tests build models (torchvision's compiled ops stood in for), so
+    # that this test passes on its own too, not only after another one prepared them.
+    for module, load in (("torchvision", fw.import_torchvision),
+                         ("transformers", fw.import_transformers)):
+        assert load().__version__.split("+")[0] == pins[module]
+    # The importers' packages (issue 10), read from the metadata: importing keras
+    # needs KERAS_BACKEND set first.
+    from importlib.metadata import version
+    for package in ("onnx", "keras"):
+        assert version(package) == pins[package]
+        assert f"{package}=={pins[package]}" in (ROOT / "Makefile").read_text()
     # make test-deps installs exactly these pins, torchvision without its dependencies
     makefile = (ROOT / "Makefile").read_text()
     assert re.search(rf"--no-deps '?torchvision=={re.escape(pins['torchvision'])}'?", makefile)

@@ -158,7 +158,7 @@ def test_onnx_and_keras_files_go_to_their_importers(stand_in, tmp_path, capsys):
     assert code == 0, err
     data = json.loads(out)
     assert data["warnings"][0] == "exported with constant folding"
-    assert "layer 2 act (opaque torch.nn.PReLU): 1 parameters" in data["warnings"][1]
+    assert "layer 2 act (opaque torch.nn.PReLU): 1 parameter counted" in data["warnings"][1]
     assert onnx_calls[0][1] == {"input_shape": (3, "H", "W"), "allow_unknown": True}
     code, out, err = run_main(capsys, "count", tmp_path / "m.keras", "--json")
     assert code == 0 and keras_calls[0][1] == {"input_shape": None, "allow_unknown": False}

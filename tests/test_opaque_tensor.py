@@ -260,6 +260,9 @@ def test_reports_show_warnings_escaped_near_the_top(tmp_path):
     assert "\\*z\\*" in text[".md"] and "\\$x" in text[".md"]
     html = net_of(data)._repr_html_()
     assert "Warning:" in html and "&lt;b&gt;bold" in html
+    markdown = net_of(data)._repr_markdown_()
+    assert "> **Warning:** &lt;b&gt;bold&lt;/b&gt; &amp; \\$x\\_1\\$" in markdown
+    assert "torch.nn.PReLU" in markdown
 
 
 def test_pdf_report_shows_the_warnings(tmp_path):

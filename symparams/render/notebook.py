@@ -11,7 +11,7 @@ from html import escape
 from ..network import Network
 from ..printing import mathml_plain, mathml_written, unicode_plain, unicode_shape
 from ..steps import shows_split, split_text
-from .common import percent, thousands
+from .common import md_escape, percent, thousands
 
 _CELL = "padding:2px 8px;vertical-align:middle;"
 _LEFT = _CELL + "text-align:left;"
@@ -93,3 +93,20 @@ def network_html(net: Network) -> str:
         f'<p style="margin:0.2em 0">Symbolic total: {mathml_written(net.total_written)}</p>'
         f"{free}</div>"
     )
+
+
+def network_markdown(net: Network) -> str:
+    """A short Markdown summary for front ends that show Markdown: the warnings (an
+    importer's notes, opaque layers' numbers), then the layers and the total; text
+    from the spec escaped.
+
+    >>> from symparams import load
+    >>> load("lenet")._repr_markdown_().splitlines()[0]
+    '**lenet**: input 32 × 32 × 3, 7 layers after the input, 62,958 learnable parameters'
+    """
+    total = f"{thousands(net.total)} learnable parameters" if net.is_exact else \
+        f"total {unicode_plain(net.total)}"
+    lines = [f"**{md_escape(net.name)}**: input {unicode_shape(net.input_shape)}, "
+             f"{len(net) - 1} layers after the input, {md_escape(total)}"]
+    lines += [f"> **Warning:** {md_escape(w)}" for w in net.warnings]
+    return "\n\n".join(lines)
