@@ -113,34 +113,36 @@ class Layout:
         return None if shape is None else len(shape)
 
     def _find_channels_first(self) -> None:
+        """Element-wise ops join their same-rank values into groups (union-find, linear in
+        the graph: no fixpoint that a long chain could make quadratic); a group is channels
+        first when a convolution-like op reads or writes one of its values."""
         g = self.graph
-        cf = self.channels_first
-        for name in g.inputs:
-            if self.rank(name) in (4, 5):
-                cf.add(name)
-        changed = True
-        while changed:       # a fixpoint: element-wise chains pass the layout both ways
-            changed = False
-            for index, node in enumerate(g.nodes):
-                acts = [v for v in node.input if v in g.activations]
-                outs = [v for v in node.output if v in g.activations]
-                if not acts or not outs:
-                    continue
-                wide = [v for v in acts + outs[:1] if (self.rank(v) or 0) >= 3]
-                if node.op_type in CHANNELS_FIRST_OPS:
-                    new = {v for v in (acts[0], outs[0]) if v in wide}
-                elif node.op_type in ELEMENTWISE_OPS:
-                    wide = [v for v in acts + outs if (self.rank(v) or 0) >= 3]
-                    if any(v in cf for v in acts + outs):
-                        new = {v for v in acts + outs if v in wide
-                               and self.rank(v) == self.rank(outs[0])}
-                    else:
-                        new = set()
-                else:
-                    new = set()
-                if new - cf:
-                    cf |= new
-                    changed = True
+        parent: dict[str, str] = {}
+
+        def root(value: str) -> str:
+            while parent.get(value, value) != value:
+                parent[value] = parent.get(parent[value], parent[value])
+                value = parent[value]
+            return value
+
+        marked = {name for name in g.inputs if self.rank(name) in (4, 5)}
+        grouped: set[str] = set()
+        for node in g.nodes:
+            acts = [v for v in node.input if v in g.activations]
+            outs = [v for v in node.output if v in g.activations]
+            if not acts or not outs:
+                continue
+            if node.op_type in CHANNELS_FIRST_OPS:
+                marked.update(v for v in (acts[0], outs[0]) if (self.rank(v) or 0) >= 3)
+            elif node.op_type in ELEMENTWISE_OPS:
+                rank = self.rank(outs[0])
+                group = [v for v in acts + outs if (self.rank(v) or 0) >= 3
+                         and self.rank(v) == rank]
+                grouped.update(group)
+                for value in group[1:]:
+                    parent[root(value)] = root(group[0])
+        roots = {root(v) for v in marked}
+        self.channels_first.update(v for v in grouped | marked if root(v) in roots)
 
     # ---------------------------------------------------------------- batch axes
     def set_batch(self, value: str, axis: int | None) -> None:
