@@ -8,9 +8,13 @@ parameters of the module (or the tensor) it was read from.
 """
 from __future__ import annotations
 
+import json
+import os
+
 import pytest
 
 import frameworks as fw
+from conftest import ROOT, run_cli
 from symparams import Network, SymparamsError
 from symparams.spec import spec_from_data
 
@@ -164,7 +168,7 @@ def test_transformer_layers_and_embedding_fields(torch, nn):
     assert by_name["embed"]["padding_idx"] == 0
     assert kinds(data)["encoder"] == "transformer_encoder"
     assert by_name["decoder"]["type"] == "transformer_decoder"
-    assert by_name["decoder"]["inputs"] == ["encoder", "encoder"]   # target and memory
+    assert by_name["decoder"]["inputs"] == ["embed", "encoder"]     # target and memory
     assert_counts_match(model, net)
     with torch.device("meta"):
         seq_first = nn.TransformerEncoderLayer(24, 3, dim_feedforward=40)   # (T, N, E)
@@ -295,6 +299,38 @@ def test_data_dependent_control_flow_runs_once_on_zeros(torch, nn):
         leaves_spec(model, (4,))
 
 
+def test_floating_point_buffers_are_held_by_opaque_layers(torch, nn):
+    class Rotary(nn.Module):                          # no parameters, no family, a float table
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("inv_freq", torch.ones(4))
+
+        def forward(self, x):
+            return x * self.inv_freq.sum()
+
+    class Model(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed, self.rotary = nn.Embedding(10, 8), Rotary()
+            self.register_buffer("scale", torch.ones(8))   # a container's own buffer
+            self.unused = nn.BatchNorm1d(8)               # never called: its statistics still count
+
+        def forward(self, ids):
+            return self.rotary(self.embed(ids)) * self.scale
+
+    with torch.device("meta"):
+        model = Model()
+    data, net = imported(model, (5,))
+    by_name = {entry["name"]: entry for entry in data["layers"]}
+    assert by_name["rotary"] == {"name": "rotary", "type": "opaque",
+                                 "op": f"{Rotary.__module__}.{Rotary.__qualname__}",
+                                 "output": [5, 8], "buffers": 4}
+    assert by_name["buffers"]["buffers"] == 8 and by_name["unused.buffers"]["buffers"] == 16
+    assert int(net.buffers_total) == 4 + 8 + 16 == sum(
+        b.numel() for b in model.buffers() if b.is_floating_point())
+    assert int(net.total) == fw.total_params(model)
+
+
 def test_a_module_called_twice_counts_once(torch, nn):
     class Twice(nn.Module):
         def __init__(self):
@@ -309,6 +345,8 @@ def test_a_module_called_twice_counts_once(torch, nn):
     data, net = imported(model, (3,))
     again = [e for e in data["layers"] if e["type"] == "opaque"]
     assert len(again) == 1 and "counted at shared" in again[0]["op"]
+    relu = next(e for e in data["layers"] if e["type"] == "activation")
+    assert relu["function"] == "relu" and relu.get("inputs", ["shared"]) == ["shared"]
     assert int(net.total) == 10 * 6 + 6 * 6 + 6 == fw.total_params(model)
 
 
@@ -347,18 +385,93 @@ def test_transformers_models_import_through_the_leaf_walk(small, name):
     assert net.notes == tuple(data["notes"]) or list(net.notes) == data["notes"]
 
 
+def test_llama_rms_norms_rotary_table_and_gated_mlp(transformers, torch):
+    config = transformers.LlamaConfig(vocab_size=100, hidden_size=32, num_hidden_layers=2,
+                                      num_attention_heads=4, num_key_value_heads=2,
+                                      intermediate_size=64)
+    with torch.device("meta"):
+        model = transformers.LlamaModel(config)
+    data, net = imported(model, (16,))
+    assert_counts_match(model, net)
+    by_name = {entry["name"]: entry for entry in data["layers"]}
+    norm = by_name["layers.0.input_layernorm"]
+    assert (norm["type"], norm["center"]) == ("layernorm", False)      # γ of E, no β
+    assert by_name["rotary_emb"]["buffers"] == sum(b.numel() for b in model.rotary_emb.buffers())
+    gate = next(e for e in data["layers"] if e["type"] == "multiply")   # act(gate) * up
+    assert "layers.0.mlp.up_proj" in gate["inputs"]
+
+
+@pytest.mark.parametrize("name", ["convnext_tiny"])
+def test_torchvision_models_through_the_leaf_walk(torch, name):
+    # fx traces these (torch_fx.py); read leaf by leaf they must count the same: Linear on
+    # [H, W, C] grids, ConvNeXt's LayerNorm2d over channels and layer scales as tensors
+    models = fw.import_torchvision().models
+    with torch.device("meta"):
+        model = getattr(models, name)(weights=None)
+    data, net = imported(model, (3, 64, 64))
+    assert_counts_match(model, net)
+    assert "functional code" in data["notes"][0]                 # the joins were read
+
+
 def test_gpt2_lm_head_is_tied_and_gaps_are_shape_checked(small):
     model, shape = small["gpt2"]
     data, net = imported(model, shape)
     by_name = {entry["name"]: entry for entry in data["layers"]}
+    names = [entry["name"] for entry in data["layers"]]
     assert by_name["lm_head"]["tie"] == "transformer.wte"
     assert by_name["transformer.h.0.attn.c_attn"] == {
         "name": "transformer.h.0.attn.c_attn", "type": "dense", "units": 96}
-    # c_attn gives 3 × 32 values, c_proj takes 32: the split between them was not traced
-    gap = data["layers"][[e["name"] for e in data["layers"]].index(
-        "transformer.h.0.attn.c_proj") - 1]
-    assert gap["type"] == "opaque" and gap["op"] == "(not traced)" and gap["output"] == [16, 32]
+    # c_attn gives 3 × 32 values, c_proj takes 32: the functional attention between them
+    # (split into q, k, v and heads, scaled dot-product attention) is one opaque layer
+    core = by_name[names[names.index("transformer.h.0.attn.c_proj") - 1]]
+    assert core["type"] == "opaque" and core["output"] == [16, 32]
+    assert core["op"].startswith("torch ") and "scaled_dot_product_attention" in core["op"]
+    assert "inputs" not in core                      # it takes c_attn, the layer before it
+    # the residual connections: x + attn(ln_1(x)), then + mlp(ln_2(·))
+    first, second = (by_name[n] for n in names if by_name[n]["type"] == "add"
+                     and "transformer.h.0" in str(by_name[n]["inputs"]))
+    assert first["inputs"] == ["transformer.h.0.attn.resid_dropout", "transformer.drop"]
+    assert first["name"] in second["inputs"] and "transformer.h.0.mlp.dropout" in second["inputs"]
     assert net["lm_head"].output_shape == (16, 120)
+
+
+def test_bert_joins_are_the_real_graph(small):
+    data, net = imported(*small["bert"])
+    by_name = {entry["name"]: entry for entry in data["layers"]}
+    prefix = "encoder.layer.0.attention."
+    # query, key and value all read the embeddings' output, not each other
+    for part in ("key", "value"):
+        assert by_name[f"{prefix}self.{part}"]["inputs"] == ["embeddings.dropout"]
+    core = next(e for e in data["layers"] if e["type"] == "opaque"
+                and f"{prefix}self.query" in e.get("inputs", []))
+    assert core["inputs"] == [f"{prefix}self.query", f"{prefix}self.key", f"{prefix}self.value"]
+    residual = next(e for e in data["layers"] if e["type"] == "add"
+                    and f"{prefix}output.dropout" in e["inputs"])
+    assert residual["inputs"] == [f"{prefix}output.dropout", "embeddings.dropout"]
+    # the word, token-type and position embeddings are added
+    assert [e["type"] for e in data["layers"][5:7]] == ["add", "add"]
+    # the pooler reads the first token: a slice, shape [E]
+    assert net["pooler.dense"].input_shape == (32,)
+    assert [info.name for info in net.outputs] == ["pooler.activation"]
+
+
+def test_the_call_order_is_the_fallback_when_the_joins_do_not_build(small, monkeypatch):
+    from symparams.importers import torch_leaves
+    real, calls = torch_leaves._network, []
+
+    def first_fails(data, source):
+        calls.append(data)
+        if len(calls) == 1:
+            raise SymparamsError("a layout guessed wrongly", file=source)
+        return real(data, source)
+
+    monkeypatch.setattr(torch_leaves, "_network", first_fails)
+    model, shape = small["distilbert"]
+    data, net = imported(model, shape)
+    assert len(calls) == 2
+    assert "the graph's joins are not shown" in data["notes"][0]
+    assert not any(e["type"] == "add" for e in data["layers"])   # one chain, in call order
+    assert_counts_match(model, net)
 
 
 def test_token_ids_are_integers_and_images_float(small):
@@ -376,6 +489,41 @@ def test_token_ids_are_integers_and_images_float(small):
     assert by_name["embeddings.position_embeddings"]["shape"] == [17, 32]   # 4 × 4 patches + 1
     assert by_name["embeddings.patch_embeddings.projection"]["inputs"] == ["INPUT"]
     assert net["embeddings.patch_embeddings.projection"].output_shape == (4, 4, 32)
+    # the class token joins the 16 patch tokens (axis 0 of [T, E]), then the positions are added
+    join = next(e for e in data["layers"] if e["type"] == "concat")
+    assert join["axis"] == 0 and net[join["name"]].output_shape == (17, 32)
+    assert net[join["inputs"][0]].layer.kind == "opaque"            # the expanded class token
+    added = next(e for e in data["layers"] if e["type"] == "add")
+    assert added["inputs"] == [join["name"], "embeddings.position_embeddings"]
+
+
+TINY_BERT = """
+import os
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+import torch
+from transformers import BertConfig, BertModel
+
+def tiny_bert():
+    config = BertConfig(vocab_size=100, hidden_size=16, num_hidden_layers=1,
+                        num_attention_heads=2, intermediate_size=32, max_position_embeddings=20)
+    with torch.device("meta"):
+        return BertModel(config)
+"""
+
+
+def test_symbolic_count_of_an_imported_bert_from_the_command_line(transformers, tmp_path):
+    (tmp_path / "seq_factories.py").write_text(TINY_BERT, "utf-8")
+    path = os.pathsep.join([str(tmp_path), str(ROOT / "tests"), str(ROOT)])
+    proc = run_cli("count", "torch:seq_factories:tiny_bert", "--input", "12", "--symbolic",
+                   "--json", env={"PYTHONPATH": path})
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert any("fx could not trace" in warning for warning in out["warnings"])
+    layers = {layer["name"]: layer for layer in out["layers"]}
+    # item 7: the word embedding is V × E in letters; the hidden size is a letter too
+    word = layers["embeddings.word_embeddings"]
+    assert "V" in str(word["formula"]) and "E" in str(word["formula"])
+    assert any(ch.isalpha() for ch in str(out["total_symbolic"]))
 
 
 def test_full_size_bert_and_symbolic_formulas(transformers):
@@ -390,3 +538,6 @@ def test_full_size_bert_and_symbolic_formulas(transformers):
     query = sym["encoder.layer.0.attention.self.query"].params
     assert query.free_symbols and not query.is_number       # its units and its input's width
     assert len(sym.total.free_symbols) > 20
+    model = fw.reference_model("gpt2")                  # full size, lm_head tied to wte
+    _, net = imported(model, (64,))
+    assert int(net.total) == fw.PUBLISHED_TOTALS["gpt2"] == fw.total_params(model)

@@ -46,7 +46,7 @@ NOT_IMPORTED: dict[str, str] = {}
 # The input each model is read with: the image size its weights were trained on
 # where the architecture fixes it (ViT's position table), else a small image
 # (every size gives the same count; smaller is quicker).
-INPUT = {name: (3, 224, 224) if name.startswith(("vit", "swin", "maxvit"))
+INPUT = {name: (3, 224, 224) if name.startswith(("vit", "maxvit"))
          else (3, 299, 299) if name == "inception_v3" else (3, 96, 96) for name in CLASSIFIERS}
 
 
@@ -86,14 +86,21 @@ def owner(name: str, paths: set[str]) -> str:
 
 
 def per_module(net, model) -> tuple[dict[str, int], dict[str, int]]:
-    """(ours, PyTorch's) parameters per module that holds any."""
-    theirs = {c.path: c.params for c in fw.module_counts(model) if c.params}
+    """(ours, PyTorch's) parameters per module that holds any. A layer that stands for
+    a whole module (nn.MultiheadAttention and its out_proj) gets its children's too."""
     paths = {path for path, _ in model.named_modules()}
     ours: dict[str, int] = {}
     for info in net.layers[1:]:
         if int(info.params):
             key = owner(info.name, paths)
             ours[key] = ours.get(key, 0) + int(info.params)
+    theirs: dict[str, int] = {}
+    for count in fw.module_counts(model):
+        if count.params:
+            key = count.path
+            while key not in ours and key:
+                key = key.rpartition(".")[0]
+            theirs[key] = theirs.get(key, 0) + count.params
     return ours, theirs
 
 
@@ -120,6 +127,7 @@ def test_classifiers_that_do_not_import_are_listed_with_the_reason(tv, capsys):
         failures[name] = str(caught.value)
         assert reason in failures[name]
         assert f"`{name}`" in readme
+    assert "torchvision classifiers that do not import:" in readme
     with capsys.disabled():
         print("\ntorchvision classifiers that do not import:",
               "none" if not failures else "", *(f"\n  {n}: {r}" for n, r in failures.items()))
@@ -336,3 +344,113 @@ def test_a_module_fx_cannot_trace_is_read_leaf_by_leaf_with_a_note(nn):
     data, net = imported(Branchy(), (3, 8, 8))
     assert net.total == 3 * 9 * 4 + 4 + 144 * 2 + 2
     assert any(n.startswith("fx could not trace Branchy") for n in data["notes"])
+
+
+# ------------------------------------------------------------------- factories
+
+def test_a_factory_builds_the_model_and_imports_it(tv):
+    from symparams.importers.torch_fx import spec_from_factory
+    data = spec_from_factory("torch:torchvision.models:resnet18", (3, 64, 64))
+    net = Network.from_spec(spec_from_data(data))
+    assert data["name"] == "resnet18" and net.total == fw.PUBLISHED_TOTALS["resnet18"]
+
+
+@pytest.mark.parametrize("factory, message", [
+    ("torch:resnet50", "expected torch:package.module:factory"),
+    ("torch:no_such_package_here.models:resnet50", "cannot import no_such_package_here.models"),
+    ("torch:torchvision.models:no_such_model", "module torchvision.models has no attribute "
+                                               "no_such_model"),
+    ("torch:math:pi", "math.pi is a float, not a function or class"),
+    ("torch:math:factorial", "calling math.factorial() failed: TypeError"),
+    ("torch:builtins:dict", "builtins.dict() returned a dict, not a torch.nn.Module"),
+])
+def test_a_bad_factory_is_one_line_naming_it(tv, factory, message):
+    from symparams.importers.torch_fx import spec_from_factory
+    with pytest.raises(SymparamsError) as caught:
+        spec_from_factory(factory, (3, 32, 32))
+    text = str(caught.value)
+    assert message in text and "\n" not in text and len(text) <= 300
+    assert text.startswith(factory[:40])
+
+
+# ---------------------------------------------------------------- command line
+
+def torchvision_ops_load() -> bool:
+    """Whether torchvision's compiled ops load here (not beside the CPU torch of the test
+    extra: its torchvision is a CUDA build)."""
+    import importlib.util
+    from symparams.importers.torchvision_compat import _extension_path
+    path = _extension_path(importlib.util.find_spec("torchvision").submodule_search_locations[0])
+    try:
+        fw.need("torch").ops.load_library(path)
+        return True
+    except (ImportError, OSError, TypeError):
+        return False
+
+
+def test_the_cli_reports_a_torch_factory(tv, tmp_path):
+    """Issue 10's done-when, end to end in a fresh interpreter, as a user runs it
+    (markdown here; the PDF is the same report rendered by WeasyPrint, which
+    test_report_pdf covers). Where torchvision's own ops cannot load, the factory
+    still imports and every output says what was done."""
+    from conftest import run_cli
+    from symparams.importers.torchvision_compat import NOTE
+    out = run_cli("report", "torch:torchvision.models:resnet50", "--input", "3,224,224",
+                  "--format", "md", "-o", tmp_path)
+    assert out.returncode == 0, out.stderr
+    text = (tmp_path / "resnet50.md").read_text(encoding="utf-8")
+    assert "25,557,032" in text and "layer1.0.conv1" in text
+    assert (NOTE[:60] in text) is not torchvision_ops_load()
+
+
+def test_the_cli_refuses_a_bad_factory_in_one_line(tmp_path):
+    from conftest import run_cli
+    out = run_cli("report", "torch:torchvision.models:no_such_model", "--input", "3,32,32",
+                  "-o", tmp_path)
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
+    assert "torchvision.models has no attribute no_such_model" in out.stderr
+    assert not any(tmp_path.iterdir())
+
+
+def test_named_input_sizes_stay_letters(tv):
+    from symparams.importers.torch_fx import STAND_IN
+    model = build(tv, "resnet18")
+    data, net = imported(model, (3, "H", "W"))
+    assert data["input"] == ["H", "W", 3]
+    assert net.subs({"H": 64, "W": 96}).total == fw.total_params(model)
+    assert tuple(net.subs({"H": 64, "W": 96})["layer4.1.bn2"].output_shape) == (2, 3, 512)
+    # ViT's position table fixes its image size: the count stays, the size is the stand-in's
+    data, net = imported(build(tv, "vit_b_16"), (3, "H", "W"))
+    assert net.total == fw.total_params(build(tv, "vit_b_16"))
+    assert data["input"] in (["H", "W", 3], [STAND_IN, STAND_IN, 3])
+
+
+def test_one_layer_alone_is_read_as_that_layer(nn):
+    data, net = check(nn.Conv2d(3, 8, 3, bias=False), (3, 10, 10))
+    assert [(e["name"], e["type"]) for e in data["layers"]] == [("Conv2d", "conv2d")]
+    assert tuple(net.layers[-1].output_shape) == (8, 8, 8)
+
+
+def test_a_module_with_only_some_parameters_frozen_is_named(nn):
+    from symparams.importers.torch_fx import spec_from_torch
+    model = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2))
+    model[2].bias.requires_grad = False
+    with pytest.raises(SymparamsError, match=r"module 2 \(Linear\) holds 8 parameters .*"
+                                             r"\(only some of its parameters are frozen\)"):
+        spec_from_torch(model, (4,))
+    data, net = check(model, (4,), allow_unknown=True)
+    assert data["layers"][-1]["non_trainable"] == 2 and net.non_trainable_total == 2
+
+
+def test_a_module_called_twice_is_counted_once(nn):
+    class Twice(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(8, 8)
+
+        def forward(self, x):
+            return self.fc(self.fc(x).relu())
+    data, net = check(Twice(), (8,))
+    assert [e["type"] for e in data["layers"]] == ["dense", "activation", "opaque"]
+    assert net.total == 72 and "counted there" in data["layers"][-1]["op"]

@@ -15,8 +15,8 @@ from dataclasses import replace
 from math import prod
 from typing import Any
 
-from .torch_graph import (CF, FL, Const, GraphWalk, Piece, Shaped, Tensor, flat_values, ours,
-                          our_axis)
+from .torch_graph import GraphWalk
+from .torch_values import CF, FL, Const, Piece, Shaped, Tensor, flat_values, our_axis, ours
 
 # Functions and methods that apply a fixed function to every value.
 ACTIVATIONS = {
@@ -180,8 +180,6 @@ def _reshape(walk: GraphWalk, node, x: Tensor, shape, batched) -> Tensor:
             return Tensor(x.name, tuple(shape), layout, batched)
     layout = layouts[0]
     after = ours(shape, layout)
-    if len(after) > 4:
-        return walk.opaque(node.name, op_text(node), [x], shape, layout, batched)
     permutation = _permutation(node, x, shape, layout)
     if permutation is not None:
         return walk.emit("permute", node.name, [x], shape, layout, batched, dims=permutation)
@@ -192,7 +190,7 @@ def _permutation(node, x: Tensor, shape, layout) -> list[int] | None:
     """Our permute's dims for a PyTorch permute/transpose, or None for other ops."""
     name, rank = op_name(node), len(x.shape)
     args = [a.value if isinstance(a, Const) else a for a in node.args[1:]]
-    if len(shape) != rank or not x.batched:
+    if len(shape) != rank or not x.batched or rank > 4:
         return None
     if name == "permute":
         dims = args[0] if len(args) == 1 and isinstance(args[0], (list, tuple)) else args

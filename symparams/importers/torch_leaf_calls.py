@@ -43,7 +43,8 @@ CHANNELS_FIRST = frozenset(
         "ReflectionPad", "ReplicationPad", "CircularPad", "Dropout")]
     + ["GroupNorm", "LocalResponseNorm", "Upsample", "UpsamplingNearest2d",
        "UpsamplingBilinear2d", "PixelShuffle", "PixelUnshuffle", "ChannelShuffle",
-       "SyncBatchNorm", "CrossMapLRN2d", "Softmax2d"])
+       "SyncBatchNorm", "CrossMapLRN2d", "Softmax2d",
+       "LayerNorm2d"])   # torchvision's ConvNeXt: a LayerNorm over the channels of (N, C, H, W)
 # Modules that act on the last axis: a 3-D tensor into them is [T, E] (or […, E]), kept.
 LAST_AXIS = frozenset(["Linear", "LazyLinear", "Bilinear", "LayerNorm", "RMSNorm", "Embedding",
                        "EmbeddingBag", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell",
@@ -73,6 +74,17 @@ class LeafCall:
     in_shapes: tuple[tuple[int, ...], ...]
     out_shape: tuple[int, ...] | None
     output: Any = None                            # kept alive: its id names a producer
+    outputs: tuple = ()                           # every tensor it returned (LSTM's h and c)
+
+
+@dataclass
+class FunctionCall:
+    """A torch function or tensor method called outside the leaves (``x + y``, ``torch.cat``,
+    ``view``, ``scaled_dot_product_attention``): the functional code between them."""
+    name: str                                     # "add", "cat", "view" …
+    inputs: tuple                                 # its tensor arguments, in order
+    output: Any
+    kwargs: dict = field(default_factory=dict)    # the plain (non-tensor) arguments: dim …
 
 
 @dataclass
@@ -89,6 +101,8 @@ class Recording:
     batch_axis: int = 0
     with_values: bool = False                     # run for real (data-dependent control flow)
     leaves: dict[str, Any] = field(default_factory=dict)   # path → module
+    example: Any = None                           # the input tensor (its id is the input's)
+    made_by: dict[int, FunctionCall] = field(default_factory=dict)   # id(tensor) → its function
 
 
 class _Stop(Exception):
@@ -205,33 +219,49 @@ def _one_pass(model, recording: Recording, holders, shape, dtype, fake: bool) ->
     import torch
     from torch._subclasses.fake_tensor import FakeTensorMode
 
-    recording.events = []
+    recording.events, recording.made_by = [], {}
     entered: set[int] = set()
-    holders_by_id = {id(m) for m in holders.values()}
     parameter = next(model.parameters(), None)
     device = parameter.device if parameter is not None else torch.device("cpu")
+    state = {"depth": 0, "leaves": 0}     # depth > 0: inside a leaf, its code is its rule's
 
     def on_call(module, args, kwargs, output, path):
+        state["depth"] -= 1
         tensors = _tensor_args(module, args, kwargs)
         axis = 1 if sequence_first(module) else 0
         out = first_tensor(output)
         recording.events.append(LeafCall(
             path, module, tensors,
             tuple(_without_batch(t.shape, axis) for t in tensors.values()),
-            _without_batch(out.shape, axis) if out is not None else None, out))
+            _without_batch(out.shape, axis) if out is not None else None, out,
+            tuple(_tensors_in(output))))
 
-    def before_call(module, path):
-        if not recording.events and class_names(module) & set(EMBEDDINGS) \
-                and dtype.is_floating_point:
-            raise _Stop       # nothing has run yet: start again with integer ids
-        if id(module) in holders_by_id and id(module) not in entered:
+    def before_call(module, path, leaf):
+        if leaf:
+            if not state["leaves"] and class_names(module) & set(EMBEDDINGS) \
+                    and dtype.is_floating_point:
+                raise _Stop   # nothing has run yet: start again with integer ids
+            state["leaves"] += 1
+            state["depth"] += 1
+        elif id(module) not in entered:
             entered.add(id(module))
             recording.events.append(HolderEntry(path, module))
 
+    def on_function(name, args, kwargs, output):
+        if state["depth"]:
+            return
+        inputs = tuple(_tensors_in((args, kwargs)))
+        outputs = [t for t in _tensors_in(output) if all(t is not i for i in inputs)]
+        plain = {k: v for k, v in kwargs.items() if isinstance(v, (int, float, str, bool))}
+        plain.update({f"arg{i}": v for i, v in enumerate(args) if isinstance(v, int)})
+        for tensor in outputs:                    # in place (add_) changes no producer
+            recording.made_by[id(tensor)] = FunctionCall(name, inputs, tensor, plain)
+
     handles = []
-    for path, module in [*recording.leaves.items(), *holders.items()]:
-        handles.append(module.register_forward_pre_hook(
-            lambda m, a, path=path: before_call(m, path)))
+    for leaf, group in ((True, recording.leaves), (False, holders)):
+        for path, module in group.items():
+            handles.append(module.register_forward_pre_hook(
+                lambda m, a, path=path, leaf=leaf: before_call(m, path, leaf)))
     for path, module in recording.leaves.items():
         handles.append(module.register_forward_hook(
             lambda m, a, k, o, path=path: on_call(m, a, k, o, path), with_kwargs=True))
@@ -239,11 +269,39 @@ def _one_pass(model, recording: Recording, holders, shape, dtype, fake: bool) ->
     mode = FakeTensorMode(allow_non_fake_inputs=True) if fake else contextlib.nullcontext()
     try:
         model.eval()          # dropout and batch statistics as at inference; restored below
-        with mode, torch.no_grad():
-            model(torch.zeros(shape, dtype=dtype, device=device))
+        with mode, torch.no_grad(), _FunctionRecorder(on_function):
+            recording.example = torch.zeros(shape, dtype=dtype, device=device)
+            model(recording.example)
         recording.input_dtype = str(dtype).removeprefix("torch.")
     finally:
         for handle in handles:
             handle.remove()
         for module, training in modes.items():
             module.training = training
+
+
+def _tensors_in(value: Any, depth: int = 0):
+    """The tensors in an argument or a result (tuples, lists, dicts, ModelOutputs), in order."""
+    if hasattr(value, "shape") and hasattr(value, "dtype"):
+        yield value
+    elif depth < 4 and isinstance(value, (tuple, list)):
+        for item in value:
+            yield from _tensors_in(item, depth + 1)
+    elif depth < 4 and isinstance(value, dict):
+        for item in value.values():
+            yield from _tensors_in(item, depth + 1)
+
+
+def _FunctionRecorder(on_function):
+    """A TorchFunctionMode that reports each torch function call (name, args, result)."""
+    from torch.overrides import TorchFunctionMode
+
+    class Recorder(TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            kwargs = kwargs or {}
+            result = func(*args, **kwargs)
+            name = getattr(func, "__name__", str(func)).strip("_")
+            if name not in ("get", "set") and any(True for _ in _tensors_in(result)):
+                on_function(name, args, kwargs, result)
+            return result
+    return Recorder()

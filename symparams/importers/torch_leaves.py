@@ -1,4 +1,4 @@
-"""PyTorch models torch.fx cannot trace, read leaf module by leaf module in call order.
+"""PyTorch models torch.fx cannot trace, read from one forward pass, leaf by leaf.
 
 ``torch.fx.symbolic_trace`` fails on models whose forward pass needs values
 (data-dependent control flow) or passes its arguments in ways fx cannot follow:
@@ -6,20 +6,25 @@ Hugging Face transformers' BERT, GPT-2, DistilBERT and ViT (their ``forward``
 takes ``**kwargs``, which fx hands a Proxy that the library's decorators write
 into). torch_fx.py then calls :func:`spec_from_leaves`.
 
-One forward pass on fake tensors (torch_leaf_calls.py) gives every leaf call's
-shapes. Each call becomes the entries of its module's rule (torch_map.py), named
-by module path, each taking the layer before it in call order. Where a call's
-input does not have the shape the layer before gave (functional code ran between
-them: a split into heads, a reshape, a slice), a zero-parameter ``opaque`` layer
-(op ``(not traced)``) hands on the shape that was recorded, so every layer's
-shape is still checked by its family. A container's own parameters (ViT's class
-token and position table) become ``tensor`` layers where the container is
-entered; a module called a second time is counted at its first call only; a
-Linear whose weight is an embedding's table is written ``tie:`` that embedding.
-The spec's notes say the joins of the graph (residual adds) are not shown.
+One forward pass on fake tensors (torch_leaf_calls.py) gives every leaf call in
+order with its shapes, and every torch function called between them. Each call
+becomes the entries of its module's rule (torch_map.py), named by module path;
+its input is the layer its tensor came from (torch_leaf_graph.py: residual adds
+and concatenations as add and concat layers, other functional code as
+zero-parameter opaque layers). A container's own parameters (ViT's class token
+and position table) become ``tensor`` layers where the container is entered; a
+module called a second time is counted at its first call only; a Linear whose
+weight is an embedding's table is written ``tie:`` that embedding.
+
+Should those joins not make a network that builds (a layout guessed wrongly), the
+layers are chained in call order instead: where a call's input does not have the
+shape the layer before gave, a zero-parameter ``opaque`` layer (op ``(not
+traced)``) hands on the shape that was recorded, so every layer's shape is still
+checked by its family, and the note says the graph's joins are not shown.
 """
 from __future__ import annotations
 
+from math import prod
 from typing import Any
 
 from sympy import Integer
@@ -28,6 +33,7 @@ from ..errors import SymparamsError
 from .common import SpecBuilder, check_accounting
 from .torch_leaf_calls import (CHANNELS_FIRST, EMBEDDINGS, LAST_AXIS, HolderEntry, LeafCall,
                                class_names, record_calls)
+from .torch_leaf_graph import Sources
 from .torch_map import ModuleCall, rule_for
 
 NOT_TRACED = "(not traced)"
@@ -46,9 +52,14 @@ def torch_class_name(module: Any) -> str:
 
 
 def our_layout(shape: tuple[int, ...], channels_first: bool) -> list[int]:
-    """PyTorch's order (no batch axis) → symparams' channels-last order (contract 1)."""
-    dims = list(shape)
-    return dims[1:] + dims[:1] if channels_first and len(dims) >= 2 else dims
+    """PyTorch's order (no batch axis) → symparams' channels-last order (contract 1);
+    more than 4 axes (MaxViT's windows) join their leading ones, as torch_graph.py does."""
+    dims = [int(size) for size in shape]
+    if channels_first and len(dims) >= 2:
+        dims = dims[1:] + dims[:1]
+    if len(dims) > 4:
+        dims = [prod(dims[:-3]), *dims[-3:]]
+    return dims
 
 
 def reads_channels_first(module: Any, rank: int, before: tuple[int, bool]) -> bool:
@@ -59,10 +70,12 @@ def reads_channels_first(module: Any, rank: int, before: tuple[int, bool]) -> bo
     sequence [T, E] and one of 3 or 4 axes an image or volume (C first).
     """
     names = class_names(module)
-    if rank <= 1 or names & LAST_AXIS:
+    if rank <= 1:
         return False
-    if names & CHANNELS_FIRST:
+    if names & CHANNELS_FIRST:      # first: LayerNorm2d is a LayerNorm by its class
         return True
+    if names & LAST_AXIS:
+        return False
     return before[1] if rank == before[0] else rank >= 3
 
 
@@ -78,7 +91,10 @@ class _Walk:
         self.producers: dict[int, str] = {}     # id(output tensor) → the layer that gave it
         self.expected: list[tuple[list[str], str, int]] = []   # per-module accounting
         self.rows = 0                           # layer numbers, as Network numbers them
+        self.sources: Sources | None = None     # the joins, when the functions were read
         self.current: str = ""
+        self.input: str = "INPUT"
+        self.buffers_held: set[int] = set()     # id(module) whose buffers a layer holds
         self.shape: list[int] = []
         self.channels_first = False
 
@@ -101,9 +117,35 @@ class _Walk:
             fields["trainable"] = False
         name = self.add("tensor", path, [], **fields)
         self.counted[id(parameter)] = name
+        if self.sources is not None:
+            self.sources.register(parameter, name, fields["shape"])
         self.expected.append(([name], path, parameter.numel()))
 
-    def unknown(self, call: LeafCall, params, why: str = "") -> list[dict]:
+    @staticmethod
+    def float_buffers(module, recurse=True) -> int:
+        return sum(b.numel() for b in module.buffers(recurse=recurse) if b.is_floating_point())
+
+    @staticmethod
+    def plain(module, output: list[int], buffers: int) -> dict:
+        """A module without parameters and without a family: a zero-parameter opaque layer
+        (holding the floating-point buffers it computes with, if any)."""
+        entry = {"type": "opaque", "op": torch_class_name(module), "output": output}
+        if buffers:
+            entry["buffers"] = buffers
+        return entry
+
+    def held_buffers(self, path: str, module) -> None:
+        """Floating-point buffers no layer holds (a container's own, an uncalled module's):
+        a zero-parameter opaque layer that takes nothing and holds them."""
+        count = self.float_buffers(module, recurse=False)
+        self.buffers_held.add(id(module))
+        if count:
+            first = next(b for b in module.buffers(recurse=False) if b.is_floating_point())
+            shape = [int(s) for s in first.shape][-4:] or [1]
+            self.add("opaque", f"{path}.buffers" if path else "buffers", [],
+                     op=f"{torch_class_name(module)} buffers", buffers=count, output=shape)
+
+    def unknown(self, call: LeafCall, params, output: list[int], why: str = "") -> list[dict]:
         module, count = call.module, sum(p.numel() for _, p in params)
         cls = torch_class_name(module)
         if not self.allow_unknown:
@@ -113,9 +155,8 @@ class _Walk:
                 f"--allow-unknown counts it as an opaque layer", file=self.source,
                 layer=(self.rows + 1, call.path))
         frozen = sum(p.numel() for _, p in params if not p.requires_grad)
-        buffers = sum(b.numel() for b in module.buffers() if b.is_floating_point())
-        entry = {"type": "opaque", "op": cls, "params": count,
-                 "output": our_layout(call.out_shape or (), self.channels_first)}
+        buffers = self.float_buffers(module)
+        entry = {"type": "opaque", "op": cls, "params": count, "output": output}
         if frozen:
             entry["non_trainable"] = frozen
         if buffers:
@@ -127,30 +168,54 @@ class _Walk:
     def holder(self, event: HolderEntry) -> None:
         for name, parameter in self.new_parameters(event.module, recurse=False):
             self.tensor(f"{event.path}.{name}" if event.path else name, parameter)
+        if id(event.module) not in self.buffers_held:
+            self.held_buffers(event.path, event.module)
 
     def call(self, call: LeafCall) -> None:
         module = call.module
         first_shape = call.in_shapes[0] if call.in_shapes else ()
         channels_first = reads_channels_first(module, len(first_shape),
                                               (len(self.shape), self.channels_first))
-        entries, params = self.entries(call)
+        entries, params = self.entries(call, channels_first)
         if not entries:
             return
         wanted = our_layout(first_shape, channels_first)
-        if wanted != self.shape:
-            self.current = self.add("opaque", "not_traced", [self.current], op=NOT_TRACED,
-                                    output=wanted)
-        inputs = [self.current, *self.memory(call, channels_first)]
-        names = []
+        source = None
+        if self.sources is not None and call.args:
+            source = self.sources.find(next(iter(call.args.values())), wanted, channels_first)
+        if source is None and self.sources is not None:
+            # made inside the model from no layer (position ids from arange, a buffer):
+            # shown as coming from the input, whose length it usually follows
+            source = self.add("opaque", "not_traced", [self.input], op=NOT_TRACED,
+                              output=wanted)
+        if source is None:                      # call order: the layer called before
+            if wanted != self.shape:
+                self.current = self.add("opaque", "not_traced", [self.current], op=NOT_TRACED,
+                                        output=wanted)
+            source = self.current
+        inputs = [source, *self.memory(call, channels_first)]
+        names, shape = [], wanted
         for index, entry in enumerate(entries):
             kind = entry.pop("type")
             name = call.path if index == 0 else f"{call.path}.{index}"
+            name = name or type(module).__name__
             if params and not any(p.requires_grad for _, p in params) and kind != "opaque":
                 entry["trainable"] = False
-            names.append(self.add(kind, name or type(module).__name__, inputs, **entry))
+            if kind == "dense" and len(shape) > 2:
+                # Linear on [H, W, C] acts at each position; our dense reads a [T, E]
+                # sequence: the positions are laid out as one and put back after
+                rows = prod(shape[:-1])
+                inputs = [self.add("reshape", f"{name}.positions", inputs,
+                                   target=[rows, shape[-1]])]
+                names.append(self.add(kind, name, inputs, **entry))
+                shape = [*shape[:-1], int(entry["units"])]
+                names.append(self.add("reshape", f"{name}.grid", [names[-1]], target=shape))
+            else:
+                names.append(self.add(kind, name, inputs, **entry))
             inputs = [names[-1]]
         if id(module) not in self.called:
             self.called[id(module)] = names[0]
+            self.buffers_held.update(id(m) for m in module.modules())
             for _, parameter in params:
                 self.counted[id(parameter)] = names[0]
             if class_names(module) & set(EMBEDDINGS):
@@ -161,16 +226,29 @@ class _Walk:
         self.shape = our_layout(call.out_shape or (), self.channels_first)
         if call.output is not None:
             self.producers[id(call.output)] = self.current
+        if self.sources is not None:
+            for tensor in call.outputs:
+                self.sources.register(tensor, self.current, self.shape if tensor is call.output
+                                      else self.tensor_shape(tensor, self.channels_first))
 
-    def entries(self, call: LeafCall) -> tuple[list[dict], list]:
+    @staticmethod
+    def tensor_shape(tensor, channels_first: bool) -> list[int]:
+        """A recorded tensor's shape in our layout (its first axis taken as the batch)."""
+        return our_layout(tuple(int(s) for s in tensor.shape)[1:], channels_first)
+
+    def entries(self, call: LeafCall, channels_first: bool) -> tuple[list[dict], list]:
         """The call's entries (a copy of the rule's) and the parameters they count."""
         module = call.module
+        output = our_layout(call.out_shape or (), channels_first)
         if id(module) in self.called:
             if next(module.parameters(), None) is None:
-                return self.rule_entries(call, []), []
+                try:
+                    return self.rule_entries(call, []) or [self.plain(module, output, 0)], []
+                except NotImplementedError:
+                    return [self.plain(module, output, 0)], []
             return [{"type": "opaque", "op": f"{torch_class_name(module)}, called again "
                                              f"(counted at {self.called[id(module)]})",
-                     "output": our_layout(call.out_shape or (), self.channels_first)}], []
+                     "output": output}], []
         params = self.new_parameters(module)
         shared = [n for n, p in module.named_parameters() if id(p) in self.counted]
         tie = None
@@ -180,17 +258,19 @@ class _Walk:
                     and class_names(module) & {"Linear"}:
                 tie = self.embeddings[id(weight)]
             else:
-                return self.unknown(call, params, f"it shares {', '.join(shared)} with "
-                                                  f"{self.counted[id(module.get_parameter(shared[0]))]}"), params
+                holder = self.counted[id(module.get_parameter(shared[0]))]
+                return self.unknown(call, params, output, f"it shares {', '.join(shared)} "
+                                                          f"with {holder}"), params
         try:
             entries = self.rule_entries(call, params)
         except NotImplementedError as reason:   # the rule's configuration has no family
-            return self.unknown(call, params, str(reason)), params
+            if not params:
+                return [self.plain(module, output, self.float_buffers(module))], params
+            return self.unknown(call, params, output, str(reason)), params
         if entries is None:
             if params:
-                return self.unknown(call, params), params
-            return [{"type": "opaque", "op": torch_class_name(module),
-                     "output": our_layout(call.out_shape or (), self.channels_first)}], params
+                return self.unknown(call, params, output), params
+            return [self.plain(module, output, self.float_buffers(module))], params
         if tie is not None:
             entries[0]["tie"] = tie
         return entries, params
@@ -216,6 +296,11 @@ class _Walk:
             return [self.producers[id(memory)]]
         shape = [int(s) for s in memory.shape]
         shape = shape[1:] if len(shape) > 2 else shape
+        if self.sources is not None:
+            found = self.sources.find(memory, our_layout(tuple(shape), channels_first),
+                                      channels_first)
+            if found is not None:
+                return [found]
         return [self.add("opaque", "not_traced", [self.current], op=NOT_TRACED,
                          output=our_layout(tuple(shape), channels_first))]
 
@@ -228,16 +313,49 @@ def spec_from_leaves(module, input_shape, *, name: str, allow_unknown: bool, sou
     ``reason`` says why fx could not trace (it goes into the spec's notes). The data
     has passed the accounting check: total, trainable, non-trainable and buffers, and
     every module's own count.
+
+    The joins (torch_leaf_graph.py) are read first; should the network they make not
+    build (a layout guessed wrongly), the layers are chained in call order instead.
     """
     recording = record_calls(module, tuple(int(s) for s in input_shape), source)
+    reason = " ".join(str(reason).split())[:200]
+    try:
+        data = _build(module, recording, input_shape, name, source, allow_unknown, joins=True)
+        net = _network(data, source)
+    except SymparamsError as error:
+        if "--allow-unknown" in str(error):
+            raise
+        data = _build(module, recording, input_shape, name, source, allow_unknown, joins=False)
+        data["notes"][0] = (f"fx could not trace {name} ({reason}); layers were read in call "
+                            f"order, the graph's joins are not shown ({data['notes'][0]})")
+        net = _network(data, source)
+    else:
+        data["notes"][0] = (f"fx could not trace {name} ({reason}); layers were read in call "
+                            f"order from one forward pass, the functional code between them as "
+                            f"zero-parameter opaque layers ({data['notes'][0]})")
+    check_leaf_accounting(module, net, data["_expected"], source)
+    del data["_expected"]
+    return data
+
+
+def _network(data: dict, source: str):
+    from ..network import Network
+    from ..spec import spec_from_data
+    clean = {key: value for key, value in data.items() if not key.startswith("_")}
+    return Network.from_spec(spec_from_data(clean, source=source))
+
+
+def _build(module, recording, input_shape, name, source, allow_unknown, joins: bool) -> dict:
     walk = _Walk(module, name, source, allow_unknown)
     first = next((e for e in recording.events if isinstance(e, LeafCall)), None)
     channels_first = first is not None and reads_channels_first(
         first.module, len(input_shape), (len(input_shape), len(input_shape) >= 3))
     walk.channels_first = channels_first
     walk.shape = our_layout(tuple(input_shape), channels_first)
-    walk.current = walk.builder.add_input("INPUT", walk.shape)
-    walk.rows = 0
+    walk.current = walk.input = walk.builder.add_input("INPUT", walk.shape)
+    if joins:
+        walk.sources = Sources(recording.made_by, walk.add, walk.tensor_shape)
+        walk.sources.register(recording.example, walk.current, walk.shape)
     for event in recording.events:
         if isinstance(event, HolderEntry):
             walk.holder(event)
@@ -247,10 +365,11 @@ def spec_from_leaves(module, input_shape, *, name: str, allow_unknown: bool, sou
     for path, holder in unused:
         for pname, parameter in walk.new_parameters(holder, recurse=False):
             walk.tensor(f"{path}.{pname}" if path else pname, parameter)
-    walk.builder.notes.append(
-        f"fx could not trace {name} ({' '.join(str(reason).split())[:200]}); layers were read "
-        f"in call order, the graph's joins are not shown (input: {recording.input_dtype}"
-        f"{' token ids' if recording.input_dtype == 'int64' else ''})")
+    for path, held in module.named_modules():
+        if id(held) not in walk.buffers_held:
+            walk.held_buffers(path, held)
+    walk.builder.notes.append(f"input: {recording.input_dtype}"
+                              f"{' token ids' if recording.input_dtype == 'int64' else ''}")
     if recording.with_values:
         walk.builder.notes.append(
             "the forward pass needs tensor values (data-dependent control flow): it was run "
@@ -261,24 +380,21 @@ def spec_from_leaves(module, input_shape, *, name: str, allow_unknown: bool, sou
             + (" …" if len(unused) > 5 else "") + " were not used by the forward pass: "
             "counted as tensor layers")
     data = walk.builder.data()
-    check_leaf_accounting(module, data, walk.expected, source)
+    data["_expected"] = walk.expected
     return data
 
 
-def check_leaf_accounting(model, data: dict, expected, source: str) -> None:
+def check_leaf_accounting(model, net, expected, source: str) -> None:
     """The imported counts against PyTorch's: totals (contract 5) and module by module."""
-    from ..network import Network
-    from ..spec import spec_from_data
-    net = Network.from_spec(spec_from_data(data, source=source))
     parameters = list(model.parameters())
     trainable = sum(p.numel() for p in parameters if p.requires_grad)
     frozen = sum(p.numel() for p in parameters if not p.requires_grad)
     buffers = sum(b.numel() for b in model.buffers() if b.is_floating_point())
+    for names, path, count in expected:     # module by module first: it names the culprit
+        found = sum(Integer(net[n].params) for n in names)
+        check_accounting(found, count, f"{path}'s own parameters' numel()", source)
     what = "PyTorch's sum of unique {} parameters' numel()"
     check_accounting(Integer(net.trainable_total), trainable, what.format("trainable"), source)
     check_accounting(Integer(net.non_trainable_total), frozen, what.format("frozen"), source)
     check_accounting(Integer(net.buffers_total), buffers,
                      "PyTorch's sum of floating-point buffers' numel()", source)
-    for names, path, count in expected:
-        found = sum(Integer(net[n].params) for n in names)
-        check_accounting(found, count, f"{path}'s own parameters' numel()", source)

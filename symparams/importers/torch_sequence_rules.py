@@ -124,6 +124,28 @@ def transformers_conv1d(call: ModuleCall) -> list[Entry]:
     return [{"type": "dense", "units": call.module.nf}]   # nn.Conv1d is "Conv1d": no clash
 
 
+# RMS normalisation: a scale γ of E and no shift, what our layernorm with center: false counts.
+# torch.nn.RMSNorm, and the classes transformers' models define for it each under its own name.
+_RMS_NORMS = ("RMSNorm", "LlamaRMSNorm", "MistralRMSNorm", "MixtralRMSNorm", "Qwen2RMSNorm",
+              "Qwen3RMSNorm", "Qwen2MoeRMSNorm", "GemmaRMSNorm", "Gemma2RMSNorm",
+              "Gemma3RMSNorm", "Phi3RMSNorm", "OlmoRMSNorm", "GraniteRMSNorm", "T5LayerNorm",
+              "MT5LayerNorm", "UMT5LayerNorm")
+
+
+@module_rule(*_RMS_NORMS)
+def rms_norm(call: ModuleCall) -> list[Entry]:
+    shape = getattr(call.module, "normalized_shape", None)
+    if shape is not None and len(shape) != 1:
+        raise NotImplementedError(f"RMS normalisation over {len(shape)} axes (ours normalises "
+                                  f"the last)")
+    weights = [p for _, p in call.module.named_parameters()]
+    if not weights:
+        return [{"type": "layernorm", "affine": False}]
+    if len(weights) != 1 or weights[0].dim() != 1:
+        raise NotImplementedError("an RMS normalisation with more than a scale of E")
+    return [{"type": "layernorm", "center": False}]
+
+
 # transformers' activation modules (transformers.activations): no parameters, one function.
 _GELU = ("GELUActivation", "NewGELUActivation", "FastGELUActivation", "QuickGELUActivation",
          "AccurateGELUActivation", "ClippedGELUActivation", "GELUTanh", "PytorchGELUTanh")

@@ -40,8 +40,15 @@ _schema_library = None   # kept alive: dropping a torch.library.Library unregist
 
 
 def is_nms_error(error: BaseException) -> bool:
-    """True for the error of a torchvision whose compiled ops did not load."""
-    return NMS_ERROR in str(error)
+    """True for the error of a torchvision whose compiled ops did not load, also when
+    another library wraps it (transformers: "Could not import module 'BertModel'",
+    raised from the RuntimeError)."""
+    seen = 0
+    while error is not None and seen < 10:
+        if NMS_ERROR in str(error):
+            return True
+        error, seen = error.__cause__ or error.__context__, seen + 1
+    return False
 
 
 def _extension_path(package_dir: str) -> str | None:
