@@ -134,7 +134,25 @@ def _bad_spec(work: Path) -> None:
         "  - {type: maxpool2d, name: POOL2, kernel: 7}\n", encoding="utf-8")
 
 
+def _keras_model(work: Path) -> None:
+    """model.json and model.keras of the README's Keras examples: the small text model of
+    tests/fixtures/keras (its token input's length left open), as to_json() text and in a
+    .keras archive holding its config.json and metadata.json."""
+    import gzip
+    import zipfile
+    text = gzip.decompress((ROOT / "tests" / "fixtures" / "keras" /
+                            "small_sequence.json.gz").read_bytes())
+    (work / "model.json").write_bytes(text)
+    with zipfile.ZipFile(work / "model.keras", "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("metadata.json", json.dumps({"keras_version": "3.15.1"}))
+        archive.writestr("config.json", text)
+
+
 SETUP = {
+    "symparams count model.keras": _keras_model,
+    "symparams count model.json": _keras_model,
+    "symparams report model.keras --format pdf": _keras_model,
+    "symparams count model.json --input 128": _keras_model,
     "symparams report lenet --templates my-templates/": _my_templates,
     "symparams homework my-template.yaml --variants 30 --seed 7 --format all --exact "
     "--jobs 2": _my_template,

@@ -56,10 +56,21 @@ class SpecBuilder:
         """Add a layer; returns its (unique) name. ``inputs=None`` takes the previous one."""
         name = self.unique(name)
         entry: dict[str, Any] = {"name": name, "type": kind, **fields}
-        if inputs is not None and list(inputs) != [self.last]:
+        # A spec's first layer takes the first input unless it says otherwise.
+        implicit = self._layers[-1]["name"] if self._layers else next(iter(self._inputs), None)
+        if inputs is not None and list(inputs) != [implicit]:
             entry["inputs"] = list(inputs)
         self._layers.append(entry)
         return name
+
+    def order_inputs(self, names: list[str]) -> None:
+        """Put the inputs in the model's own order (``names`` first), whatever order
+        the graph walk met them in."""
+        first = {n: self._inputs[n] for n in names if n in self._inputs}
+        before = next(iter(self._inputs), None)
+        self._inputs = {**first, **{n: s for n, s in self._inputs.items() if n not in first}}
+        if self._layers and "inputs" not in self._layers[0] and before is not None:
+            self._layers[0]["inputs"] = [before]   # it took the input that was first
 
     def data(self) -> dict[str, Any]:
         """The spec data: one unnamed input is written ``input: [..]``, several as a mapping."""

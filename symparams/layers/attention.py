@@ -56,6 +56,21 @@ def attention_formula(E, K, U, bias: bool, bias_kv: bool = False) -> Expr:
     return Add(*parts)
 
 
+def keras_attention_formula(E, K, U, L, has_b: bool, has_o: bool, bias: bool) -> Expr:
+    """Keras' MultiHeadAttention (unevaluated): queries E → N × a, keys K → N × a, values
+    U → N × b, output N × b → O (N heads), each with a bias of its output width."""
+    h, a = L["N"], L["a"]
+    b = L["b"] if has_b else a
+    O = L["O"] if has_o else E
+
+    def projection(inputs, *outputs):
+        weights = Mul(inputs, *outputs)
+        return Grouped(Add(weights, Mul(*outputs))) if bias else weights
+    output = Add(Mul(h, b, O), O) if bias else Mul(h, b, O)
+    return Add(projection(E, h, a), projection(K, h, a), projection(U, h, b),
+               Grouped(output) if bias else output)
+
+
 class _Cross:
     """A layer that may take a second input (keys and values, an encoder's output):
     ``inputs: [QUERIES, MEMORY]``.  Its count does not depend on it; its width must be
@@ -92,26 +107,49 @@ class MultiheadAttention(Variants, _Cross, Layer):
     has_v: ClassVar[bool] = False
     bias_kv: ClassVar[bool] = False
     letters = {"E": _E}
-    schema = (Size("heads"), OptionalSize("kdim", letter="K"), OptionalSize("vdim", letter="U"),
-              Flag("bias", default=True), Flag("add_bias_kv", default=False))
+    # Keras' MultiHeadAttention projects to heads × key_dim (and value_dim) values and
+    # back to output_dim (E by default): key_dim makes the layer the Keras variant.
+    keras: ClassVar[bool] = False
+    has_b: ClassVar[bool] = False
+    has_o: ClassVar[bool] = False
+    # heads' letter is N: h is the recurrent layers' hidden size, and letters are numbered
+    # per family, so an LSTM's h₂ and an attention's h₂ would be one symbol.
+    schema = (Size("heads", letter="N"), OptionalSize("kdim", letter="K"),
+              OptionalSize("vdim", letter="U"), Flag("bias", default=True),
+              Flag("add_bias_kv", default=False), OptionalSize("key_dim", letter="a"),
+              OptionalSize("value_dim", letter="b"), OptionalSize("output_dim", letter="O"))
     reason = ("The queries, keys and values are each projected by an E × E matrix with a bias "
               "of E, and the joined heads by an E × E output projection with a bias of E; the "
               "heads share these matrices, so their number does not change the count.")
 
     def variant_key(self):
-        return self.kdim is not None, self.vdim is not None, bool(self.add_bias_kv)
+        keras = self.key_dim is not None
+        if not keras and (self.value_dim is not None or self.output_dim is not None):
+            raise SymparamsError("value_dim and output_dim are Keras' sizes: give key_dim (the "
+                                 "width of each head's queries and keys) too", field="key_dim")
+        if keras and self.add_bias_kv:
+            raise SymparamsError("add_bias_kv is PyTorch's; Keras' attention (key_dim) has "
+                                 "no such vectors", field="add_bias_kv")
+        return (self.kdim is not None, self.vdim is not None, bool(self.add_bias_kv), keras,
+                self.value_dim is not None, self.output_dim is not None)
 
     def derived(self, in_shape):
         return {"E": in_shape[-1]}
 
     def written_formula(self, L):
         E = L["E"]
-        return attention_formula(E, L["K"] if self.has_k else E, L["U"] if self.has_v else E,
-                                 self.bias, self.bias_kv)
+        K, U = L["K"] if self.has_k else E, L["U"] if self.has_v else E
+        if self.keras:
+            return keras_attention_formula(E, K, U, L, self.has_b, self.has_o, self.bias)
+        return attention_formula(E, K, U, self.bias, self.bias_kv)
 
     def check_input(self, in_shape):
         needs_sequence(self, in_shape)
-        _check_heads(self, in_shape[-1])
+        if not self.keras:   # Keras' heads have their own width (key_dim)
+            _check_heads(self, in_shape[-1])
+
+    def output_shape(self, in_shape):
+        return (in_shape[0], self.output_dim) if self.has_o else in_shape
 
     def check_memory(self, in_shape, memory, name):
         # One input gives both keys and values: kdim and vdim (E when left out) its width.
@@ -125,6 +163,8 @@ class MultiheadAttention(Variants, _Cross, Layer):
                     f"axis must be {field} = {unicode_plain(expected)}", field=field)
 
     def step_reason(self):
+        if self.keras:
+            return self._keras_reason()
         keys = "an E × K matrix" if self.has_k else "an E × E matrix"
         values = "an E × U matrix" if self.has_v else "an E × E matrix"
         bias = "each with a bias of E" if self.bias else "no biases (bias: false)"
@@ -136,8 +176,26 @@ class MultiheadAttention(Variants, _Cross, Layer):
             text += " add_bias_kv learns one more key and one more value vector of E (2 × E)."
         return text
 
+    def _keras_reason(self) -> str:
+        values = "N × b" if self.has_b else "N × a"
+        keys = "K" if self.has_k else "E"
+        text = (f"Keras' projections: the queries (E values) and the keys ({keys}) are each "
+                f"projected to N × a values (N = {unicode_plain(self.heads)} heads of key_dim "
+                f"a = {unicode_plain(self.key_dim)}), the values ({'U' if self.has_v else 'E'}) "
+                f"to {values}, and the joined heads back to {'O' if self.has_o else 'E'} "
+                f"values; ")
+        text += ("each projection has a bias of its output width." if self.bias
+                 else "no biases (bias: false).")
+        return text + " Here the heads have their own width, so their number changes the count."
+
     def describe(self):
         parts = [f"{unicode_plain(self.heads)} heads"]
+        if self.keras:
+            parts.append(f"key_dim {unicode_plain(self.key_dim)}")
+            if self.has_b:
+                parts.append(f"value_dim {unicode_plain(self.value_dim)}")
+            if self.has_o:
+                parts.append(f"output {unicode_plain(self.output_dim)}")
         if self.kdim is not None:
             parts.append(f"kdim {unicode_plain(self.kdim)}")
         if self.vdim is not None:
@@ -145,10 +203,23 @@ class MultiheadAttention(Variants, _Cross, Layer):
         return ", ".join(parts)
 
 
+def _attention_letters(a):
+    letters = {"E": _E, **({"K": "key input width (kdim)"} if a["has_k"] else {}),
+               **({"U": "value input width (vdim)"} if a["has_v"] else {})}
+    if a["keras"]:
+        letters.update({"N": "heads (num_heads)", "a": "width of each head's queries and keys "
+                                                        "(key_dim)"})
+        if a["has_b"]:
+            letters["b"] = "width of each head's values (value_dim)"
+        if a["has_o"]:
+            letters["O"] = "output width (output_shape)"
+    return letters
+
+
 make_variants(MultiheadAttention, {"has_k": (False, True), "has_v": (False, True),
-                                   "bias_kv": (False, True)},
-              letters=lambda a: {"E": _E, **({"K": "key input width (kdim)"} if a["has_k"] else {}),
-                                 **({"U": "value input width (vdim)"} if a["has_v"] else {})})
+                                   "bias_kv": (False, True), "keras": (False, True),
+                                   "has_b": (False, True), "has_o": (False, True)},
+              letters=_attention_letters)
 
 
 class _Transformer(_Cross, Layer):
@@ -252,4 +323,4 @@ class TransformerDecoder(_Transformer):
 
 ATTENTION = (MultiheadAttention, TransformerEncoder, TransformerDecoder)
 __all__ = ["MultiheadAttention", "TransformerEncoder", "TransformerDecoder", "ATTENTION",
-           "attention_formula"]
+           "attention_formula", "keras_attention_formula"]
