@@ -13,32 +13,14 @@ floating-point ones (BatchNorm's running mean and variance), ``int_buffers``
 the integer or boolean bookkeeping (BatchNorm's ``num_batches_tracked``
 counter, BERT's position-id table).
 
-Why torchvision needs a loader: the torchvision wheel on the package registry
-is a CUDA build, while the test extra uses the CPU torch.  Its compiled ops
-(``torchvision/_C.so``) link against ``libtorch_cuda.so`` and cannot load,
-which torchvision tolerates everywhere except in ``_meta_registrations``: that
-module registers fake (shape-only) kernels for ``torchvision::nms`` and
-``torchvision::qnms`` without first asking whether the ops exist, so
-``import torchvision`` stops with "operator torchvision::nms does not exist"
-(pytorch/vision issue 9085).  transformers imports torchvision whenever it is
-installed, so it stops the same way.  The model definitions use none of the
-compiled ops.  :func:`prepare_torchvision` therefore tries torchvision's own
-extension first, exactly as ``torchvision.extension`` does, and only when it
-cannot load declares the two op schemas (no kernels) so that the fake-kernel
-registration has something to attach to.  Calling ``nms`` would still fail
-("no kernel"), the models are untouched, and a torchvision whose extension
-does load (a real CPU build) is imported as it is.  The other routes are
-worse: a CPU torchvision wheel is not on the registries this project may use,
-the CUDA torch it was built for is several GB, and stubbing out torchvision
-modules or editing the installed files would test something else than
-torchvision.
+Why torchvision needs a loader: the registry's torchvision is a CUDA build
+beside the CPU torch; ``symparams.importers.torchvision_compat`` explains it and
+declares the two op schemas its import needs when its own ops cannot load.
 """
 from __future__ import annotations
 
-import importlib.machinery
-import importlib.util
+import importlib
 import os
-import sys
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -64,15 +46,6 @@ PUBLISHED_TOTALS = {
 TORCHVISION_MODELS = ("alexnet", "vgg16", "vgg16_bn", "resnet18", "resnet50", "mobilenet_v2")
 TRANSFORMERS_MODELS = ("bert-base", "gpt2")
 
-# torchvision's ops whose fake kernels are registered without checking that
-# the compiled extension loaded (torchvision/_meta_registrations.py).
-_UNGUARDED_OPS = (
-    "nms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor",
-    "qnms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor",
-)
-_schema_library = None   # kept alive: dropping a torch.library.Library unregisters its ops
-
-
 def need(module: str) -> ModuleType:
     """Import an optional test dependency: skip without it, but fail under CI=true."""
     try:
@@ -87,39 +60,11 @@ def need(module: str) -> ModuleType:
         pytest.skip(message)
 
 
-def _extension_path(package_dir: str) -> str | None:
-    """Where torchvision keeps ``_C`` (found as torchvision's own loader finds it)."""
-    finder = importlib.machinery.FileFinder(
-        package_dir, (importlib.machinery.ExtensionFileLoader,
-                      importlib.machinery.EXTENSION_SUFFIXES))
-    spec = finder.find_spec("_C")
-    return spec.origin if spec else None
-
-
 def prepare_torchvision() -> None:
-    """Make ``import torchvision`` work beside the CPU torch (see the module docstring).
-
-    Idempotent, and a no-op once torchvision is imported or when it is absent.
-    """
-    global _schema_library
-    if "torchvision" in sys.modules or _schema_library is not None:
-        return
-    spec = importlib.util.find_spec("torchvision")
-    if spec is None or not spec.submodule_search_locations:
-        return
-    torch = need("torch")
-    path = _extension_path(spec.submodule_search_locations[0])
-    if path is not None:
-        try:
-            torch.ops.load_library(path)   # what torchvision.extension does on import
-            return                         # the real ops are there: nothing to declare
-        except (ImportError, OSError):
-            pass
-    library = torch.library.Library("torchvision", "FRAGMENT")
-    for schema in _UNGUARDED_OPS:
-        if not hasattr(torch.ops.torchvision, schema.split("(")[0]):  # declared elsewhere: keep it
-            library.define(schema)
-    _schema_library = library
+    """Make ``import torchvision`` work beside the CPU torch (symparams' own helper)."""
+    need("torch")
+    from symparams.importers.torchvision_compat import prepare_torchvision as prepare
+    prepare()
 
 
 def import_torchvision() -> ModuleType:
