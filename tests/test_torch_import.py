@@ -46,7 +46,7 @@ NOT_IMPORTED: dict[str, str] = {}
 # The input each model is read with: the image size its weights were trained on
 # where the architecture fixes it (ViT's position table), else a small image
 # (every size gives the same count; smaller is quicker).
-INPUT = {name: (3, 224, 224) if name.startswith(("vit", "swin", "maxvit"))
+INPUT = {name: (3, 224, 224) if name.startswith(("vit", "maxvit"))
          else (3, 299, 299) if name == "inception_v3" else (3, 96, 96) for name in CLASSIFIERS}
 
 
@@ -411,3 +411,46 @@ def test_the_cli_refuses_a_bad_factory_in_one_line(tmp_path):
     assert len(out.stderr.strip().splitlines()) == 1
     assert "torchvision.models has no attribute no_such_model" in out.stderr
     assert not any(tmp_path.iterdir())
+
+
+def test_named_input_sizes_stay_letters(tv):
+    from symparams.importers.torch_fx import STAND_IN
+    model = build(tv, "resnet18")
+    data, net = imported(model, (3, "H", "W"))
+    assert data["input"] == ["H", "W", 3]
+    assert net.subs({"H": 64, "W": 96}).total == fw.total_params(model)
+    assert tuple(net.subs({"H": 64, "W": 96})["layer4.1.bn2"].output_shape) == (2, 3, 512)
+    # ViT's position table fixes its image size: the count stays, the size is the stand-in's
+    data, net = imported(build(tv, "vit_b_16"), (3, "H", "W"))
+    assert net.total == fw.total_params(build(tv, "vit_b_16"))
+    assert data["input"] in (["H", "W", 3], [STAND_IN, STAND_IN, 3])
+
+
+def test_one_layer_alone_is_read_as_that_layer(nn):
+    data, net = check(nn.Conv2d(3, 8, 3, bias=False), (3, 10, 10))
+    assert [(e["name"], e["type"]) for e in data["layers"]] == [("Conv2d", "conv2d")]
+    assert tuple(net.layers[-1].output_shape) == (8, 8, 8)
+
+
+def test_a_module_with_only_some_parameters_frozen_is_named(nn):
+    from symparams.importers.torch_fx import spec_from_torch
+    model = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2))
+    model[2].bias.requires_grad = False
+    with pytest.raises(SymparamsError, match=r"module 2 \(Linear\) holds 8 parameters .*"
+                                             r"\(only some of its parameters are frozen\)"):
+        spec_from_torch(model, (4,))
+    data, net = check(model, (4,), allow_unknown=True)
+    assert data["layers"][-1]["non_trainable"] == 2 and net.non_trainable_total == 2
+
+
+def test_a_module_called_twice_is_counted_once(nn):
+    class Twice(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(8, 8)
+
+        def forward(self, x):
+            return self.fc(self.fc(x).relu())
+    data, net = check(Twice(), (8,))
+    assert [e["type"] for e in data["layers"]] == ["dense", "activation", "opaque"]
+    assert net.total == 72 and "counted there" in data["layers"][-1]["op"]

@@ -15,8 +15,8 @@ from dataclasses import replace
 from math import prod
 from typing import Any
 
-from .torch_graph import (CF, FL, Const, GraphWalk, Piece, Shaped, Tensor, flat_values, ours,
-                          our_axis)
+from .torch_graph import GraphWalk
+from .torch_values import CF, FL, Const, Piece, Shaped, Tensor, flat_values, our_axis, ours
 
 # Functions and methods that apply a fixed function to every value.
 ACTIVATIONS = {

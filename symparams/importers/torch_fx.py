@@ -21,17 +21,14 @@ a note says so.
 """
 from __future__ import annotations
 
-import importlib
 import re
 from contextlib import nullcontext
 from typing import Any
 
 from ..errors import SymparamsError
 from .common import SpecBuilder, check_accounting
-from .torch_graph import CF, FL, Const, GraphWalk, Shaped, Tensor, module_layout, ours
-
-FACTORY = re.compile(r"torch:([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)"
-                     r":([A-Za-z_][A-Za-z0-9_]*)")
+from .torch_graph import GraphWalk, module_layout
+from .torch_values import CF, FL, Const, Shaped, Tensor, ours
 
 
 def first_line(error: BaseException) -> str:
@@ -50,16 +47,24 @@ def import_torch():
     return torch
 
 
-def check_input_shape(input_shape: Any, source: str) -> tuple[int, ...]:
-    """The input shape without batch axis, PyTorch's order (3, 224, 224)."""
-    if isinstance(input_shape, int) and not isinstance(input_shape, bool):
+# The size a named input axis (--input 3,H,W) is traced with: PyTorch needs numbers,
+# and 224 suits the image models that fix their size (ViT) and any sequence.
+STAND_IN = 224
+
+
+def check_input_shape(input_shape: Any, source: str) -> tuple:
+    """The input shape without batch axis, PyTorch's order (3, 224, 224); a name (``H``)
+    is a dynamic size."""
+    if isinstance(input_shape, (int, str)) and not isinstance(input_shape, bool):
         input_shape = (input_shape,)
     if not isinstance(input_shape, (tuple, list)) or not 1 <= len(input_shape) <= 4 or not all(
-            isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 1_000_000
+            (isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 1_000_000)
+            or (isinstance(v, str) and re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,30}", v))
             for v in input_shape):
-        raise SymparamsError(f"expected the input shape as 1 to 4 positive whole numbers without "
-                             f"the batch axis, in PyTorch's order (such as 3,224,224), found "
-                             f"{input_shape!r}"[:200], file=source, field="input")
+        raise SymparamsError(f"expected the input shape as 1 to 4 positive whole numbers (or "
+                             f"names for dynamic sizes) without the batch axis, in PyTorch's "
+                             f"order (such as 3,224,224), found {input_shape!r}"[:250],
+                             file=source, field="input")
     return tuple(input_shape)
 
 
@@ -72,17 +77,25 @@ def spec_from_torch(module: Any, input_shape: Any, *, name: str | None = None,
     if not isinstance(module, torch.nn.Module):
         raise SymparamsError(f"expected a torch.nn.Module, found {type(module).__name__}",
                              file=source)
-    shape = check_input_shape(input_shape, source)
+    if is_leaf(torch, module):   # one layer alone (nn.Conv2d(3, 8, 3)): read as a call of it
+        module = alone(torch, module)
+    given = check_input_shape(input_shape, source)
+    shape = tuple(STAND_IN if isinstance(v, str) else v for v in given)
     name = name or type(module).__name__
     try:
         graph = trace(torch, module)
     except Exception as exc:   # fx raises many kinds (TraceError, TypeError …) for what it cannot follow
         return _from_leaves(module, shape, name, allow_unknown, source, first_line(exc))
+    data, layout = _from_graph(torch, module, graph, shape, name, allow_unknown, source)
+    return with_letters(data, given, layout, source) if given != shape else data
+
+
+def _from_graph(torch, module, graph, shape, name, allow_unknown, source) -> dict:
     results = propagate(torch, graph, module, shape, source)
     builder = SpecBuilder(name, source)
     walk = GraphWalk(builder, module, allow_unknown=allow_unknown, source=source,
                      params_by_id=first_holders(module))
-    walk_graph(torch, walk, graph, results, shape)
+    layout = walk_graph(torch, walk, graph, results, shape)
     unused_parameters(walk)
     if walk.unknown:
         builder.notes.append(f"counted as opaque layers (--allow-unknown), no formula: "
@@ -90,7 +103,33 @@ def spec_from_torch(module: Any, input_shape: Any, *, name: str | None = None,
                              f"{' …' if len(walk.unknown) > 5 else ''}")
     data = builder.data()
     check_counts(data, module, walk, source)
-    return data
+    return data, layout
+
+
+def ours_letters(given: tuple, layout: str) -> list:
+    """Our input shape with the names kept (ours() takes numbers only)."""
+    return [*given[1:], given[0]] if layout == CF and len(given) >= 2 else list(given)
+
+
+def with_letters(data: dict, given: tuple, layout: str, source: str) -> dict:
+    """The spec with the named input sizes as letters, when every layer still fits (a
+    CNN with adaptive pooling); else the counted numbers and a note why."""
+    from ..network import Network
+    from ..spec import spec_from_data
+    letters = ours_letters(given, layout)
+    lettered = {**data, "input": letters}
+    names = [v for v in given if isinstance(v, str)]
+    try:
+        net = Network.from_spec(spec_from_data(lettered, source))
+        numbers = Network.from_spec(spec_from_data(data, source)).total
+        if net.subs({n: STAND_IN for n in names}).total != numbers:
+            raise SymparamsError("the count would change with it")
+    except SymparamsError as exc:
+        note = (f"the input size{'s' if len(names) > 1 else ''} {', '.join(names)} could not "
+                f"stay a letter (the model's layers fix it: {exc.message[:120]}); counted "
+                f"for {STAND_IN}")
+        return with_notes(data, [*data.get("notes", []), note])
+    return lettered
 
 
 def _from_leaves(module, shape, name, allow_unknown, source, reason) -> dict:
@@ -138,6 +177,29 @@ def trace(torch, module):
         for m, flag in flags.items():
             m.training = flag
     return torch.fx.GraphModule(module, graph)
+
+
+def is_leaf(torch, module) -> bool:
+    """A module that is one layer: fx would trace into its functional code if it were
+    the root, so it is wrapped and called instead."""
+    from .torch_map import rule_for
+    if isinstance(module, (torch.nn.Sequential, torch.nn.ModuleList, torch.nn.ModuleDict)):
+        return False
+    return rule_for(module) is not None or type(module).__module__.startswith("torch.nn.")
+
+
+def alone(torch, module):
+    """``module`` as the one child of a container, named by its class (``Conv2d``)."""
+    name = type(module).__name__
+
+    class Alone(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.add_module(name, module)
+
+        def forward(self, x):
+            return getattr(self, name)(x)
+    return Alone()
 
 
 def propagate(torch, graph_module, module, shape, source) -> dict:
@@ -195,7 +257,8 @@ def first_holders(module) -> dict[int, tuple[str, Any]]:
     return {id(p): (path, p) for path, p in module.named_parameters()}
 
 
-def walk_graph(torch, walk: GraphWalk, graph_module, results, shape) -> None:
+def walk_graph(torch, walk: GraphWalk, graph_module, results, shape) -> str:
+    """Write every node's layers; returns the layout the input was read in."""
     from torch.fx.node import map_arg
     from .torch_functions import function_call
     env: dict = {}
@@ -217,6 +280,7 @@ def walk_graph(torch, walk: GraphWalk, graph_module, results, shape) -> None:
         else:
             continue
         env[node] = value
+    return walk.input_layout
 
 
 def _input(walk: GraphWalk, graph_module, node, shape) -> Tensor:
@@ -225,6 +289,7 @@ def _input(walk: GraphWalk, graph_module, node, shape) -> Tensor:
             u.op == "call_module" and module_layout(graph_module.get_submodule(u.target)) == CF
             for u in node.users):
         layout = CF
+    walk.input_layout = layout
     return Tensor(walk.builder.add_input("INPUT", ours(shape, layout)), shape, layout)
 
 
@@ -286,47 +351,6 @@ def check_counts(data: dict, module, walk: GraphWalk, source: str) -> None:
 
 def spec_from_factory(text: str, input_shape: Any, *, allow_unknown: bool = False) -> dict:
     """Spec data for the module ``torch:package.module:factory`` returns (called with no
-    arguments). This imports and runs that Python code: only for a ``torch:`` argument."""
-    match = FACTORY.fullmatch(text.strip()) if isinstance(text, str) else None
-    if match is None:
-        raise SymparamsError("expected torch:package.module:factory, such as "
-                             "torch:torchvision.models:resnet50", file=str(text)[:80])
-    module_name, attribute = match.groups()
-    torch = import_torch()
-    notes: list[str] = []
-    python_module = _import_factory_module(module_name, text, notes)
-    factory = getattr(python_module, attribute, None)
-    if factory is None:
-        raise SymparamsError(f"module {module_name} has no attribute {attribute}", file=text)
-    if not callable(factory):
-        raise SymparamsError(f"{module_name}.{attribute} is a {type(factory).__name__}, not "
-                             f"a function or class that builds a model", file=text)
-    try:
-        model = factory()
-    except Exception as exc:   # the user's code: whatever it raises is bad input here
-        raise SymparamsError(f"calling {module_name}.{attribute}() failed: "
-                             f"{type(exc).__name__}: {first_line(exc)}", file=text) from None
-    if not isinstance(model, torch.nn.Module):
-        raise SymparamsError(f"{module_name}.{attribute}() returned a {type(model).__name__}, "
-                             f"not a torch.nn.Module", file=text)
-    data = spec_from_torch(model, input_shape, name=attribute, allow_unknown=allow_unknown,
-                           source=text)
-    return with_notes(data, [*notes, *data.get("notes", [])]) if notes else data
-
-
-def _import_factory_module(module_name: str, text: str, notes: list[str]):
-    from .torchvision_compat import NOTE, forget_failed_import, is_nms_error, prepare_torchvision
-    try:
-        return importlib.import_module(module_name)
-    except Exception as exc:   # an ImportError, or whatever the module raises on import
-        if not (is_nms_error(exc) and prepare_torchvision()):
-            raise SymparamsError(f"cannot import {module_name}: {type(exc).__name__}: "
-                                 f"{first_line(exc)}", file=text) from None
-    forget_failed_import()
-    try:
-        python_module = importlib.import_module(module_name)
-    except Exception as exc:
-        raise SymparamsError(f"cannot import {module_name}: {type(exc).__name__}: "
-                             f"{first_line(exc)}", file=text) from None
-    notes.append(NOTE)
-    return python_module
+    arguments); see torch_factory.py. This imports and runs that Python code."""
+    from .torch_factory import spec_from_factory as read
+    return read(text, input_shape, allow_unknown=allow_unknown)

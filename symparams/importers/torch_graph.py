@@ -1,9 +1,7 @@
-"""Walk a traced PyTorch graph and write spec entries: values, layout and leaf modules.
+"""Walk a traced PyTorch graph and write spec entries: layout, parameters and leaf modules.
 
-Every fx node's result becomes a *value*: a :class:`Tensor` (a spec layer or
-input that holds it, its PyTorch shape and whether that shape is channels
-first), a Python tuple of values, or a constant (sizes from ``x.size()``,
-buffers, ``None``), which feeds shapes but no layer.
+Every fx node's result becomes a value (torch_values.py): a tensor held by a
+spec layer or input, a tuple of values, or a constant that feeds no layer.
 
 Layout (contract 1): PyTorch keeps channels first (``N, C, H, W``), symparams
 channels last (``[H, W, C]``). Each tensor remembers whether its PyTorch shape
@@ -19,16 +17,14 @@ the tensor they are combined with.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from math import prod
 from typing import Any
 
-from sympy import Integer
-
 from ..errors import SymparamsError
 from .common import SpecBuilder
+from .torch_values import CF, FL, Piece, Tensor, first_shape, flat_values, ours, with_first
 
-CF, FL = "channels first", "features last"
 
 # Module classes whose PyTorch input is channels first (N, C, ...) and whose
 # output is too; the shape-keeping ones take either layout.
@@ -41,40 +37,6 @@ _ANY_LAYOUT = ("ReLU", "ReLU6", "LeakyReLU", "ELU", "SELU", "CELU", "GELU", "Sig
                "Hardsigmoid", "LogSigmoid", "Tanh", "Hardtanh", "SiLU", "Hardswish", "Mish",
                "Softplus", "Softsign", "Tanhshrink", "Dropout", "AlphaDropout", "Identity",
                "StochasticDepth", "PReLU")
-
-
-@dataclass(frozen=True)
-class Tensor:
-    """A tensor in the spec: the layer (or input) that holds it, or a parameter not yet written."""
-    name: str | None                  # spec layer or input; None until a parameter is written
-    shape: tuple[int, ...]            # PyTorch's shape, without the batch axis when batched
-    layout: str = FL
-    batched: bool = True
-    param: str | None = None          # get_attr target of a parameter not written yet
-    buffer: bool = False              # the target is a floating-point buffer, not a parameter
-
-
-@dataclass(frozen=True)
-class Const:
-    """A value that is not a tensor of the spec (a size, a buffer, None)."""
-    value: Any
-
-
-def ours(shape: tuple[int, ...], layout: str) -> list[int]:
-    """Our (channels-last) shape of a PyTorch shape without batch axis."""
-    shape = tuple(int(v) for v in shape) or (1,)
-    if layout == CF and len(shape) >= 2:
-        shape = (*shape[1:], shape[0])
-    if len(shape) > 4:   # our shapes have at most 4 axes: the leading ones are joined
-        shape = (prod(shape[:-3]), *shape[-3:])   # (MaxViT's windows), the features stay last
-    return list(shape)
-
-
-def our_axis(axis: int, rank: int, layout: str) -> int:
-    """Where PyTorch's axis (no batch, 0-based) sits in our shape."""
-    if layout == CF and rank >= 2:
-        return rank - 1 if axis == 0 else axis - 1
-    return axis
 
 
 def module_layout(module, value: "Tensor | None" = None) -> str | None:
@@ -111,6 +73,7 @@ class GraphWalk:
         self.unknown: list[str] = []
         self.pieces: dict[str, Tensor] = {}
         self.buffers: dict[str, Tensor] = {}
+        self.input_layout = FL
 
     # ------------------------------------------------------------------ writing
 
@@ -202,11 +165,15 @@ class GraphWalk:
         out_shape = first_shape(out, batched)
         prefix = f"{path}." if path else ""
         mine, tied = [], []
-        for n, p in module.named_parameters():
-            (mine if self.first_holder[id(p)][0] == prefix + n else tied).append((n, p))
+        for n, p in module.named_parameters():   # a module called again is tied to itself
+            first_here = self.first_holder[id(p)][0] == prefix + n and id(p) not in self.counted
+            (mine if first_here else tied).append((n, p))
         params = sum(p.numel() for _, p in mine)
         buffers = sum(b.numel() for b in module.buffers() if b.is_floating_point())
         rule, reason = rule_for(module), "no rule maps it"
+        frozen = [p for _, p in mine if not p.requires_grad]
+        if frozen and len(frozen) != len(mine):   # trainable: false freezes whole layers
+            rule, reason = None, "only some of its parameters are frozen"
         layout = module_layout(module, inputs[0] if inputs else None) if rule else None
         first = self.relayout(inputs[0], layout, path) if inputs else None
         entries = None
@@ -231,7 +198,7 @@ class GraphWalk:
         else:
             self._expect(path, 0, buffers)
         value = self._chain(path, entries, first, memory, out_shape, out_layout, batched)
-        if mine and all(not p.requires_grad for _, p in mine):
+        if mine and len(frozen) == len(mine):
             self.builder._layers[-1]["trainable"] = False
         return with_first(out, value, path)
 
@@ -313,8 +280,7 @@ class GraphWalk:
     def _own_untied(self, path):
         module = self.model.get_submodule(path)
         return [(f"{path}.{n}", p) for n, p in module.named_parameters()
-                if self.first_holder[id(p)][0] == f"{path}.{n}" and
-                id(p) not in self.written_params]
+                if self.first_holder[id(p)][0] == f"{path}.{n}" and id(p) not in self.counted]
 
     def _dense_on_grid(self, name, fields, value, out_shape, out_layout, path,
                        batched) -> Tensor:
@@ -362,65 +328,3 @@ def op_of(module) -> str:
     if cls.__module__.startswith("torch.nn.modules."):   # torch.nn.modules.activation.PReLU
         return f"torch.nn.{cls.__name__}"
     return f"{cls.__module__}.{cls.__qualname__}"
-
-
-def flat_values(args: Any) -> list[Any]:
-    """The values in (nested) argument lists, in order."""
-    if isinstance(args, (list, tuple)):
-        return [v for a in args for v in flat_values(a)]
-    if isinstance(args, dict):
-        return [v for a in args.values() for v in flat_values(a)]
-    return [args]
-
-
-def first_shape(out: Any, batched: bool = True) -> tuple[int, ...] | None:
-    """The shape of the first tensor in ``out``, without its batch axis when batched."""
-    if isinstance(out, Shaped):
-        return out.shape[1:] if out.shape and batched else out.shape
-    if isinstance(out, (list, tuple)):
-        for item in out:
-            found = first_shape(item, batched)
-            if found is not None:
-                return found
-    return None
-
-
-@dataclass(frozen=True)
-class Shaped:
-    """A tensor result of shape propagation (with the batch axis)."""
-    shape: tuple[int, ...]
-    floating: bool = True
-
-
-def with_first(out: Any, value: Tensor, path: str) -> Any:
-    """The module's result as values: its first tensor is ``value``; the others become
-    zero-parameter opaque layers when something reads them (see Piece)."""
-    if isinstance(out, Shaped):
-        return value
-    if isinstance(out, (list, tuple)):
-        items, seen = [], False
-        for index, item in enumerate(out):
-            if isinstance(item, Shaped) and not seen:
-                items.append(value)
-                seen = True
-            elif isinstance(item, Shaped):
-                items.append(Piece(value, item, f"{path}.output{index}", "output of " + path))
-            else:
-                items.append(with_first(item, value, path) if isinstance(item, (list, tuple))
-                             else Const(item))
-        return tuple(items)
-    return Const(out)
-
-
-@dataclass(frozen=True)
-class Piece:
-    """A further output of an op (chunk, split, an LSTM's state): written as an opaque
-    layer from ``source`` when something uses it."""
-    source: Tensor
-    out: Shaped
-    name: str
-    op: str
-
-
-def size(value: int) -> Integer:
-    return Integer(int(value))
