@@ -8,8 +8,7 @@ pass, so a wrong rule cannot hide behind a right total.
 """
 from __future__ import annotations
 
-import subprocess
-import sys
+import warnings
 from unittest import mock
 
 import pytest
@@ -67,7 +66,8 @@ def build(tv, name: str):
         with torch.device("cpu"):
             return widths(cls, *args, **kwargs)
     with mock.patch.object(regnet.BlockParams, "from_init_params", classmethod(on_cpu)), \
-            torch.device("meta"):
+            torch.device("meta"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)   # GoogLeNet's note on its init
         return tv.models.get_model(name, weights=None)
 
 
