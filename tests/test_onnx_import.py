@@ -461,3 +461,85 @@ def test_weights_inside_a_control_flow_branch_are_never_a_silent_zero(tmp_path):
     text = _one_line(caught.value)
     assert "If" in text and "12" in text and "--allow-unknown" in text
     assert int(_network(spec_from_onnx(path, allow_unknown=True)).total) == 12
+
+
+def _tied_models(torch, nn):
+    class TiedHead(nn.Module):
+        """Embedding, a layer norm and a Linear head whose weight is the embedding's."""
+        def __init__(self):
+            super().__init__()
+            self.wte = nn.Embedding(40, 16)
+            self.norm = nn.LayerNorm(16)
+            self.head = nn.Linear(16, 40, bias=False)
+            self.head.weight = self.wte.weight
+
+        def forward(self, tokens):
+            return self.head(self.norm(self.wte(tokens)))
+
+    class SharedLinear(nn.Module):
+        """One Linear applied twice, and a second Linear sharing its weight (no embedding)."""
+        def __init__(self):
+            super().__init__()
+            self.first = nn.Linear(12, 12)
+            self.second = nn.Linear(12, 12)
+            self.second.weight = self.first.weight
+
+        def forward(self, x):
+            return self.second(torch.relu(self.first(self.first(x))))
+
+    return TiedHead(), SharedLinear()
+
+
+@pytest.fixture(scope="session")
+def tied_exports(tmp_path_factory):
+    """name -> (onnx path, torch model): heads tied to an embedding, weights shared by dense
+    layers; exported without constant folding, as the README says."""
+    torch = fw.need("torch")
+    transformers = fw.import_transformers()
+    folder = tmp_path_factory.mktemp("onnx-tied")
+    torch.manual_seed(0)
+    config = transformers.GPT2Config(vocab_size=64, n_positions=16, n_embd=16, n_layer=1,
+                                     n_head=2, use_cache=False)
+
+    class GPT2(torch.nn.Module):
+        """The logits; an all-ones attention mask keeps transformers' packed-sequence
+        check (torch.diff, which the TorchScript exporter has no symbolic for) out."""
+        def __init__(self):
+            super().__init__()
+            self.gpt2 = transformers.GPT2LMHeadModel(config)
+
+        def forward(self, ids):
+            return self.gpt2(input_ids=ids, attention_mask=torch.ones_like(ids)).logits
+
+    gpt2 = GPT2()
+    tied, shared = _tied_models(torch, torch.nn)
+    tokens = torch.randint(0, 40, (1, 6))
+    return {"gpt2": (_export(torch, gpt2, (tokens,), folder / "gpt2.onnx"), gpt2),
+            "tied": (_export(torch, tied, (tokens,), folder / "tied.onnx"), tied),
+            "shared": (_export(torch, shared, (torch.randn(1, 12),), folder / "shared.onnx"),
+                       shared)}
+
+
+@pytest.mark.parametrize("name, head, embedding", [("gpt2", "gpt2.lm_head",
+                                                    "gpt2.transformer.wte"),
+                                                   ("tied", "head", "wte")])
+def test_a_head_tied_to_the_embedding_says_tie_and_counts_once(tied_exports, name, head,
+                                                                embedding):
+    from symparams.importers.onnx_graph import spec_from_onnx
+    path, model = tied_exports[name]
+    data = spec_from_onnx(path)
+    net = _network(data, str(path))
+    assert int(net.total) + int(net.buffers_total) == _torch_count(model)
+    entry = next(e for e in data["layers"] if e["name"] == head)
+    assert entry["type"] == "dense" and entry["tie"] == embedding
+    info = next(i for i in net.layers if i.name == head)
+    assert int(info.params) == 0                        # counted at the embedding, once
+    assert any(embedding in note for note in info.step.notes)   # the step says where
+
+
+def test_a_weight_shared_by_dense_layers_is_counted_once(tied_exports):
+    from symparams.importers.onnx_graph import spec_from_onnx
+    path, model = tied_exports["shared"]
+    data = spec_from_onnx(path)
+    net = _network(data, str(path))
+    assert int(net.total) + int(net.buffers_total) == _torch_count(model) == 12 * 12 + 2 * 12

@@ -87,6 +87,7 @@ class OnnxImporter:
         self.expected: dict[str, int] = {}         # layer -> values of its sources
         self.where: dict[str, tuple[int, str]] = {}  # layer -> (node index, op) for errors
         self.expected_shape: dict[str, list[Any]] = {}
+        self.tables: dict[str, list[int]] = {}    # embedding layer -> its [V, E] table
         self.skip: set[int] = set()                # nodes folded into an earlier entry
         self.index = 0
         self.node = None
