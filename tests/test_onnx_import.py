@@ -499,7 +499,8 @@ def tied_exports(tmp_path_factory):
     folder = tmp_path_factory.mktemp("onnx-tied")
     torch.manual_seed(0)
     config = transformers.GPT2Config(vocab_size=64, n_positions=16, n_embd=16, n_layer=1,
-                                     n_head=2, use_cache=False)
+                                     n_head=2, use_cache=False, bos_token_id=0,
+                                     eos_token_id=0)
 
     class GPT2(torch.nn.Module):
         """The logits; an all-ones attention mask keeps transformers' packed-sequence

@@ -150,9 +150,18 @@ def _dense(importer, node, index, acts, outs):
             return _shared_dense(importer, node, index, acts, outs[:1], owner, units,
                                  bias_values)
         weights = importer.new_sources([node.input[1], *bias_values])
-        return importer.add("dense", importer.node_name(node, index, weights), acts,
-                            outputs=outs[:1], weights=weights, units=units,
-                            bias=bool(bias_values))
+        name = importer.node_name(node, index, weights)
+        if importer.layout.ours(acts[0]) is None:
+            # Gemm's input is rows of K values (the weight says K); when the rows are
+            # not known (GPT-2's Conv1D after attention whose mask has a run-time batch
+            # size), the layer above would hand on a wrong shape: say it here.
+            rows = w[1] if a.get("transB", 0) else w[0]
+            flat = importer.add("opaque", f"{name}.rows", acts, op="ONNX Gemm rows",
+                                output=[rows])
+            importer.layer_of[f"\0{flat}"] = flat
+            acts = [f"\0{flat}"]
+        return importer.add("dense", name, acts, outputs=outs[:1], weights=weights,
+                            units=units, bias=bool(bias_values))
     if len(acts) != 1 or node.input[0] != acts[0]:
         return False                         # activation × activation: opaque below
     w = _weight_shape(importer, node.input[1])
