@@ -544,3 +544,10 @@ def test_a_weight_shared_by_dense_layers_is_counted_once(tied_exports):
     data = spec_from_onnx(path)
     net = _network(data, str(path))
     assert int(net.total) + int(net.buffers_total) == _torch_count(model) == 12 * 12 + 2 * 12
+    counts = {info.name: int(info.params) for info in net.layers}
+    assert counts["first"] == 12 * 12 + 12 and counts["second.bias"] == 12
+    entries = {e["name"]: e for e in data["layers"]}
+    for sharer in ("first_1", "second"):       # first called again; second reusing its weight
+        assert entries[sharer]["type"] == "opaque" and "first's" in entries[sharer]["op"]
+        assert counts[sharer] == 0
+    assert not net.warnings                    # no opaque layer holds parameters
