@@ -11,6 +11,7 @@ import math
 from typing import Any
 
 from .onnx_batch import attributes
+from .onnx_shared import counted_weight, shared_dense
 
 ACTIVATION_FUNCTIONS = {"Relu": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh",
                         "Softmax": "softmax", "LogSoftmax": "log_softmax", "Gelu": "gelu",
@@ -145,9 +146,9 @@ def _dense(importer, node, index, acts, outs):
             return False
         units = w[0] if a.get("transB", 0) else w[1]
         bias_values = [node.input[2]] if len(node.input) > 2 and node.input[2] else []
-        owner = _counted_weight(importer, node.input[1])
+        owner = counted_weight(importer, node.input[1])
         if owner is not None:
-            return _shared_dense(importer, node, index, acts, outs[:1], owner, units,
+            return shared_dense(importer, node, index, acts, outs[:1], owner, units,
                                  bias_values)
         weights = importer.new_sources([node.input[1], *bias_values])
         name = importer.node_name(node, index, weights)
@@ -178,9 +179,9 @@ def _dense(importer, node, index, acts, outs):
         outputs = [output, add_node.output[0]]
     else:
         outputs = [output]
-    owner = _counted_weight(importer, node.input[1])
+    owner = counted_weight(importer, node.input[1])
     if owner is not None:
-        return _shared_dense(importer, node, index, acts, outputs, owner, units,
+        return shared_dense(importer, node, index, acts, outputs, owner, units,
                              [bias] if bias_add is not None else [])
     name = importer.node_name(node, index, weights)
     shape = importer.layout.ours(acts[0])
@@ -206,40 +207,6 @@ def _dense(importer, node, index, acts, outs):
         if importer.layout.ours(outputs[-1]) else {}
     return importer.add("opaque", f"{name}.unflatten", [f"\0{dense}"], outputs=outputs,
                         op="ONNX MatMul positions", **fields)
-
-
-def _counted_weight(importer, value: str) -> str | None:
-    """The earlier layer that already counts every initializer of this weight (read
-    directly, through Identity or Transpose), else None: a head tied to an embedding's
-    table, or a Linear's weight used by a second node."""
-    keys = importer.graph.sources(value)
-    owners = {importer.claimed.get(key) for key in keys}
-    return owners.pop() if keys and len(owners) == 1 and None not in owners else None
-
-
-def _shared_dense(importer, node, index, acts, outputs, owner, units, bias_values):
-    """A Gemm/MatMul whose weight ``owner`` already counts: ``tie:`` the embedding whose
-    V × E table it is (GPT-2's head: counted there, once, and the step says so); any
-    other sharer is a zero-parameter opaque layer naming whose weight it uses, with its
-    own new bias (if any) as a learned tensor fed to it."""
-    g = importer.graph
-    bias_keys = [k for v in bias_values for k in sorted(g.sources(v))]
-    new_bias = importer.new_sources(bias_values)
-    name = importer.node_name(node, index, new_bias, short=True)
-    shape = importer.layout.ours(acts[0])
-    if importer.tables.get(owner) == [units, shape[-1] if shape else None] \
-            and new_bias == bias_keys and len(shape) <= 2:
-        return importer.add("dense", name, acts, outputs=outputs, weights=new_bias,
-                            units=units, bias=bool(bias_keys), tie=owner)
-    tensors = []
-    for key in new_bias:
-        layer = importer.add("tensor", f"{name}.bias", [], weights=[key], shape=[units])
-        importer.layer_of[f"\0{layer}"] = layer
-        tensors.append(f"\0{layer}")
-    fields = {"op": f"ONNX {node.op_type} (its weight is {owner}'s, counted there)"}
-    if importer.layout.ours(outputs[-1]) is not None:
-        fields["output"] = importer.layout.ours(outputs[-1])
-    return importer.add("opaque", name, [*acts, *tensors], outputs=outputs, **fields)
 
 
 def _bias_add(importer, value: str, units: int):
