@@ -10,8 +10,10 @@ from __future__ import annotations
 
 def counted_weight(importer, value: str) -> str | None:
     """The earlier layer that already counts every initializer of this weight (read
-    directly, through Identity or Transpose), else None: a head tied to an embedding's
-    table, or a Linear's weight used by a second node."""
+    directly, or through Transpose or an Identity of what that layer read), else None:
+    a head tied to an embedding's table, or a Linear's weight used by a second node.
+    An Identity copy of an initializer is a tensor of its own (onnx_read.py: torch
+    counts each of the equal fresh tensors it stands for), so it is never a tie."""
     keys = importer.graph.sources(value)
     owners = {importer.claimed.get(key) for key in keys}
     return owners.pop() if keys and len(owners) == 1 and None not in owners else None
