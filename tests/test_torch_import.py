@@ -220,6 +220,18 @@ def test_functional_calls_are_named_by_the_module_they_are_called_in(nn):
     assert tuple(net["blocks.1.add"].sources) == ("blocks.1.relu", "blocks.0.relu_2")
 
 
+def test_a_call_named_like_a_module_leaves_the_path_to_the_module(nn):
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.relu = nn.ReLU()
+
+        def forward(self, x):
+            return self.relu(x.relu() * 2)
+    data, _ = check(Net(), (3,))
+    assert [e["name"] for e in data["layers"]] == ["relu_2", "mul", "relu"]
+
+
 def test_torchvision_resnet18_adds_are_named_by_their_block(tv):
     data, _ = imported(build(tv, "resnet18"), INPUT["resnet18"])
     adds = [e["name"] for e in data["layers"] if e["type"] == "add"]
