@@ -9,7 +9,8 @@ Sources and references:
   ``symparams.from_torch`` against building the model, ``sum(p.numel())`` and
   ``torch.fx.symbolic_trace`` alone.
 * ONNX: the same models exported once into a temporary folder with
-  ``torch.onnx.export(..., dynamo=False)`` (the export time is printed too);
+  ``torch.onnx.export(..., dynamo=False, do_constant_folding=False)`` (the export
+  time is printed too);
   ``symparams.from_onnx`` against ``onnx.load`` alone.
 * Keras (PyTorch backend): ``keras.applications.ResNet50(weights=None)``'s
   ``model.to_json()`` and ``.keras`` archive; ``symparams.from_keras`` against
@@ -132,8 +133,10 @@ def torch_rows(folder: Path) -> dict[str, Path]:
         example = (torch.zeros(1, *INPUTS[name]) if name != "bert-base"
                    else torch.zeros(1, *INPUTS[name], dtype=torch.long))
         exported_model = ids_to_outputs(model) if name == "bert-base" else model.eval()
+        # Without constant folding, as the README advises: BatchNorm stays a node of its
+        # own, so the ONNX count is PyTorch's (folded, ResNet-50 would count 25,530,472).
         _, took = attempt(lambda: torch.onnx.export(exported_model, (example,), str(path),
-                                                    dynamo=False))
+                                                    dynamo=False, do_constant_folding=False))
         if took is not None:
             exported[name] = path
             row(name, "", None, None, f"torch.onnx.export ({path.stat().st_size >> 20} MB)",
