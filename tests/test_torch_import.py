@@ -188,6 +188,57 @@ def test_residual_block_adds_its_shortcut(nn):
     assert tuple(net.layers[-1].output_shape) == (10, 12, 8)
 
 
+def test_functional_calls_are_named_by_the_module_they_are_called_in(nn):
+    """A residual add inside ``blocks.0`` is ``blocks.0.add`` (the second one there
+    ``blocks.0.add_2``); a call in the top-level forward keeps its bare name; a leaf
+    module called twice keeps its path and the builder's ``_2``."""
+    torch = fw.need("torch")
+
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(4, 4, 3, padding=1)
+            self.relu = nn.ReLU()
+
+        def forward(self, x):
+            y = self.relu(self.conv(x)) + x
+            return self.relu(y + x)
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.blocks = nn.Sequential(Block(), Block())
+            self.head = nn.Linear(4 * 5 * 5, 3)
+
+        def forward(self, x):
+            return self.head(torch.flatten(self.blocks(x), 1))
+    data, net = check(Net(), (4, 5, 5))
+    assert [e["name"] for e in data["layers"]] == [
+        "blocks.0.conv", "blocks.0.relu", "blocks.0.add", "blocks.0.add_2", "blocks.0.relu_2",
+        "blocks.1.conv", "blocks.1.relu", "blocks.1.add", "blocks.1.add_2", "blocks.1.relu_2",
+        "flatten", "head"]
+    assert tuple(net["blocks.1.add"].sources) == ("blocks.1.relu", "blocks.0.relu_2")
+
+
+def test_a_call_named_like_a_module_leaves_the_path_to_the_module(nn):
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.relu = nn.ReLU()
+
+        def forward(self, x):
+            return self.relu(x.relu() * 2)
+    data, _ = check(Net(), (3,))
+    assert [e["name"] for e in data["layers"]] == ["relu_2", "mul", "relu"]
+
+
+def test_torchvision_resnet18_adds_are_named_by_their_block(tv):
+    data, _ = imported(build(tv, "resnet18"), INPUT["resnet18"])
+    adds = [e["name"] for e in data["layers"] if e["type"] == "add"]
+    assert adds == [f"layer{s}.{i}.add" for s in range(1, 5) for i in range(2)]
+    assert [e["name"] for e in data["layers"][-3:]] == ["avgpool", "flatten", "fc"]
+
+
 def test_branches_joined_by_cat_are_a_concat_along_the_channels(nn):
     torch = fw.need("torch")
 

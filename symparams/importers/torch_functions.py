@@ -5,8 +5,10 @@
 ``x.shape``) stay constants; an operation with no family name that learns
 nothing (a channel shuffle's transpose, ``torch.chunk``, torchvision's
 window attention function) becomes a zero-parameter ``opaque`` layer with
-PyTorch's output shape (contract 2). Layer names are the fx node names
-(``add_3``, ``flatten``).
+PyTorch's output shape (contract 2). A call's layer is named by the module it
+is called in and its op (``GraphWalk.call_name``): a residual add in
+``layer1.0``'s forward is ``layer1.0.add``, a flatten in the top-level forward
+``flatten``.
 """
 from __future__ import annotations
 
@@ -69,7 +71,7 @@ def function_call(walk: GraphWalk, node, args: tuple, kwargs: dict, out: Any) ->
     if not isinstance(out, Shaped):
         if isinstance(out, (list, tuple)) and any(isinstance(o, Shaped) for o in out) and tensors:
             source = walk.placed(tensors[0])
-            return tuple(Piece(source, o, f"{node.name}.{i}", op_text(node))
+            return tuple(Piece(source, o, f"{walk.call_name(node)}.{i}", op_text(node))
                          if isinstance(o, Shaped) else Const(o) for i, o in enumerate(out))
         return _python(out)
     batched = any(t.batched for t in tensors)
@@ -84,32 +86,33 @@ def function_call(walk: GraphWalk, node, args: tuple, kwargs: dict, out: Any) ->
         if batched is False and prod(out.shape[1:]) == prod(x.shape):
             return Tensor(None, tuple(out.shape[1:]), FL, True, param=x.param)
     if name in ACTIVATIONS and len(live) == 1:
-        return walk.emit("activation", node.name, [walk.placed(x)], shape, x.layout, batched,
-                         function=ACTIVATIONS[name])
+        return walk.emit("activation", walk.call_name(node), [walk.placed(x)], shape,
+                         x.layout, batched, function=ACTIVATIONS[name])
     if name in DROPOUTS and len(live) == 1:
         rate = _argument(node, args, kwargs, "p", 1, 0.5)
-        return walk.emit("dropout", node.name, [walk.placed(x)], shape, x.layout, batched,
-                         rate=float(rate))
+        return walk.emit("dropout", walk.call_name(node), [walk.placed(x)], shape, x.layout,
+                         batched, rate=float(rate))
     if name in ADDS + MULTIPLIES and len(live) == 2:
         kind = "add" if name in ADDS else "multiply"
         a, b = (walk.placed(t, x) for t in live)
-        b = walk.relayout(b, a.layout, node.name) if len(a.shape) == len(b.shape) else b
-        return walk.emit(kind, node.name, [a, b], shape, a.layout, batched)
+        label = walk.call_name(node)     # layer1.0.add: the op in the module it is called in
+        b = walk.relayout(b, a.layout, label) if len(a.shape) == len(b.shape) else b
+        return walk.emit(kind, label, [a, b], shape, a.layout, batched)
     if name in CONCATS:
         return _concat(walk, node, args, kwargs, live, shape, x)
     if name == "flatten" and batched and len(shape) == 1:
-        return walk.emit("flatten", node.name, [walk.placed(x)], shape, FL, batched)
+        return walk.emit("flatten", walk.call_name(node), [walk.placed(x)], shape, FL, batched)
     if name in SHAPE_OPS and len(live) == 1:
         return _reshape(walk, node, walk.placed(x), shape, batched)
     if name.startswith("adaptive_") and len(live) == 1:
-        x = walk.relayout(walk.placed(x), CF, node.name)
+        x = walk.relayout(walk.placed(x), CF, walk.call_name(node))
         kind = "adaptive_max_pool" if "max" in name else "adaptive_avg_pool"
         sizes = list(shape[1:])
         return _checked(walk, node, kind, x, shape, CF,
                         output_size=sizes[0] if len(set(sizes)) == 1 else sizes)
     if name in POOLS and len(live) == 1:
-        return _pool(walk, node, args, kwargs, walk.relayout(walk.placed(x), CF, node.name),
-                     shape, POOLS[name])
+        x = walk.relayout(walk.placed(x), CF, walk.call_name(node))
+        return _pool(walk, node, args, kwargs, x, shape, POOLS[name])
     if name == "mean" and len(live) == 1 and x.layout == CF and len(shape) in (1, len(x.shape)):
         keep = len(shape) == len(x.shape)
         return _checked(walk, node, "global_avg_pool", walk.placed(x), shape,
@@ -129,7 +132,7 @@ def _argument(node, args, kwargs, name: str, index: int, default: Any) -> Any:
 def _opaque(walk: GraphWalk, node, live, x, shape, batched) -> Tensor:
     inputs = [walk.placed(t, x) for t in live]
     layout = x.layout if len(shape) == len(x.shape) else FL
-    return walk.opaque(node.name, op_text(node), inputs, shape, layout, batched)
+    return walk.opaque(walk.call_name(node), op_text(node), inputs, shape, layout, batched)
 
 
 def _getitem(walk: GraphWalk, node, args, out) -> Any:
@@ -145,9 +148,10 @@ def _getitem(walk: GraphWalk, node, args, out) -> Any:
         if x.batched and x.layout == FL and len(x.shape) == 2 and len(shape) == 1 \
                 and isinstance(index, tuple) and len(index) == 2 and index[0] == slice(None) \
                 and isinstance(index[1], int) and index[1] >= 0:
-            return walk.emit("select_token", node.name, [x], shape, FL, index=index[1])
+            return walk.emit("select_token", walk.call_name(node), [x], shape, FL, index=index[1])
         layout = x.layout if len(shape) == len(x.shape) else FL
-        return walk.opaque(node.name, "Tensor.__getitem__", [x], shape, layout, x.batched)
+        return walk.opaque(walk.call_name(node), "Tensor.__getitem__", [x], shape, layout,
+                           x.batched)
     return Const(out if not isinstance(out, Shaped) else None)
 
 
@@ -157,7 +161,7 @@ def _concat(walk: GraphWalk, node, args, kwargs, live, shape, x) -> Tensor:
     if len(parts) == 1:              # DenseNet joins a list of one tensor: nothing to join
         return replace(parts[0], shape=tuple(shape))
     first = parts[0]
-    parts = [first, *(walk.relayout(p, first.layout, f"{node.name}.{i}")
+    parts = [first, *(walk.relayout(p, first.layout, f"{walk.call_name(node)}.{i}")
                       for i, p in enumerate(parts[1:], start=1))]
     rank = len(first.shape)
     axis = (dim % (rank + 1)) - 1 if first.batched else dim % rank
@@ -165,7 +169,8 @@ def _concat(walk: GraphWalk, node, args, kwargs, live, shape, x) -> Tensor:
         return _opaque(walk, node, parts, first, shape, first.batched)
     ours_axis = our_axis(axis, rank, first.layout)
     fields = {} if ours_axis == rank - 1 else {"axis": ours_axis}
-    return walk.emit("concat", node.name, parts, shape, first.layout, first.batched, **fields)
+    return walk.emit("concat", walk.call_name(node), parts, shape, first.layout,
+                     first.batched, **fields)
 
 
 def _reshape(walk: GraphWalk, node, x: Tensor, shape, batched) -> Tensor:
@@ -182,8 +187,9 @@ def _reshape(walk: GraphWalk, node, x: Tensor, shape, batched) -> Tensor:
     after = ours(shape, layout)
     permutation = _permutation(node, x, shape, layout)
     if permutation is not None:
-        return walk.emit("permute", node.name, [x], shape, layout, batched, dims=permutation)
-    return walk.emit("reshape", node.name, [x], shape, layout, batched, target=after)
+        return walk.emit("permute", walk.call_name(node), [x], shape, layout, batched,
+                         dims=permutation)
+    return walk.emit("reshape", walk.call_name(node), [x], shape, layout, batched, target=after)
 
 
 def _permutation(node, x: Tensor, shape, layout) -> list[int] | None:
@@ -217,8 +223,8 @@ def _checked(walk: GraphWalk, node, kind: str, x: Tensor, shape, layout, **field
     """A shape-only family when its output shape is PyTorch's, else an opaque layer."""
     from .torch_shapes import family_shape
     if family_shape(kind, fields, [ours(x.shape, x.layout)]) == ours(shape, layout):
-        return walk.emit(kind, node.name, [x], shape, layout, x.batched, **fields)
-    return walk.opaque(node.name, op_text(node), [x], shape, layout, x.batched)
+        return walk.emit(kind, walk.call_name(node), [x], shape, layout, x.batched, **fields)
+    return walk.opaque(walk.call_name(node), op_text(node), [x], shape, layout, x.batched)
 
 
 def _pool(walk: GraphWalk, node, args, kwargs, x: Tensor, shape, kind: str) -> Tensor:

@@ -6,7 +6,8 @@ shape (fake tensors hold shapes only: nothing is computed, and the module's
 weights are neither copied nor moved; the modules are put in eval mode for
 that run and their own training flags restored after), and then writes one
 spec entry per leaf module (through ``torch_map.rule_for``) and per functional
-call (``torch_functions``), named by module path or fx node name.
+call (``torch_functions``), named by module path, or for a call by the module
+it is called in and its op (``layer1.0.add``; ``GraphWalk.call_name``).
 
 The graph is traced with every module in training mode (flags restored
 after), so branches that only run while training (GoogLeNet's and

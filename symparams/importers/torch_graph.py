@@ -17,6 +17,7 @@ the tensor they are combined with.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from math import prod
 from typing import Any
@@ -74,8 +75,38 @@ class GraphWalk:
         self.pieces: dict[str, Tensor] = {}
         self.buffers: dict[str, Tensor] = {}
         self.input_layout = FL
+        self.call_names: dict[Any, str] = {}   # fx node -> its functional call's name
+        self._module_paths: set[str] | None = None
 
     # ------------------------------------------------------------------ writing
+
+    def call_name(self, node) -> str:
+        """A functional call's layer name: the module it is called in and its op.
+
+        fx names calls by op and count over the whole graph (``add_3``); the tracer
+        also records the module scope of every node (``node.meta["nn_module_stack"]``,
+        innermost last), so a residual add in ``layer1.0``'s forward is
+        ``layer1.0.add``, the second one there ``layer1.0.add_2``, and a call in the
+        top-level forward keeps the bare op (``flatten``). These are the names the
+        presets use, so ``diff`` pairs by name and the instances of a repeated module
+        collapse into blocks. Asked only by calls that write a layer (a view that
+        changes nothing takes no name); a module's path is left to that module.
+        """
+        if node not in self.call_names:
+            stack = node.meta.get("nn_module_stack") or {}
+            scope = next(reversed(stack.values()), ("",))
+            scope = scope[0] if isinstance(scope, tuple) else str(scope)
+            op = re.sub(r"_[0-9]+$", "", node.name) or node.name   # add_3 -> add
+            base = f"{scope}.{op}" if scope else op
+            if self._module_paths is None:
+                self._module_paths = {path for path, _ in self.model.named_modules()}
+            taken = self._module_paths | self.builder._names | set(self.call_names.values())
+            name, n = base, 1
+            while name in taken:
+                n += 1
+                name = f"{base}_{n}"
+            self.call_names[node] = name
+        return self.call_names[node]
 
     def emit(self, kind: str, name: str, inputs: list[Tensor], torch_shape: tuple[int, ...],
              layout: str, batched: bool = True, owner: str | None = None,
