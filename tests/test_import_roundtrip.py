@@ -40,11 +40,9 @@ def round_trip(tmp_path: Path, target: str, *extra: str) -> tuple[Network, str]:
     return load(str(out)), out.read_text(encoding="utf-8")
 
 
-@pytest.fixture(scope="module")
-def residual_onnx(tmp_path_factory) -> Path:
-    """A small residual network with three repeated units, exported once to ONNX."""
-    torch = fw.need("torch")
-    fw.need("onnx")
+def residual_net(torch):
+    """A stem, three repeated residual units (conv, BatchNorm, add, ReLU) and a head:
+    what the ONNX and the fx imports should both collapse into one repeated block."""
     nn = torch.nn
 
     class Unit(nn.Module):
@@ -67,9 +65,17 @@ def residual_onnx(tmp_path_factory) -> Path:
         def forward(self, x):
             return self.head(torch.flatten(self.stage(self.stem(x)), 1))
 
+    return Net()
+
+
+@pytest.fixture(scope="module")
+def residual_onnx(tmp_path_factory) -> Path:
+    """A small residual network with three repeated units, exported once to ONNX."""
+    torch = fw.need("torch")
+    fw.need("onnx")
     path = tmp_path_factory.mktemp("onnx") / "residual.onnx"
-    torch.onnx.export(Net().eval(), (torch.zeros(1, 3, 8, 8),), str(path), dynamo=False,
-                      do_constant_folding=False, training=torch.onnx.TrainingMode.PRESERVE)
+    torch.onnx.export(residual_net(torch).eval(), (torch.zeros(1, 3, 8, 8),), str(path),
+                      dynamo=False, do_constant_folding=False, training=torch.onnx.TrainingMode.PRESERVE)
     return path
 
 
@@ -105,30 +111,8 @@ def test_torch_residual_units_collapse_into_one_block(tmp_path):
     whose add is a functional call repeat like any other (the ONNX test's network)."""
     torch = fw.need("torch")
     import symparams
-    nn = torch.nn
-
-    class Unit(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.conv = nn.Conv2d(8, 8, 3, padding=1, bias=False)
-            self.bn = nn.BatchNorm2d(8)
-            self.act = nn.ReLU()
-
-        def forward(self, x):
-            return self.act(self.bn(self.conv(x)) + x)
-
-    class Net(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.stem = nn.Conv2d(3, 8, 3, padding=1)
-            self.stage = nn.Sequential(Unit(), Unit(), Unit())
-            self.head = nn.Linear(8 * 8 * 8, 10)
-
-        def forward(self, x):
-            return self.head(torch.flatten(self.stage(self.stem(x)), 1))
-
     with torch.device("meta"):
-        model = Net()
+        model = residual_net(torch)
     net = symparams.from_torch(model, (3, 8, 8))
     text = spec_to_yaml(net.to_spec(), source="Net")
     back = Network.from_spec(spec_from_data(yaml.safe_load(text)))

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+import frameworks as fw
 from symparams.cli import main
 from symparams.errors import SymparamsError
 from symparams.importers import keras_archive
@@ -93,7 +94,7 @@ def test_hostile_keras_files_give_one_line(tmp_path, case, capsys):
     make, expected = CASES[case]
     path = make(tmp_path)
     if case == "garbage weights":
-        pytest.importorskip("h5py")
+        fw.need("h5py")
     out = tmp_path / "out" / "count.json"
     out.parent.mkdir()
     # The CLI's own entry point, in this process: any exception but the one-line error
@@ -182,7 +183,7 @@ def test_mutated_configs_give_one_line_or_a_network(tmp_path):
 def weights_file(path: Path, links: bool = True) -> bytes:
     """A model.weights.h5 for dense_model() (8 inputs, 4 units), with a soft link and a
     link to another file beside the weights when ``links``."""
-    h5py = pytest.importorskip("h5py")
+    h5py = fw.need("h5py")
     with h5py.File(path, "w") as handle:
         handle.create_group("layers/input_layer/vars")
         handle.create_dataset("layers/dense/vars/0", shape=(8, 4), dtype="f4")

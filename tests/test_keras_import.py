@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+import frameworks as fw
 from conftest import IN_CI, ROOT, run_cli
 from symparams import Network
 from symparams.errors import SymparamsError
@@ -358,7 +359,7 @@ def zoo_model(keras):
 @pytest.mark.frameworks
 def test_every_mapped_layer_class_counts_and_shapes_as_keras(tmp_path):
     keras = keras_module()
-    pytest.importorskip("h5py")
+    fw.need("h5py")
     model = zoo_model(keras)
     path = tmp_path / "zoo.keras"
     model.save(path)
@@ -374,7 +375,7 @@ def test_every_mapped_layer_class_counts_and_shapes_as_keras(tmp_path):
 @pytest.mark.frameworks
 def test_saved_keras_archive_is_checked_against_its_weights(tmp_path):
     keras = keras_module()
-    pytest.importorskip("h5py")
+    fw.need("h5py")
     model = small_models(keras)
     path = tmp_path / "small.keras"
     model.save(path)
@@ -401,7 +402,7 @@ def test_saved_keras_archive_is_checked_against_its_weights(tmp_path):
 
 @pytest.mark.frameworks
 def test_a_config_that_disagrees_with_its_weights_is_refused(tmp_path, live_models):
-    pytest.importorskip("h5py")
+    fw.need("h5py")
     keras, make = live_models
     model = make.small_sequential_model()
     path = tmp_path / "seq.keras"

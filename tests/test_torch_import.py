@@ -414,6 +414,8 @@ def test_a_factory_builds_the_model_and_imports_it(tv):
     ("torch:math:pi", "math.pi is a float, not a function or class"),
     ("torch:math:factorial", "calling math.factorial() failed: TypeError"),
     ("torch:builtins:dict", "builtins.dict() returned a dict, not a torch.nn.Module"),
+    # A factory that exits would otherwise end symparams with its code (0: "success").
+    ("torch:sys:exit", "calling sys.exit() failed: SystemExit"),
 ])
 def test_a_bad_factory_is_one_line_naming_it(tv, factory, message):
     from symparams.importers.torch_fx import spec_from_factory

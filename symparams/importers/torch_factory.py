@@ -41,7 +41,9 @@ def spec_from_factory(text: str, input_shape: Any, *, allow_unknown: bool = Fals
                              f"a function or class that builds a model", file=text)
     try:
         model = factory()
-    except Exception as exc:   # the user's code: whatever it raises is bad input here
+    # The user's code: whatever it raises is bad input here, and so is sys.exit(),
+    # which would otherwise end symparams with the factory's exit code (0: success).
+    except (Exception, SystemExit) as exc:
         raise SymparamsError(f"calling {module_name}.{attribute}() failed: "
                              f"{type(exc).__name__}: {first_line(exc)}", file=text) from None
     if not isinstance(model, torch.nn.Module):
@@ -56,14 +58,14 @@ def _import_factory_module(module_name: str, text: str, notes: list[str]):
     from .torchvision_compat import NOTE, forget_failed_import, is_nms_error, prepare_torchvision
     try:
         return importlib.import_module(module_name)
-    except Exception as exc:   # an ImportError, or whatever the module raises on import
+    except (Exception, SystemExit) as exc:   # an ImportError, or what the module raises
         if not (is_nms_error(exc) and prepare_torchvision()):
             raise SymparamsError(f"cannot import {module_name}: {type(exc).__name__}: "
                                  f"{first_line(exc)}", file=text) from None
     forget_failed_import()
     try:
         python_module = importlib.import_module(module_name)
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:
         raise SymparamsError(f"cannot import {module_name}: {type(exc).__name__}: "
                              f"{first_line(exc)}", file=text) from None
     notes.append(NOTE)
