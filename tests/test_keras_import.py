@@ -356,13 +356,17 @@ def zoo_model(keras):
     return keras.Model([image, volume, seq], out, name="zoo")
 
 
+def saved_archive(model, path: Path):
+    """``model`` saved by Keras itself as a .keras archive with its weights (read back
+    through h5py, which the test extra brings with Keras)."""
+    fw.need("h5py")
+    model.save(path)
+    return model, path
+
+
 @pytest.mark.frameworks
 def test_every_mapped_layer_class_counts_and_shapes_as_keras(tmp_path):
-    keras = keras_module()
-    fw.need("h5py")
-    model = zoo_model(keras)
-    path = tmp_path / "zoo.keras"
-    model.save(path)
+    model, path = saved_archive(zoo_model(keras_module()), tmp_path / "zoo.keras")
     data = spec_from_keras(path)       # checked against model.weights.h5, layer by layer
     assert list(data["input"]) == ["image", "volume", "seq"]
     net = network(data)
@@ -374,11 +378,7 @@ def test_every_mapped_layer_class_counts_and_shapes_as_keras(tmp_path):
 
 @pytest.mark.frameworks
 def test_saved_keras_archive_is_checked_against_its_weights(tmp_path):
-    keras = keras_module()
-    fw.need("h5py")
-    model = small_models(keras)
-    path = tmp_path / "small.keras"
-    model.save(path)
+    model, path = saved_archive(small_models(keras_module()), tmp_path / "small.keras")
     with pytest.raises(SymparamsError) as error:
         spec_from_keras(path)
     message = str(error.value)
